@@ -1,0 +1,45 @@
+/**
+ * The default tradeplane server: Express 5 + the embedded SQLite database.
+ *
+ *   PORT=3000 DATABASE_URL=postgres://… JWT_SECRET=… NODE_ENV=production pnpm start
+ *
+ * Environment variables are read here, and only here; the engine takes options.
+ */
+import express from 'express';
+import { createEngine } from '@tradeplane/engine';
+import { tradeplaneExpress } from '@tradeplane/adapter-express';
+
+const port = Number(process.env.PORT ?? 3000);
+const database = process.env.DATABASE_URL ?? './data/tradeplane.db';
+const production = process.env.NODE_ENV === 'production';
+
+const engine = await createEngine({
+  database,
+  mode: production ? 'production' : 'development',
+  auth: { jwtSecret: process.env.JWT_SECRET || undefined },
+});
+
+const app = express();
+app.disable('x-powered-by');
+if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
+app.use('/api/v1', tradeplaneExpress(engine));
+app.get('/', (_req, res) => res.redirect('/api/v1/docs'));
+
+const server = app.listen(port, () => {
+  const base = `http://localhost:${port}`;
+  console.log(`tradeplane ${engine.dialect === 'sqlite' ? `on SQLite (${database})` : 'on PostgreSQL'}`);
+  console.log(`  API      ${base}/api/v1`);
+  console.log(`  Docs     ${base}/api/v1/docs`);
+  console.log(`  OpenAPI  ${base}/api/v1/openapi.json`);
+  console.log(`  Health   ${base}/api/v1/health`);
+});
+
+// Graceful shutdown: stop accepting, let in-flight requests finish, then close the database.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close(() => {
+      void engine.close().then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+}

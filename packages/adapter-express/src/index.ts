@@ -1,0 +1,5 @@
+/**
+ * @tradeplane/adapter-express — mount a tradeplane engine on Express 5.
+ */
+export { tradeplaneExpress } from './router.js';
+export type { ExpressAdapterOptions, TradeplaneHost } from './router.js';

@@ -1,0 +1,142 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import { TradeplaneError, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
+
+/** What the adapter needs from an engine: the neutral dispatcher. */
+export type TradeplaneHost = Pick<Tradeplane, 'handle'>;
+
+export interface ExpressAdapterOptions {
+  /** Serve the API reference UI at `/docs` (default true). */
+  docs?: boolean;
+  /**
+   * Largest request body read from the socket, in bytes (default 1 MiB). The engine applies
+   * its own `http.bodyLimit` as well; keep them equal.
+   */
+  bodyLimit?: number;
+}
+
+/**
+ * Returns an Express router serving every contract route, `/openapi.json`, `/health` and the
+ * `/docs` UI. The router holds no per-route code: it translates each request into the engine's
+ * neutral shape and writes the neutral response back.
+ *
+ * Mount it without a JSON body parser in front (it reads the raw body itself, so malformed
+ * JSON gets a problem+json answer); if one already ran, its parsed body is used.
+ * Client addresses come from `req.ip`, so configure Express's `trust proxy` behind a proxy.
+ *
+ * @example
+ * const app = express();
+ * app.use('/api/v1', tradeplaneExpress(await createEngine({ database: 'file:./data/tradeplane.db' })));
+ * app.listen(3000);
+ */
+export function tradeplaneExpress(engine: TradeplaneHost, options: ExpressAdapterOptions = {}): Router {
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const router = express.Router();
+
+  if (options.docs !== false) {
+    const assets = swaggerUiAssets();
+    router.get('/docs', (req, res) => {
+      res.type('html').setHeader('cache-control', 'no-cache').send(docsPage(req.baseUrl));
+    });
+    router.get('/docs/init.js', (req, res) => {
+      res.type('js').send(`window.ui = SwaggerUIBundle({ url: ${JSON.stringify(`${req.baseUrl}/openapi.json`)}, dom_id: '#swagger-ui', deepLinking: true });\n`);
+    });
+    router.use('/docs/assets', express.static(assets, { index: false, maxAge: '1d' }));
+  }
+
+  router.use((req, res, next) => {
+    engine.handle(toNeutralRequest(req, bodyLimit)).then((response) => send(res, response), next);
+  });
+  return router;
+}
+
+function toNeutralRequest(req: Request, bodyLimit: number): HttpRequest {
+  return {
+    method: req.method,
+    path: req.path,
+    headers: req.headers,
+    query: parseQuery(req.originalUrl),
+    body: () => readBody(req, bodyLimit),
+    ip: req.ip,
+    basePath: req.baseUrl,
+  };
+}
+
+/** Query parsed the same way on every host: repeated keys become arrays, nothing nested. */
+function parseQuery(url: string): Record<string, string | string[]> {
+  const index = url.indexOf('?');
+  const query: Record<string, string | string[]> = {};
+  if (index === -1) return query;
+  for (const [key, value] of new URLSearchParams(url.slice(index + 1))) {
+    const existing = query[key];
+    query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return query;
+}
+
+function readBody(req: Request, limit: number): Promise<Uint8Array | string | undefined> {
+  // A body parser earlier in the app already consumed the stream: use what it produced.
+  const parsed: unknown = req.body;
+  if (parsed !== undefined) {
+    if (typeof parsed === 'string' || parsed instanceof Uint8Array) return Promise.resolve(parsed);
+    return Promise.resolve(JSON.stringify(parsed));
+  }
+  if (req.readableEnded) return Promise.resolve(undefined);
+  const tooLarge = () => new TradeplaneError('payload_too_large', `The request body exceeds ${limit} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        reject(tooLarge());
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function send(res: Response, response: HttpResponse): void {
+  res.status(response.status);
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  res.end(response.body ?? undefined);
+}
+
+function swaggerUiAssets(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('swagger-ui-dist/package.json'));
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function docsPage(basePath: string): string {
+  const base = escapeHtml(basePath);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tradeplane API reference</title>
+<link rel="stylesheet" href="${base}/docs/assets/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="${base}/docs/assets/swagger-ui-bundle.js"></script>
+<script src="${base}/docs/init.js"></script>
+</body>
+</html>
+`;
+}

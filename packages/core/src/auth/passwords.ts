@@ -1,0 +1,47 @@
+import { hash, verify } from '@node-rs/argon2';
+
+/** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot read). */
+const ARGON2ID = 2;
+
+/**
+ * Argon2id parameters. Defaults follow OWASP's minimum for argon2id
+ * (m = 19 MiB, t = 2, p = 1); raise them if your hardware allows.
+ */
+export interface PasswordHashingOptions {
+  /** Memory in KiB. */
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export const defaultPasswordHashing: PasswordHashingOptions = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Never throws for a malformed stored hash: answers false. */
+  verify(storedHash: string, password: string): Promise<boolean>;
+  /**
+   * Spends the same time as a real verification. Called when the account does not exist so
+   * that response time does not reveal which emails are registered.
+   */
+  verifyDummy(password: string): Promise<void>;
+}
+
+export function argon2idHasher(options: PasswordHashingOptions = defaultPasswordHashing): PasswordHasher {
+  const params = { algorithm: ARGON2ID, ...options };
+  let dummy: Promise<string> | undefined;
+  return {
+    hash: (password) => hash(password, params),
+    verify: async (storedHash, password) => {
+      try {
+        return await verify(storedHash, password);
+      } catch {
+        return false;
+      }
+    },
+    verifyDummy: async (password) => {
+      dummy ??= hash('tradeplane-dummy-password', params);
+      await verify(await dummy, password).catch(() => false);
+    },
+  };
+}

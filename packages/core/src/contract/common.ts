@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { errorCatalog, type ErrorCode } from '../errors.js';
+
+/** An ISO 8601 UTC timestamp on the wire. */
+export const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 timestamp (UTC)' });
+
+/** A resource id (UUIDv7 by default; any opaque string up to 64 chars). */
+export const resourceId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be an id')
+  .meta({ description: 'Resource id' });
+
+export const fieldErrorSchema = z.object({
+  in: z.enum(['body', 'query', 'path', 'header']),
+  path: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+
+/** RFC 9457 problem details, as every non-2xx response carries. */
+export const problemSchema = z
+  .object({
+    type: z.string().meta({ description: 'URI identifying the problem type: urn:tradeplane:problem:<code>' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(errorCatalog) as [ErrorCode, ...ErrorCode[]]),
+    instance: z.string().optional(),
+    request_id: z.string().optional(),
+    errors: z.array(fieldErrorSchema).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });

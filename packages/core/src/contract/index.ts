@@ -1,0 +1,20 @@
+/**
+ * The contract: every HTTP route tradeplane serves, declared once. Groups become the
+ * generated client's namespaces (`api.auth.login`), route ids its operation ids.
+ */
+import { authRoutes } from './auth.js';
+import { systemRoutes } from './system.js';
+import type { Contract } from './route.js';
+
+export const contract = {
+  system: systemRoutes,
+  auth: authRoutes,
+} as const satisfies Contract;
+
+export type TradeplaneContract = typeof contract;
+
+export { defineRoute, allowedRoles, routeErrors, listRoutes } from './route.js';
+export type { RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './route.js';
+export { problemSchema, fieldErrorSchema, timestamp, resourceId } from './common.js';
+export { userSchema, tokenPairSchema } from './auth.js';
+export { healthSchema } from './system.js';

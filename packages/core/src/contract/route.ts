@@ -1,0 +1,90 @@
+import type { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
+import type { Role } from '../ports/storage.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route:
+ * - `public`: anyone;
+ * - `user`: a signed-in user (access token), limited further by `roles`;
+ * - `admin`: a signed-in user with role `admin`;
+ * - `apiKey`: an `X-API-Key` holding the route's scope (auth issue);
+ * - `license`: a subscription's license token, used by trading terminals (copy-trading issue).
+ */
+export type AuthKind = 'public' | 'user' | 'admin' | 'apiKey' | 'license';
+
+/** Rate-limit buckets, declared per route; limits themselves are engine configuration. */
+export type RateLimitGroup = 'auth' | 'trading' | 'market' | 'default';
+
+/**
+ * One HTTP route, declared once. The dispatcher, the adapters, the OpenAPI document and the
+ * generated client all derive from these declarations; nothing else lists routes.
+ */
+export interface RouteDefinition {
+  /** Stable operation id, `group.name`: the OpenAPI `operationId` and the client method. */
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** Path relative to the mount point, with `{name}` parameters: `/subscriptions/{id}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly auth: AuthKind;
+  /**
+   * For `user` routes: the roles allowed. Defaults to every role for GET and to
+   * `user` + `admin` otherwise, so a `viewer` is read-only unless a route says so.
+   */
+  readonly roles?: readonly Role[];
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Schema of the success body as it travels on the wire (strings for money and dates). */
+  readonly response: z.ZodType;
+  readonly successStatus?: 200 | 201 | 202 | 204;
+  /** Domain errors this route may answer with, beyond the ones every route of its kind has. */
+  readonly errors: readonly ErrorCode[];
+  /** True when a retried request has no further effect (money routes take an Idempotency-Key). */
+  readonly idempotent?: boolean;
+  readonly rateLimit?: RateLimitGroup;
+}
+
+/** Declares a route, keeping its literal types for inference. */
+export function defineRoute<const R extends RouteDefinition>(route: R): R {
+  return route;
+}
+
+/** A contract is a set of named route groups: `{ auth: { login: route, … }, … }`. */
+export type Contract = Record<string, Record<string, RouteDefinition>>;
+
+/** The roles that may call a `user` route. */
+export function allowedRoles(route: RouteDefinition): readonly Role[] {
+  if (route.auth === 'admin') return ['admin'];
+  if (route.roles) return route.roles;
+  return route.method === 'GET' ? ['user', 'viewer', 'admin'] : ['user', 'admin'];
+}
+
+/**
+ * Every error code a route can answer with: its declared domain errors plus the ones the
+ * dispatcher itself produces for routes of its shape. The OpenAPI document, the client's
+ * typed errors and the robustness tests read this, so they cannot disagree.
+ */
+export function routeErrors(route: RouteDefinition): ErrorCode[] {
+  const codes = new Set<ErrorCode>(route.errors);
+  if (route.auth !== 'public') codes.add('unauthenticated');
+  if (route.auth === 'admin' || (route.auth === 'user' && allowedRoles(route).length < 3)) codes.add('forbidden');
+  if (route.params || route.query || route.body) codes.add('validation_failed');
+  if (route.body) {
+    codes.add('malformed_json');
+    codes.add('payload_too_large');
+    codes.add('unsupported_media_type');
+  }
+  if (route.rateLimit) codes.add('rate_limited');
+  codes.add('internal_error');
+  return [...codes];
+}
+
+/** Flattens a contract into its routes, in declaration order. */
+export function listRoutes(contract: Contract): RouteDefinition[] {
+  return Object.values(contract).flatMap((group) => Object.values(group));
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { defineRoute } from './route.js';
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded', 'down']),
+    version: z.string(),
+    uptime_seconds: z.number(),
+    db_status: z.object({
+      state: z.enum(['ok', 'degraded', 'down']),
+      dialect: z.enum(['sqlite', 'postgres']),
+      latency_ms: z.number().optional(),
+      reason: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Health' });
+
+export const systemRoutes = {
+  health: defineRoute({
+    id: 'system.health',
+    method: 'GET',
+    path: '/health',
+    summary: 'Liveness and database status (503 when the database is down)',
+    tags: ['system'],
+    auth: 'public',
+    response: healthSchema,
+    errors: ['service_unavailable'],
+  }),
+  openapi: defineRoute({
+    id: 'system.openapi',
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This API’s OpenAPI 3.1 document',
+    tags: ['system'],
+    auth: 'public',
+    response: z.record(z.string(), z.unknown()),
+    errors: [],
+  }),
+} as const;

@@ -1,0 +1,125 @@
+/**
+ * Typed errors and the one map from error code to HTTP status.
+ *
+ * Services throw `TradeplaneError(code, detail, fields?)`; nothing else in the codebase knows
+ * which HTTP status a code becomes. The dispatcher turns any error into an RFC 9457
+ * `application/problem+json` body through {@link toProblem}.
+ */
+
+/** Every stable error code, with the HTTP status and human title it maps to. */
+export const errorCatalog = {
+  // 400
+  malformed_json: { status: 400, title: 'Malformed JSON body' },
+  bad_request: { status: 400, title: 'Bad request' },
+  // 401
+  unauthenticated: { status: 401, title: 'Authentication required' },
+  invalid_credentials: { status: 401, title: 'Invalid email or password' },
+  invalid_token: { status: 401, title: 'Invalid or expired token' },
+  refresh_token_reused: { status: 401, title: 'Refresh token reuse detected' },
+  // 403
+  forbidden: { status: 403, title: 'Forbidden' },
+  account_disabled: { status: 403, title: 'Account disabled' },
+  // 404
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No such route' },
+  // 405
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  // 409
+  conflict: { status: 409, title: 'Conflict' },
+  email_taken: { status: 409, title: 'Email already registered' },
+  // 413 / 415
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  // 422
+  validation_failed: { status: 422, title: 'Validation failed' },
+  // 429
+  rate_limited: { status: 429, title: 'Too many requests' },
+  // 5xx
+  internal_error: { status: 500, title: 'Internal server error' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+/** One field-level problem, e.g. `{ in: 'body', path: 'email', code: 'invalid_format', message }`. */
+export interface FieldError {
+  /** Which part of the request the field lives in. */
+  in: 'body' | 'query' | 'path' | 'header';
+  /** Dotted path inside that part (`''` for the part itself). */
+  path: string;
+  /** Machine-readable reason (zod's issue code, or a domain code). */
+  code: string;
+  message: string;
+}
+
+/** The RFC 9457 body every non-2xx answer carries. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  request_id?: string;
+  errors?: FieldError[];
+}
+
+/**
+ * The one error type services throw. `code` is stable and part of the public contract;
+ * `detail` is a human sentence safe to show to the caller (never a stack or SQL).
+ *
+ * @example
+ * throw new TradeplaneError('email_taken', 'An account with this email already exists');
+ */
+export class TradeplaneError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly fields: FieldError[] | undefined;
+  /** Extra response headers, e.g. `Retry-After` for `rate_limited`. */
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: { fields?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail ?? errorCatalog[code].title, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TradeplaneError';
+    this.code = code;
+    this.detail = detail ?? errorCatalog[code].title;
+    this.fields = options.fields;
+    this.headers = options.headers;
+  }
+
+  get status(): number {
+    return errorCatalog[this.code].status;
+  }
+}
+
+export function isTradeplaneError(value: unknown): value is TradeplaneError {
+  return value instanceof TradeplaneError;
+}
+
+/** The problem `type` URI for a code. A URN: stable, and not pretending to be a fetchable page. */
+export function problemType(code: ErrorCode): string {
+  return `urn:tradeplane:problem:${code}`;
+}
+
+/**
+ * Turns anything thrown into a problem body. Unknown errors become a bare 500 whose detail
+ * says nothing about the cause: stack traces and driver messages never reach the caller.
+ */
+export function toProblem(error: unknown, requestId?: string): { status: number; headers: Record<string, string>; body: ProblemDetails } {
+  const known = isTradeplaneError(error) ? error : new TradeplaneError('internal_error', 'An unexpected error occurred');
+  const entry = errorCatalog[known.code];
+  const body: ProblemDetails = {
+    type: problemType(known.code),
+    title: entry.title,
+    status: entry.status,
+    detail: known.detail,
+    code: known.code,
+  };
+  if (requestId) body.request_id = requestId;
+  if (known.fields && known.fields.length > 0) body.errors = known.fields;
+  return { status: entry.status, headers: { ...(known.headers ?? {}) }, body };
+}

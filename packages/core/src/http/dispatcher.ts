@@ -1,0 +1,166 @@
+import type { z } from 'zod';
+import { TradeplaneError, toProblem, type FieldError } from '../errors.js';
+import { allowedRoles, listRoutes, type AuthKind, type Contract, type RouteDefinition } from '../contract/route.js';
+import type { Ids, Logger } from '../ports/index.js';
+import type { Principal } from '../auth/service.js';
+import { isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
+import { createRouter } from './router.js';
+
+export interface DispatcherOptions<C extends Contract> {
+  contract: C;
+  handlers: ContractHandlers<C>;
+  /** Establishes the caller for a non-public route, or throws a 401 `TradeplaneError`. */
+  authenticate(kind: Exclude<AuthKind, 'public'>, request: HttpRequest): Promise<Principal>;
+  ids: Ids;
+  logger: Logger;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Check every success body against the route's response schema (tests and development). */
+  validateResponses?: boolean;
+}
+
+/** Turns a neutral request into a neutral response. Never throws. */
+export type Dispatcher = (request: HttpRequest) => Promise<HttpResponse>;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Builds the framework-neutral dispatcher: match → authenticate → authorise → validate →
+ * handle → serialise. Every adapter calls this and nothing else, so every route behaves the
+ * same on every host.
+ */
+export function createDispatcher<C extends Contract>(options: DispatcherOptions<C>): Dispatcher {
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const handlerById = new Map<string, RouteHandler<RouteDefinition>>();
+  for (const [group, routes] of Object.entries(options.contract)) {
+    for (const [name, route] of Object.entries(routes)) {
+      const handler = (options.handlers as Record<string, Record<string, RouteHandler<RouteDefinition>>>)[group]?.[name];
+      if (!handler) throw new Error(`No handler for route ${route.id}`);
+      handlerById.set(route.id, handler);
+    }
+  }
+  const router = createRouter(listRoutes(options.contract));
+
+  return async function dispatch(request) {
+    const header = (name: string) => firstHeader(request.headers[name]);
+    const suppliedId = header('x-request-id');
+    const requestId = suppliedId && REQUEST_ID.test(suppliedId) ? suppliedId : options.ids.next();
+    try {
+      const method = request.method.toUpperCase() === 'HEAD' ? 'GET' : request.method.toUpperCase();
+      const match = router.match(method, request.path);
+      if (match.kind === 'not_found') throw new TradeplaneError('route_not_found', `No route matches ${request.path}`);
+      if (match.kind === 'method_not_allowed') {
+        throw new TradeplaneError('method_not_allowed', `${method} is not allowed on ${request.path}`, {
+          headers: { allow: match.allowed.join(', ') },
+        });
+      }
+      const { route, params } = match;
+
+      // Authenticate before reading the body: anonymous callers cannot make us parse anything.
+      let principal: Principal | undefined;
+      if (route.auth !== 'public') {
+        principal = await options.authenticate(route.auth, request);
+        if ((route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {
+          throw new TradeplaneError('forbidden', 'Your role may not perform this action');
+        }
+      }
+
+      const fields: FieldError[] = [];
+      const parsedParams = route.params ? validate(route.params, params, 'path', fields) : undefined;
+      const parsedQuery = route.query ? validate(route.query, request.query ?? {}, 'query', fields) : undefined;
+      let parsedBody: unknown;
+      if (route.body) {
+        const raw = await readJsonBody(request, bodyLimit);
+        parsedBody = validate(route.body, raw, 'body', fields);
+      }
+      if (fields.length > 0) {
+        throw new TradeplaneError('validation_failed', 'The request has invalid fields', { fields });
+      }
+
+      const meta: RequestMeta = {
+        requestId,
+        ip: request.ip,
+        userAgent: header('user-agent'),
+        basePath: request.basePath ?? '',
+        headers: request.headers,
+      };
+      const handler = handlerById.get(route.id)!;
+      const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, principal, request: meta } as never);
+
+      const status = isReply(result) ? (result.status ?? route.successStatus ?? 200) : (route.successStatus ?? 200);
+      const payload = isReply(result) ? result.body : result;
+      if (options.validateResponses && status !== 204) {
+        const check = route.response.safeParse(payload);
+        if (!check.success) {
+          options.logger.error({ route: route.id, issues: check.error.issues }, 'response does not match its schema');
+          throw new TradeplaneError('internal_error', 'An unexpected error occurred');
+        }
+      }
+      const headers: Record<string, string> = {
+        'x-request-id': requestId,
+        'cache-control': 'no-store',
+        ...(isReply(result) ? result.headers : undefined),
+      };
+      if (status === 204 || status === 304) return { status, headers, body: null };
+      headers['content-type'] = JSON_TYPE;
+      return { status, headers, body: JSON.stringify(payload) };
+    } catch (error) {
+      const problem = toProblem(error, requestId);
+      if (problem.status >= 500) {
+        options.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
+      }
+      return {
+        status: problem.status,
+        headers: { ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
+        body: JSON.stringify(problem.body),
+      };
+    }
+  };
+}
+
+function firstHeader(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+function validate(schema: z.ZodType, value: unknown, where: FieldError['in'], fields: FieldError[]): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const base = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        fields.push({ in: where, path: [...base, key].join('.'), code: issue.code, message: 'Unknown field' });
+      }
+    } else {
+      fields.push({ in: where, path: base.join('.'), code: issue.code, message: issue.message });
+    }
+  }
+  return undefined;
+}
+
+/** Reads and parses a JSON body. An empty body is `undefined`, which the schema then judges. */
+async function readJsonBody(request: HttpRequest, limit: number): Promise<unknown> {
+  const raw = typeof request.body === 'function' ? await request.body() : request.body;
+  if (raw === null || raw === undefined) return undefined;
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
+  if (size > limit) throw new TradeplaneError('payload_too_large', `The request body exceeds ${limit} bytes`);
+  if (size === 0) return undefined;
+  const contentType = firstHeader(request.headers['content-type'])?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (contentType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(contentType)) {
+    throw new TradeplaneError('unsupported_media_type', 'Send the request body as application/json');
+  }
+  let text: string;
+  try {
+    text = typeof raw === 'string' ? raw : utf8.decode(raw);
+  } catch {
+    throw new TradeplaneError('malformed_json', 'The request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TradeplaneError('malformed_json', 'The request body is not valid JSON');
+  }
+}

@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { Contract, RouteDefinition } from '../contract/route.js';
+import type { Principal } from '../auth/service.js';
+
+/**
+ * The request shape adapters hand to the dispatcher. Deliberately not a WHATWG `Request`:
+ * building one costs more than the rest of a dispatch, and adapters already hold these parts.
+ */
+export interface HttpRequest {
+  method: string;
+  /** Path relative to the mount point, without query string: `/auth/login`. */
+  path: string;
+  /** Header names lower-cased (as Node and API Gateway v2 give them). */
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Parsed query; repeated keys as arrays. */
+  query?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * The raw body, or a function that reads it on demand (so unauthenticated or bodiless
+   * requests never pay for reading it). The reader may throw `TradeplaneError('payload_too_large')`.
+   */
+  body?: string | Uint8Array | null | (() => Promise<string | Uint8Array | null | undefined>);
+  /** Client address as the host sees it (after trusted-proxy handling). */
+  ip?: string;
+  /** Where the router is mounted (`/api/v1`), used for links such as OpenAPI `servers`. */
+  basePath?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Serialised body, or null for 204/304. */
+  body: string | null;
+}
+
+/** Facts about the request that handlers may need, independent of any framework. */
+export interface RequestMeta {
+  requestId: string;
+  ip: string | undefined;
+  userAgent: string | undefined;
+  basePath: string;
+  headers: HttpRequest['headers'];
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** What a handler receives: validated, typed input and the caller. */
+export interface HandlerInput<R extends RouteDefinition> {
+  params: Out<R['params']>;
+  query: Out<R['query']>;
+  body: Out<R['body']>;
+  principal: R['auth'] extends 'public' ? undefined : Principal;
+  request: RequestMeta;
+}
+
+const replyMarker: unique symbol = Symbol.for('tradeplane.reply');
+
+/** A handler result that sets status or headers besides the body. */
+export interface Reply<T> {
+  readonly [replyMarker]: true;
+  status?: number;
+  headers?: Record<string, string>;
+  body: T;
+}
+
+/** Wraps a body with an explicit status and/or headers. */
+export function reply<T>(body: T, init: { status?: number; headers?: Record<string, string> } = {}): Reply<T> {
+  return { [replyMarker]: true, body, ...init };
+}
+
+export function isReply(value: unknown): value is Reply<unknown> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[replyMarker] === true;
+}
+
+/** The wire body a route's handler must produce (the response schema's input type). */
+export type HandlerOutput<R extends RouteDefinition> = z.input<R['response']>;
+
+export type RouteHandler<R extends RouteDefinition> = (
+  input: HandlerInput<R>,
+) => Promise<HandlerOutput<R> | Reply<HandlerOutput<R>>>;
+
+/** One handler per route of a contract, grouped as the contract is. */
+export type ContractHandlers<C extends Contract> = {
+  [G in keyof C]: { [K in keyof C[G]]: RouteHandler<C[G][K]> };
+};

@@ -1,0 +1,56 @@
+/**
+ * @tradeplane/core — domain services, the HTTP contract and the framework-neutral dispatcher.
+ * Imports no database driver, ORM or web framework.
+ */
+export { createTradeplane } from './tradeplane.js';
+export type { Tradeplane, TradeplaneDeps } from './tradeplane.js';
+
+// Errors
+export { TradeplaneError, isTradeplaneError, toProblem, problemType, errorCatalog } from './errors.js';
+export type { ErrorCode, FieldError, ProblemDetails } from './errors.js';
+
+// Contract
+export {
+  contract,
+  defineRoute,
+  allowedRoles,
+  routeErrors,
+  listRoutes,
+  problemSchema,
+  userSchema,
+  tokenPairSchema,
+  healthSchema,
+} from './contract/index.js';
+export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './contract/index.js';
+
+// HTTP
+export { createDispatcher } from './http/dispatcher.js';
+export type { Dispatcher, DispatcherOptions } from './http/dispatcher.js';
+export { reply } from './http/types.js';
+export type { HttpRequest, HttpResponse, RequestMeta, HandlerInput, RouteHandler, ContractHandlers, Reply } from './http/types.js';
+
+// OpenAPI
+export { createOpenApiDocument } from './openapi/document.js';
+export type { OpenApiDocument, OpenApiOptions } from './openapi/document.js';
+
+// Auth
+export { authOptionsSchema } from './auth/options.js';
+export type { AuthOptions, AuthOptionsInput } from './auth/options.js';
+export type { AuthService, Principal, User, TokenPair } from './auth/service.js';
+export type { HealthReport } from './system/handlers.js';
+
+// Ports
+export { systemClock, manualClock, uuidV7Ids, sequentialIds, consoleLogger, silentLogger } from './ports/index.js';
+export type { Clock, ManualClock, Ids, Logger } from './ports/index.js';
+export type {
+  Storage,
+  Repositories,
+  UsersRepository,
+  RefreshTokensRepository,
+  RevokedTokensRepository,
+  UserRecord,
+  RefreshTokenRecord,
+  RevokedAccessToken,
+  Role,
+  UserStatus,
+} from './ports/storage.js';

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { errorCatalog, type ErrorCode } from '../errors.js';
+import { listRoutes, routeErrors, type Contract, type RouteDefinition } from '../contract/route.js';
+import { problemSchema } from '../contract/common.js';
+
+export interface OpenApiOptions {
+  title?: string;
+  version: string;
+  description?: string;
+  /** The server URL the routes are mounted under, e.g. `/api/v1`. */
+  basePath?: string;
+}
+
+type JsonSchema = Record<string, unknown>;
+export type OpenApiDocument = Record<string, unknown> & { openapi: '3.1.0'; paths: Record<string, Record<string, unknown>> };
+
+const securityByAuth: Record<RouteDefinition['auth'], Record<string, string[]>[]> = {
+  public: [],
+  user: [{ bearerAuth: [] }],
+  admin: [{ bearerAuth: [] }],
+  apiKey: [{ apiKeyAuth: [] }],
+  license: [{ licenseAuth: [] }],
+};
+
+/**
+ * Generates the OpenAPI 3.1 document from the contract with zod 4's JSON Schema output.
+ * Schemas that carry `.meta({ id })` become shared `components.schemas` entries.
+ * Each operation lists its error responses by status with the stable codes in `x-error-codes`,
+ * so the generated client can type errors per operation.
+ */
+export function createOpenApiDocument(contract: Contract, options: OpenApiOptions): OpenApiDocument {
+  const components: Record<string, JsonSchema> = {};
+  const convert = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+    return hoist(json, components, io);
+  };
+  components['Problem'] = stripRoot(z.toJSONSchema(problemSchema, { target: 'draft-2020-12' }) as JsonSchema);
+
+  const paths: OpenApiDocument['paths'] = {};
+  const tags = new Set<string>();
+  for (const route of listRoutes(contract)) {
+    route.tags.forEach((t) => tags.add(t));
+    const parameters: Record<string, unknown>[] = [];
+    for (const [location, schema] of [['path', route.params], ['query', route.query]] as const) {
+      if (!schema) continue;
+      const json = convert(schema, 'input');
+      const required = new Set((json.required as string[] | undefined) ?? []);
+      for (const [name, property] of Object.entries((json.properties as Record<string, JsonSchema>) ?? {})) {
+        parameters.push({
+          name,
+          in: location,
+          required: location === 'path' || required.has(name),
+          schema: property,
+          ...(typeof property.description === 'string' ? { description: property.description } : {}),
+        });
+      }
+    }
+
+    const success = route.successStatus ?? 200;
+    const responses: Record<string, unknown> = {
+      [success]:
+        success === 204
+          ? { description: 'No content' }
+          : { description: 'Success', content: { 'application/json': { schema: convert(route.response, 'output') } } },
+    };
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of routeErrors(route)) {
+      const status = errorCatalog[code].status;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+      responses[status] = {
+        description: codes.map((c) => errorCatalog[c].title).join('; '),
+        'x-error-codes': codes,
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+
+    const operation: Record<string, unknown> = {
+      operationId: route.id,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      tags: [...route.tags],
+      security: securityByAuth[route.auth],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } }
+        : {}),
+      responses,
+      'x-auth': route.auth,
+      ...(route.idempotent ? { 'x-idempotent': true } : {}),
+      ...(route.rateLimit ? { 'x-rate-limit-group': route.rateLimit } : {}),
+    };
+    paths[route.path] = { ...(paths[route.path] ?? {}), [route.method.toLowerCase()]: operation };
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: options.title ?? 'tradeplane API',
+      version: options.version,
+      ...(options.description ? { description: options.description } : {}),
+    },
+    servers: [{ url: options.basePath || '/' }],
+    tags: [...tags].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        licenseAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`License <token>`' },
+      },
+    },
+  };
+}
+
+function stripRoot(json: JsonSchema): JsonSchema {
+  const { $schema: _s, $defs: _d, id: _id, ...rest } = json;
+  return rest;
+}
+
+/**
+ * Moves zod's `$defs` into `components.schemas` and rewrites their `$ref`s. A schema with an id
+ * that differs between input and output (rare: defaults, transforms) keeps both, suffixed.
+ */
+function hoist(json: JsonSchema, components: Record<string, JsonSchema>, io: 'input' | 'output'): JsonSchema {
+  const defs = (json.$defs as Record<string, JsonSchema> | undefined) ?? {};
+  const rename = new Map<string, string>();
+  for (const [name, def] of Object.entries(defs)) {
+    const body = stripRoot(def);
+    const existing = components[name];
+    if (!existing || JSON.stringify(existing) === JSON.stringify(rewrite(body, rename))) {
+      rename.set(name, name);
+    } else {
+      rename.set(name, `${name}${io === 'input' ? 'Input' : 'Output'}`);
+    }
+  }
+  for (const [name, def] of Object.entries(defs)) components[rename.get(name)!] = rewrite(stripRoot(def), rename) as JsonSchema;
+  return rewrite(stripRoot(json), rename) as JsonSchema;
+}
+
+function rewrite(value: unknown, rename: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewrite(v, rename));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (key === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
+        const name = v.slice('#/$defs/'.length);
+        out[key] = `#/components/schemas/${rename.get(name) ?? name}`;
+      } else {
+        out[key] = rewrite(v, rename);
+      }
+    }
+    return out;
+  }
+  return value;
+}

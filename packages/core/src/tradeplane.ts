@@ -1,0 +1,66 @@
+import { contract, type TradeplaneContract } from './contract/index.js';
+import { createDispatcher, type Dispatcher } from './http/dispatcher.js';
+import type { ContractHandlers } from './http/types.js';
+import { createAuthService, type AuthService } from './auth/service.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { authHandlers } from './auth/handlers.js';
+import type { AuthOptions } from './auth/options.js';
+import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
+import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
+import type { Clock, Ids, Logger, Storage } from './ports/index.js';
+
+export interface TradeplaneDeps {
+  storage: Storage;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  auth: AuthOptions;
+  /** Reported by /health and the OpenAPI document. */
+  version: string;
+  http?: { bodyLimit?: number; validateResponses?: boolean };
+}
+
+/**
+ * The services and the HTTP entry point, independent of database driver and host.
+ * `@tradeplane/engine` builds one of these around a real database; adapters call `handle`.
+ */
+export interface Tradeplane {
+  readonly auth: AuthService;
+  /** The neutral dispatcher: adapters translate their requests into this and back. */
+  readonly handle: Dispatcher;
+  readonly contract: TradeplaneContract;
+  /** The OpenAPI 3.1 document, with `servers` pointing at `basePath`. */
+  openapi(basePath?: string): OpenApiDocument;
+  health(): Promise<HealthReport>;
+}
+
+/** Wires the core services to their ports. Most users call `createEngine` instead. */
+export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
+  const startedAt = deps.clock.now();
+  const auth = createAuthService({ storage: deps.storage, clock: deps.clock, ids: deps.ids, logger: deps.logger, options: deps.auth });
+  const documents = new Map<string, OpenApiDocument>();
+  const openapi = (basePath = '') => {
+    let doc = documents.get(basePath);
+    if (!doc) {
+      doc = createOpenApiDocument(contract, { version: deps.version, basePath });
+      documents.set(basePath, doc);
+    }
+    return doc;
+  };
+  const health = () => checkHealth({ storage: deps.storage, clock: deps.clock, version: deps.version, startedAt });
+
+  const handlers: ContractHandlers<TradeplaneContract> = {
+    system: systemHandlers({ health, openapi }),
+    auth: authHandlers(auth),
+  };
+  const handle = createDispatcher({
+    contract,
+    handlers,
+    authenticate: createAuthenticator(auth),
+    ids: deps.ids,
+    logger: deps.logger,
+    ...deps.http,
+  });
+
+  return { auth, handle, contract, openapi, health };
+}

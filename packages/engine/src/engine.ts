@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import {
+  consoleLogger,
+  createTradeplane,
+  systemClock,
+  uuidV7Ids,
+  type Storage,
+  type Tradeplane,
+} from '@tradeplane/core';
+import { engineOptionsSchema, parseDatabase, type DatabaseTarget, type EngineOptions } from './options.js';
+import { developmentSecret } from './secret.js';
+import { openSqliteStorage } from './storage/sqlite.js';
+import { openPostgresStorage } from './storage/postgres.js';
+
+/** A running tradeplane: the services, the HTTP entry point and the database behind them. */
+export interface Engine extends Tradeplane {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Applies pending migrations (done at start unless `migrate: false`). Safe to call again. */
+  migrate(): Promise<void>;
+  /** Closes the database connection(s) this engine opened. */
+  close(): Promise<void>;
+}
+
+export type MigratableStorage = Storage & { migrate(): Promise<void> };
+
+export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** Opens the storage for a `database` option: SQLite path, `:memory:`, postgres URL or handle. */
+export function openStorage(target: DatabaseTarget, options: { postgresPoolSize?: number } = {}): MigratableStorage {
+  if (target.dialect === 'sqlite') return openSqliteStorage('path' in target ? target.path : target.instance);
+  return openPostgresStorage('url' in target ? target.url : target.instance, { max: options.postgresPoolSize });
+}
+
+/**
+ * Creates a tradeplane engine on SQLite or PostgreSQL.
+ *
+ * @example
+ * const tp = await createEngine({ database: 'file:./data/tradeplane.db' });
+ * const user = await tp.auth.register({ email: 'alice@example.com', password: 'correct horse battery' });
+ * await tp.close();
+ */
+export async function createEngine(input: EngineOptions): Promise<Engine> {
+  const parsed = engineOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new TypeError(`Invalid tradeplane engine options: ${details}`);
+  }
+  const options = parsed.data;
+  const logger = options.logger ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidV7Ids(clock);
+  const target = parseDatabase(options.database);
+
+  if (options.mode === 'production' && !options.auth.jwtSecret) {
+    throw new TypeError('Invalid tradeplane engine options: auth.jwtSecret is required in production mode');
+  }
+  const jwtSecret = options.auth.jwtSecret ?? developmentSecret(target, logger);
+
+  const storage = openStorage(target, { postgresPoolSize: options.postgres.max });
+  try {
+    if (options.migrate) await storage.migrate();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+
+  const core = createTradeplane({
+    storage,
+    clock,
+    ids,
+    logger,
+    version,
+    auth: { ...options.auth, jwtSecret },
+    http: {
+      bodyLimit: options.http.bodyLimit,
+      validateResponses: options.http.validateResponses ?? options.mode !== 'production',
+    },
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    ...core,
+    dialect: storage.dialect,
+    migrate: () => storage.migrate(),
+    close: () => (closed ??= storage.close()),
+  };
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { authOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import type Database from 'better-sqlite3';
+import type postgres from 'postgres';
+
+/** A ready database handle instead of a URL: a better-sqlite3 `Database` or a postgres.js `Sql`. */
+export type DatabaseInstance = { sqlite: Database.Database } | { postgres: postgres.Sql };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * `createEngine` options, validated with zod. Environment variables are never read here:
+ * the examples map them to these options.
+ */
+export const engineOptionsSchema = z.strictObject({
+  /**
+   * `':memory:'`, a SQLite file (`./data/tradeplane.db`, `file:./data.db`), a
+   * `postgres://` / `postgresql://` URL, or `{ sqlite }` / `{ postgres }` with a ready handle.
+   */
+  database: z.union([
+    z.string().min(1),
+    z.custom<DatabaseInstance>((v) => isObject(v) && ('sqlite' in v || 'postgres' in v), 'expected { sqlite } or { postgres }'),
+  ]),
+  /** `production` requires an explicit `auth.jwtSecret`. */
+  mode: z.enum(['development', 'test', 'production']).default('development'),
+  /** Apply pending migrations when the engine starts (default true). */
+  migrate: z.boolean().default(true),
+  auth: authOptionsSchema.prefault({}),
+  http: z
+    .strictObject({
+      /** Largest accepted request body in bytes. */
+      bodyLimit: z.number().int().positive().default(1024 * 1024),
+      /** Check success bodies against the contract (defaults to on outside production). */
+      validateResponses: z.boolean().optional(),
+    })
+    .prefault({}),
+  postgres: z.strictObject({ max: z.number().int().min(1).max(100).default(10) }).prefault({}),
+  clock: z.custom<Clock>((v) => isObject(v) && typeof v.now === 'function').optional(),
+  ids: z.custom<Ids>((v) => isObject(v) && typeof v.next === 'function').optional(),
+  logger: z.custom<Logger>((v) => isObject(v) && typeof v.warn === 'function' && typeof v.error === 'function').optional(),
+});
+
+export type EngineOptions = z.input<typeof engineOptionsSchema>;
+export type ResolvedEngineOptions = z.output<typeof engineOptionsSchema>;
+
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; path: string }
+  | { dialect: 'sqlite'; instance: Database.Database }
+  | { dialect: 'postgres'; url: string }
+  | { dialect: 'postgres'; instance: postgres.Sql };
+
+/** Reads the `database` option. */
+export function parseDatabase(database: ResolvedEngineOptions['database']): DatabaseTarget {
+  if (typeof database !== 'string') {
+    return 'sqlite' in database ? { dialect: 'sqlite', instance: database.sqlite } : { dialect: 'postgres', instance: database.postgres };
+  }
+  if (/^postgres(ql)?:\/\//i.test(database)) return { dialect: 'postgres', url: database };
+  if (database === ':memory:' || database === 'file::memory:') return { dialect: 'sqlite', path: ':memory:' };
+  if (database.startsWith('file://')) return { dialect: 'sqlite', path: new URL(database).pathname };
+  if (database.startsWith('file:')) return { dialect: 'sqlite', path: database.slice('file:'.length) };
+  if (database.startsWith('sqlite:')) return { dialect: 'sqlite', path: database.slice('sqlite:'.length).replace(/^\/\//, '') };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(database)) {
+    throw new Error(`Unsupported database URL scheme in '${database.split(':')[0]}:'; use a SQLite path or postgres://`);
+  }
+  return { dialect: 'sqlite', path: database };
+}

@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type { Repositories, Storage } from '@tradeplane/core';
+import * as schema from './schema.sqlite.js';
+import { createRepositories } from './repositories.js';
+import { migrationsFolder } from '../migrations.js';
+
+export interface SqliteStorage extends Storage {
+  readonly dialect: 'sqlite';
+  migrate(): Promise<void>;
+}
+
+/**
+ * SQLite storage on better-sqlite3.
+ *
+ * better-sqlite3 is synchronous and one connection serves the process, so an async
+ * transaction must not interleave with other statements on that connection. Every
+ * transaction and every standalone statement therefore runs through one in-process queue:
+ * SQLite allows one writer anyway, and statements take microseconds. Files run in WAL mode with
+ * `synchronous=NORMAL` (durable across process crashes; the last transactions may be lost on
+ * power loss) and `busy_timeout` so a second process waits instead of failing.
+ */
+export function openSqliteStorage(target: string | Database.Database): SqliteStorage {
+  let sqlite: Database.Database;
+  if (typeof target === 'string') {
+    if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+    sqlite = new Database(target);
+  } else {
+    sqlite = target;
+  }
+  if (sqlite.name !== ':memory:' && sqlite.name !== '') sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema });
+  const raw = createRepositories(db, schema);
+
+  let tail: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  }
+
+  return {
+    dialect: 'sqlite',
+    repos: lockEach(raw, exclusive),
+    transaction(fn) {
+      return exclusive(async () => {
+        sqlite.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(raw);
+          sqlite.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+          throw error;
+        }
+      });
+    },
+    async ping() {
+      await exclusive(async () => sqlite.prepare('select 1').get());
+    },
+    async migrate() {
+      await exclusive(async () => migrate(db, { migrationsFolder: migrationsFolder('sqlite') }));
+    },
+    async close() {
+      await exclusive(async () => {
+        if (sqlite.open) sqlite.close();
+      });
+    },
+  };
+}
+
+/** Wraps every repository method so standalone calls queue behind open transactions. */
+function lockEach(repos: Repositories, exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Repositories {
+  const locked: Record<string, Record<string, unknown>> = {};
+  for (const [name, repo] of Object.entries(repos) as [string, Record<string, (...args: unknown[]) => Promise<unknown>>][]) {
+    locked[name] = Object.fromEntries(
+      Object.entries(repo).map(([method, fn]) => [method, (...args: unknown[]) => exclusive(() => fn(...args))]),
+    );
+  }
+  return locked as unknown as Repositories;
+}
