@@ -5,12 +5,15 @@
  *
  * Environment variables are read here, and only here; the engine takes options.
  */
+import { resolve } from 'node:path';
 import express from 'express';
 import { createEngine } from '@tradeplane/engine';
 import { tradeplaneExpress } from '@tradeplane/adapter-express';
 
 const port = Number(process.env.PORT ?? 3000);
-const database = process.env.DATABASE_URL ?? './data/tradeplane.db';
+// `pnpm start` runs this package from its own folder; INIT_CWD is where the user typed it,
+// so the default database lands in ./data of the repository root, as the README says.
+const database = process.env.DATABASE_URL ?? resolve(process.env.INIT_CWD ?? process.cwd(), 'data/tradeplane.db');
 const production = process.env.NODE_ENV === 'production';
 
 const engine = await createEngine({

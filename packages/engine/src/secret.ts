@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from '@tradeplane/core';
 import type { DatabaseTarget } from './options.js';
 
@@ -16,6 +17,7 @@ export function developmentSecret(target: DatabaseTarget, logger: Logger): strin
       if (stored.length >= 32) return stored;
     }
     const secret = randomBytes(32).toString('base64url');
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, secret + '\n', { mode: 0o600 });
     logger.warn(`No auth.jwtSecret configured: generated a development secret in ${file}. Set auth.jwtSecret in production.`);
     return secret;

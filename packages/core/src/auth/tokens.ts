@@ -23,6 +23,8 @@ export interface AccessTokenSigner {
 }
 
 const ALGORITHM = 'HS256';
+/** Tolerated difference between the clocks of instances, in seconds. */
+const CLOCK_SKEW_SECONDS = 30;
 
 /** HS256 signer. The algorithm is pinned on verify, so `alg: none` or a swapped algorithm fails. */
 export function hs256Signer(secret: string, issuer: string, audience: string): AccessTokenSigner {
@@ -47,6 +49,7 @@ export function hs256Signer(secret: string, issuer: string, audience: string): A
           issuer,
           audience,
           currentDate: now,
+          clockTolerance: CLOCK_SKEW_SECONDS,
           requiredClaims: ['sub', 'jti', 'exp', 'iat'],
         });
         const { sub, jti, role, tv, sid, iat, exp } = payload as Record<string, unknown>;
@@ -60,6 +63,10 @@ export function hs256Signer(secret: string, issuer: string, audience: string): A
           typeof exp !== 'number'
         ) {
           throw new TradeplaneError('invalid_token', 'The access token is missing required claims');
+        }
+        // jose checks exp and nbf; a token "issued" in the future is refused too.
+        if (iat > Math.floor(now.getTime() / 1000) + CLOCK_SKEW_SECONDS) {
+          throw new TradeplaneError('invalid_token', 'The access token is not valid yet');
         }
         return { sub, jti, role, tv, sid, iat, exp };
       } catch (error) {

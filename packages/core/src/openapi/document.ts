@@ -34,7 +34,7 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
     const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
     return hoist(json, components, io);
   };
-  components['Problem'] = stripRoot(z.toJSONSchema(problemSchema, { target: 'draft-2020-12' }) as JsonSchema);
+  convert(problemSchema, 'output'); // registers components.schemas.Problem
 
   const paths: OpenApiDocument['paths'] = {};
   const tags = new Set<string>();

@@ -24,6 +24,8 @@ export interface SqliteStorage extends Storage {
  * power loss) and `busy_timeout` so a second process waits instead of failing.
  */
 export function openSqliteStorage(target: string | Database.Database): SqliteStorage {
+  // A caller-supplied handle stays the caller's: close() leaves it open.
+  const owned = typeof target === 'string';
   let sqlite: Database.Database;
   if (typeof target === 'string') {
     if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
@@ -69,7 +71,7 @@ export function openSqliteStorage(target: string | Database.Database): SqliteSto
     },
     async close() {
       await exclusive(async () => {
-        if (sqlite.open) sqlite.close();
+        if (owned && sqlite.open) sqlite.close();
       });
     },
   };

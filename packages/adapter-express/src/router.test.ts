@@ -1,0 +1,101 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '@tradeplane/core';
+import { createEngine, type Engine } from '@tradeplane/engine';
+import { tradeplaneExpress } from './router.js';
+
+let engine: Engine;
+let server: Server;
+let origin: string;
+
+beforeAll(async () => {
+  engine = await createEngine({ database: ':memory:', mode: 'test', logger: silentLogger, auth: { jwtSecret: 'x'.repeat(32) } });
+  const app = express();
+  app.use('/api/v1', tradeplaneExpress(engine));
+  // An embedder that already parses JSON for its own routes, in front of a second mount.
+  app.use('/parsed', express.json(), tradeplaneExpress(engine, { docs: false }));
+  app.use('/small', tradeplaneExpress(engine, { bodyLimit: 100 }));
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await engine.close();
+});
+
+describe('tradeplaneExpress', () => {
+  it('serves the OpenAPI document with servers pointing at the mount path', async () => {
+    const res = await fetch(`${origin}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; servers: unknown; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([{ url: '/api/v1' }]);
+    expect(Object.keys(doc.paths)).toContain('/auth/login');
+  });
+
+  it('serves the docs UI and its assets from the installed package, no CDN', async () => {
+    const page = await fetch(`${origin}/api/v1/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets).toEqual(['/api/v1/docs/assets/swagger-ui.css', '/api/v1/docs/assets/swagger-ui-bundle.js', '/api/v1/docs/init.js']);
+    for (const asset of assets) {
+      const res = await fetch(origin + asset);
+      expect(res.status, asset).toBe(200);
+      expect((await res.text()).length, asset).toBeGreaterThan(10);
+    }
+    expect(await (await fetch(`${origin}/api/v1/docs/init.js`)).text()).toContain('"/api/v1/openapi.json"');
+    expect((await fetch(`${origin}/parsed/docs`)).status).toBe(404);
+  });
+
+  it('reports health', async () => {
+    const res = await fetch(`${origin}/api/v1/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', db_status: { state: 'ok', dialect: 'sqlite' } });
+  });
+
+  it('answers unknown paths and methods with problem+json', async () => {
+    const missing = await fetch(`${origin}/api/v1/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await missing.json()).toMatchObject({ code: 'route_not_found', status: 404 });
+
+    const wrong = await fetch(`${origin}/api/v1/auth/login`, { method: 'GET' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+  });
+
+  it('echoes X-Request-Id, or generates one', async () => {
+    const echoed = await fetch(`${origin}/api/v1/health`, { headers: { 'x-request-id': 'trace-42' } });
+    expect(echoed.headers.get('x-request-id')).toBe('trace-42');
+    const generated = await fetch(`${origin}/api/v1/health`);
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const res = await fetch(`${origin}/api/v1/health`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  it('works behind an upstream JSON body parser', async () => {
+    const body = JSON.stringify({ email: 'parsed@example.com', password: 'password-123', extra: 1 });
+    const res = await fetch(`${origin}/parsed/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { errors: unknown }).errors).toEqual([expect.objectContaining({ path: 'extra', code: 'unrecognized_keys' })]);
+  });
+
+  it('stops reading a body over its limit and answers 413', async () => {
+    const body = JSON.stringify({ email: 'big@example.com', password: 'p'.repeat(200) });
+    const res = await fetch(`${origin}/small/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'payload_too_large' });
+  });
+});

@@ -1,0 +1,120 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import postgres from 'postgres';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger, type Logger } from '@tradeplane/core';
+import { createEngine, type Engine } from './engine.js';
+import { parseDatabase } from './options.js';
+import { createTestDatabase, testDatabaseKinds } from './testing/databases.js';
+
+const engines: Engine[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradeplane-engine-'));
+  dirs.push(dir);
+  return dir;
+};
+const secret = 's'.repeat(32);
+
+describe('createEngine options', () => {
+  it('rejects invalid options with a readable message', async () => {
+    await expect(createEngine({ database: '' })).rejects.toThrow(/database/);
+    await expect(createEngine({ database: ':memory:', auth: { jwtSecret: 'short' } })).rejects.toThrow(/auth\.jwtSecret: must be at least 32/);
+    await expect(createEngine({ database: ':memory:', nope: true } as never)).rejects.toThrow(/Unrecognized key/);
+    await expect(createEngine({ database: 'mysql://localhost/db' })).rejects.toThrow(/Unsupported database URL/);
+  });
+
+  it('requires a JWT secret in production', async () => {
+    await expect(createEngine({ database: ':memory:', mode: 'production' })).rejects.toThrow(/jwtSecret is required in production/);
+    const engine = await createEngine({ database: ':memory:', mode: 'production', auth: { jwtSecret: secret }, logger: silentLogger });
+    engines.push(engine);
+    expect(engine.dialect).toBe('sqlite');
+  });
+
+  it('parses every accepted database form', () => {
+    expect(parseDatabase(':memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
+    expect(parseDatabase('file:./data.db')).toEqual({ dialect: 'sqlite', path: './data.db' });
+    expect(parseDatabase('file:///var/lib/tp.db')).toEqual({ dialect: 'sqlite', path: '/var/lib/tp.db' });
+    expect(parseDatabase('./data/tradeplane.db')).toEqual({ dialect: 'sqlite', path: './data/tradeplane.db' });
+    expect(parseDatabase('postgres://u@h/db')).toEqual({ dialect: 'postgres', url: 'postgres://u@h/db' });
+    expect(parseDatabase('postgresql://u@h/db')).toEqual({ dialect: 'postgres', url: 'postgresql://u@h/db' });
+  });
+});
+
+describe('development secret', () => {
+  it('is generated next to the SQLite file, warned about, and reused after a restart', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'nested', 'tp.db');
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (m) => void warnings.push(String(m)) };
+
+    const first = await createEngine({ database: file, logger });
+    await first.auth.register({ email: 'dev@example.com', password: 'password-123' });
+    const tokens = await first.auth.login({ email: 'dev@example.com', password: 'password-123' });
+    await first.close();
+    expect(warnings.join('\n')).toMatch(/development secret/);
+    expect(readFileSync(`${file}.secret`, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
+
+    const second = await createEngine({ database: file, logger });
+    engines.push(second);
+    // Same secret and same file: the token issued before the restart still authenticates.
+    expect((await second.auth.authenticate(tokens.accessToken)).userId).toBe(tokens.user.id);
+  });
+
+  it('is not written for an in-memory database', async () => {
+    const engine = await createEngine({ database: ':memory:', logger: silentLogger });
+    engines.push(engine);
+    expect(existsSync(':memory:.secret')).toBe(false);
+  });
+});
+
+describe('lifecycle', () => {
+  it('can skip migrations at start and apply them later', async () => {
+    const dir = tempDir();
+    const engine = await createEngine({ database: join(dir, 'a.db'), migrate: false, auth: { jwtSecret: secret }, logger: silentLogger });
+    engines.push(engine);
+    await expect(engine.auth.register({ email: 'x@example.com', password: 'password-123' })).rejects.toThrow(/no such table/);
+    await engine.migrate();
+    await expect(engine.auth.register({ email: 'x@example.com', password: 'password-123' })).resolves.toMatchObject({ email: 'x@example.com' });
+  });
+
+  it('close() releases the database and is idempotent', async () => {
+    const engine = await createEngine({ database: ':memory:', auth: { jwtSecret: secret }, logger: silentLogger });
+    await engine.close();
+    await engine.close();
+    expect((await engine.health()).status).toBe('down');
+  });
+});
+
+describe('ready database handles', () => {
+  it('runs on a caller-supplied better-sqlite3 Database and leaves it open', async () => {
+    const sqlite = new Database(':memory:');
+    const engine = await createEngine({ database: { sqlite }, auth: { jwtSecret: secret }, logger: silentLogger });
+    await engine.auth.register({ email: 'handle@example.com', password: 'password-123' });
+    expect(engine.dialect).toBe('sqlite');
+    await engine.close();
+    expect(sqlite.open).toBe(true);
+    expect(sqlite.prepare('select count(*) as n from users').get()).toEqual({ n: 1 });
+    sqlite.close();
+  });
+
+  it.runIf(testDatabaseKinds().includes('postgres'))('runs on a caller-supplied postgres.js pool and does not end it', async () => {
+    const db = await createTestDatabase('postgres');
+    const sql = postgres(db.database, { max: 2, onnotice: () => {} });
+    try {
+      const engine = await createEngine({ database: { postgres: sql }, auth: { jwtSecret: secret }, logger: silentLogger });
+      await engine.auth.register({ email: 'pool@example.com', password: 'password-123' });
+      await engine.close();
+      expect(await sql`select count(*)::int as n from users`).toEqual([{ n: 1 }]);
+    } finally {
+      await sql.end();
+      await db.cleanup();
+    }
+  });
+});
