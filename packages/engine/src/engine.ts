@@ -25,8 +25,15 @@ export type MigratableStorage = Storage & { migrate(): Promise<void> };
 
 export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
-/** Opens the storage for a `database` option: SQLite path, `:memory:`, postgres URL or handle. */
-export function openStorage(target: DatabaseTarget, options: { postgresPoolSize?: number } = {}): MigratableStorage {
+/**
+ * Opens the storage behind an engine without the services: for running migrations from a
+ * deploy step, or for tooling. Takes the same `database` value as `createEngine`.
+ */
+export function openStorage(database: EngineOptions['database'], options: { postgresPoolSize?: number } = {}): MigratableStorage {
+  return openTarget(parseDatabase(database), options);
+}
+
+function openTarget(target: DatabaseTarget, options: { postgresPoolSize?: number }): MigratableStorage {
   if (target.dialect === 'sqlite') return openSqliteStorage('path' in target ? target.path : target.instance);
   return openPostgresStorage('url' in target ? target.url : target.instance, { max: options.postgresPoolSize });
 }
@@ -56,7 +63,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
   }
   const jwtSecret = options.auth.jwtSecret ?? developmentSecret(target, logger);
 
-  const storage = openStorage(target, { postgresPoolSize: options.postgres.max });
+  const storage = openTarget(target, { postgresPoolSize: options.postgres.max });
   try {
     if (options.migrate) await storage.migrate();
   } catch (error) {

@@ -4,6 +4,6 @@
  */
 export { createEngine, openStorage, version } from './engine.js';
 export type { Engine, MigratableStorage } from './engine.js';
-export { engineOptionsSchema, parseDatabase } from './options.js';
-export type { EngineOptions, DatabaseInstance, DatabaseTarget } from './options.js';
+export { engineOptionsSchema } from './options.js';
+export type { EngineOptions, DatabaseInstance } from './options.js';
 export { migrationsFolder } from './migrations.js';

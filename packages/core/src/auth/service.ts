@@ -1,6 +1,6 @@
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
-import type { Role, Storage, UserRecord } from '../ports/storage.js';
+import type { RefreshTokenRecord, Role, Storage, UserRecord } from '../ports/storage.js';
 import { argon2idHasher, type PasswordHasher } from './passwords.js';
 import { generateOpaqueToken, hashToken, hs256Signer, type AccessTokenSigner } from './tokens.js';
 import type { AuthOptions } from './options.js';
@@ -70,7 +70,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   const hasher = deps.hasher ?? argon2idHasher(options.passwordHashing);
   const signer = deps.signer ?? hs256Signer(options.jwtSecret, options.issuer, options.audience);
 
-  async function issueTokens(user: UserRecord, familyId: string, now: Date): Promise<{ access: string; refresh: string; refreshRecord: Parameters<Storage['repos']['refreshTokens']['insert']>[0] }> {
+  /** Signs an access token and mints a refresh token (returned in clear once; its record holds only the hash). */
+  async function issueTokens(user: UserRecord, familyId: string, now: Date): Promise<{ access: string; refresh: string; refreshRecord: RefreshTokenRecord }> {
     const refresh = generateOpaqueToken(REFRESH_PREFIX);
     const access = await signer.sign(
       { sub: user.id, jti: ids.next(), role: user.role, tv: user.tokenVersion, sid: familyId },

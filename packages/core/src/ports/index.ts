@@ -93,5 +93,13 @@ export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () 
 
 function format(obj: object | string, msg?: string): string {
   if (typeof obj === 'string') return `[tradeplane] ${obj}`;
-  return `[tradeplane] ${msg ?? ''} ${JSON.stringify(obj)}`.trim();
+  return `[tradeplane] ${msg ?? ''} ${JSON.stringify(obj, errorsAsObjects)}`.trim();
+}
+
+/** JSON.stringify drops an Error's own fields; logs need its name, message, stack and cause. */
+function errorsAsObjects(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message, stack: value.stack, ...(value.cause !== undefined ? { cause: value.cause } : {}) };
+  }
+  return typeof value === 'bigint' ? value.toString() : value;
 }

@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RefreshTokenRecord, UserRecord } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '../engine.js';
-import { parseDatabase } from '../options.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../testing/databases.js';
 
 const at = (iso: string) => new Date(iso);
@@ -43,7 +42,7 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    storage = openStorage(parseDatabase(db.database));
+    storage = openStorage(db.database);
     await storage.migrate();
   });
   afterAll(async () => {
