@@ -20,6 +20,7 @@ export function createRouter(routes: readonly RouteDefinition[]) {
   const byPath = new Map<string, Map<string, RouteDefinition>>();
   const dynamicByLength = new Map<number, CompiledRoute[]>();
   for (const route of routes) {
+    assertParamsDeclared(route);
     const segments = split(route.path).map((s) => (s.startsWith('{') && s.endsWith('}') ? { param: s.slice(1, -1) } : s));
     if (segments.every((s) => typeof s === 'string')) {
       const methods = byPath.get(route.path) ?? new Map<string, RouteDefinition>();
@@ -54,6 +55,15 @@ export function createRouter(routes: readonly RouteDefinition[]) {
       return allowed.length > 0 ? { kind: 'method_not_allowed', allowed } : { kind: 'not_found' };
     },
   };
+}
+
+/** A `{name}` in the path must be a key of the route's `params` schema, and vice versa. */
+function assertParamsDeclared(route: RouteDefinition): void {
+  const inPath = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
+  const declared = Object.keys(route.params?.shape ?? {}).sort();
+  if (inPath.join(',') !== declared.join(',')) {
+    throw new Error(`Route ${route.id}: path parameters [${inPath.join(', ')}] do not match its params schema [${declared.join(', ')}]`);
+  }
 }
 
 function split(path: string): string[] {

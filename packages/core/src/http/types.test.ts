@@ -1,0 +1,24 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type { authRoutes } from '../contract/auth.js';
+import type { systemRoutes } from '../contract/system.js';
+import type { Principal } from '../auth/service.js';
+import type { HandlerInput, HandlerOutput } from './types.js';
+
+// Type tests: `pnpm typecheck` fails if handler typing stops following the contract.
+describe('handler types follow the contract', () => {
+  it('infers the body from the zod schema', () => {
+    expectTypeOf<HandlerInput<typeof authRoutes.register>['body']>().toEqualTypeOf<{ email: string; password: string }>();
+    expectTypeOf<HandlerInput<typeof authRoutes.refresh>['body']>().toEqualTypeOf<{ refresh_token: string }>();
+  });
+
+  it('gives authenticated routes a principal and public routes none', () => {
+    expectTypeOf<HandlerInput<typeof authRoutes.me>['principal']>().toEqualTypeOf<Principal>();
+    expectTypeOf<HandlerInput<typeof authRoutes.login>['principal']>().toEqualTypeOf<undefined>();
+  });
+
+  it('types the wire response', () => {
+    expectTypeOf<HandlerOutput<typeof authRoutes.logout>>().toEqualTypeOf<null>();
+    expectTypeOf<HandlerOutput<typeof systemRoutes.health>['status']>().toEqualTypeOf<'ok' | 'degraded' | 'down'>();
+    expectTypeOf<HandlerOutput<typeof authRoutes.login>['token_type']>().toEqualTypeOf<'Bearer'>();
+  });
+});
