@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { authOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
@@ -56,7 +57,7 @@ export function parseDatabase(database: ResolvedEngineOptions['database']): Data
   }
   if (/^postgres(ql)?:\/\//i.test(database)) return { dialect: 'postgres', url: database };
   if (database === ':memory:' || database === 'file::memory:') return { dialect: 'sqlite', path: ':memory:' };
-  if (database.startsWith('file://')) return { dialect: 'sqlite', path: new URL(database).pathname };
+  if (database.startsWith('file://')) return { dialect: 'sqlite', path: fileURLToPath(database) };
   if (database.startsWith('file:')) return { dialect: 'sqlite', path: database.slice('file:'.length) };
   if (database.startsWith('sqlite:')) return { dialect: 'sqlite', path: database.slice('sqlite:'.length).replace(/^\/\//, '') };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(database)) {

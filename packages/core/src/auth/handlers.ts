@@ -24,8 +24,7 @@ export function authHandlers(auth: AuthService): ContractHandlers<{ auth: typeof
     register: async ({ body }) => ({ user: userToWire(await auth.register(body)) }),
     login: async ({ body, request }) =>
       tokenPairToWire(await auth.login({ email: body.email, password: body.password, userAgent: request.userAgent })),
-    refresh: async ({ body, request }) =>
-      tokenPairToWire(await auth.refresh({ refreshToken: body.refresh_token, userAgent: request.userAgent })),
+    refresh: async ({ body }) => tokenPairToWire(await auth.refresh({ refreshToken: body.refresh_token })),
     logout: async ({ principal }) => {
       await auth.logout(principal);
       return null;

@@ -29,7 +29,10 @@ export interface PasswordHasher {
 
 export function argon2idHasher(options: PasswordHashingOptions = defaultPasswordHashing): PasswordHasher {
   const params = { algorithm: ARGON2ID, ...options };
-  let dummy: Promise<string> | undefined;
+  // Computed up front so that even the first unknown-email login costs one verification, not
+  // a hash plus a verification.
+  const dummy = hash('tradeplane-dummy-password', params);
+  dummy.catch(() => {});
   return {
     hash: (password) => hash(password, params),
     verify: async (storedHash, password) => {
@@ -40,7 +43,6 @@ export function argon2idHasher(options: PasswordHashingOptions = defaultPassword
       }
     },
     verifyDummy: async (password) => {
-      dummy ??= hash('tradeplane-dummy-password', params);
       await verify(await dummy, password).catch(() => false);
     },
   };

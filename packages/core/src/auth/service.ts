@@ -1,6 +1,6 @@
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
-import type { RefreshTokenRecord, Role, Storage, UserRecord } from '../ports/storage.js';
+import type { RefreshTokenRecord, Role, SessionRecord, Storage, UserRecord } from '../ports/storage.js';
 import { argon2idHasher, type PasswordHasher } from './passwords.js';
 import { generateOpaqueToken, hashToken, hs256Signer, type AccessTokenSigner } from './tokens.js';
 import type { AuthOptions } from './options.js';
@@ -36,8 +36,8 @@ export interface TokenPair {
 export interface AuthService {
   register(input: { email: string; password: string }): Promise<User>;
   login(input: { email: string; password: string; userAgent?: string }): Promise<TokenPair>;
-  refresh(input: { refreshToken: string; userAgent?: string }): Promise<TokenPair>;
-  /** Revokes the principal's session (refresh family) and its access token. */
+  refresh(input: { refreshToken: string }): Promise<TokenPair>;
+  /** Revokes the principal's session: its refresh tokens and every access token issued for it. */
   logout(principal: Principal): Promise<void>;
   getUser(userId: string): Promise<User>;
   /** Verifies an access token and the user's current state; throws `invalid_token`. */
@@ -70,29 +70,26 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
   const hasher = deps.hasher ?? argon2idHasher(options.passwordHashing);
   const signer = deps.signer ?? hs256Signer(options.jwtSecret, options.issuer, options.audience);
 
-  /** Signs an access token and mints a refresh token (returned in clear once; its record holds only the hash). */
-  async function issueTokens(user: UserRecord, familyId: string, now: Date): Promise<{ access: string; refresh: string; refreshRecord: RefreshTokenRecord }> {
-    const refresh = generateOpaqueToken(REFRESH_PREFIX);
-    const access = await signer.sign(
-      { sub: user.id, jti: ids.next(), role: user.role, tv: user.tokenVersion, sid: familyId },
-      now,
-      options.accessTokenTtl,
-    );
+  /** Mints a refresh token: the clear token is returned once; its record holds only the hash. */
+  function mintRefreshToken(userId: string, sessionId: string, now: Date): { token: string; record: RefreshTokenRecord } {
+    const token = generateOpaqueToken(REFRESH_PREFIX);
     return {
-      access,
-      refresh,
-      refreshRecord: {
+      token,
+      record: {
         id: ids.next(),
-        familyId,
-        userId: user.id,
-        tokenHash: hashToken(refresh),
+        sessionId,
+        userId,
+        tokenHash: hashToken(token),
         createdAt: now,
         expiresAt: new Date(now.getTime() + options.refreshTokenTtl * 1000),
         rotatedAt: null,
-        revokedAt: null,
-        userAgent: null,
       },
     };
+  }
+
+  /** Signing needs no database, so it happens after the transaction commits, never inside it. */
+  function signAccessToken(user: UserRecord, sessionId: string, now: Date): Promise<string> {
+    return signer.sign({ sub: user.id, jti: ids.next(), role: user.role, tv: user.tokenVersion, sid: sessionId }, now, options.accessTokenTtl);
   }
 
   function pair(user: UserRecord, access: string, refresh: string): TokenPair {
@@ -146,48 +143,63 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       }
       assertCanSignIn(user);
       const now = clock.now();
-      const { access, refresh, refreshRecord } = await issueTokens(user, ids.next(), now);
-      refreshRecord.userAgent = userAgent?.slice(0, 256) ?? null;
-      await storage.transaction((tx) => tx.refreshTokens.insert(refreshRecord));
-      return pair(user, access, refresh);
+      const session: SessionRecord = {
+        id: ids.next(),
+        userId: user.id,
+        tokenVersion: user.tokenVersion,
+        createdAt: now,
+        lastUsedAt: now,
+        revokedAt: null,
+        userAgent: userAgent?.slice(0, 256) ?? null,
+      };
+      const refresh = mintRefreshToken(user.id, session.id, now);
+      await storage.transaction(async (tx) => {
+        await tx.sessions.insert(session);
+        await tx.refreshTokens.insert(refresh.record);
+      });
+      return pair(user, await signAccessToken(user, session.id, now), refresh.token);
     },
 
-    async refresh({ refreshToken, userAgent }) {
+    async refresh({ refreshToken }) {
       const now = clock.now();
       // The transaction decides; errors are thrown after it commits so that a detected reuse
-      // keeps its family revocation instead of rolling it back.
+      // keeps its session revocation instead of rolling it back.
       const outcome = await storage.transaction(async (tx) => {
         const current = await tx.refreshTokens.findByHash(hashToken(refreshToken));
-        if (!current || current.revokedAt) return { kind: 'invalid' } as const;
-        if (current.rotatedAt) {
-          await tx.refreshTokens.revokeFamily(current.familyId, now);
-          return { kind: 'reused', userId: current.userId, familyId: current.familyId } as const;
+        if (!current) return { kind: 'invalid' } as const;
+        // Touching the session first locks its row (PostgreSQL): a concurrent logout or reuse
+        // revocation of this session either finished before us, and we see it revoked, or
+        // waits until we commit, and then revokes the successor we issue along with it.
+        if (!(await tx.sessions.touch(current.sessionId, now))) return { kind: 'invalid' } as const;
+        if (current.rotatedAt || !(await tx.refreshTokens.markRotated(current.id, now))) {
+          await tx.sessions.revoke(current.sessionId, now);
+          return { kind: 'reused', userId: current.userId, sessionId: current.sessionId } as const;
         }
         if (current.expiresAt.getTime() <= now.getTime()) return { kind: 'invalid' } as const;
         const user = await tx.users.findById(current.userId);
-        if (!user || user.status !== 'active') return { kind: 'invalid' } as const;
-        if (!(await tx.refreshTokens.markRotated(current.id, now))) {
-          // A concurrent refresh of the same token won the race: treat as reuse.
-          await tx.refreshTokens.revokeFamily(current.familyId, now);
-          return { kind: 'reused', userId: current.userId, familyId: current.familyId } as const;
-        }
-        const issued = await issueTokens(user, current.familyId, now);
-        issued.refreshRecord.userAgent = userAgent?.slice(0, 256) ?? current.userAgent;
-        await tx.refreshTokens.insert(issued.refreshRecord);
-        return { kind: 'ok', tokens: pair(user, issued.access, issued.refresh) } as const;
+        if (!user || user.status === 'pending') return { kind: 'invalid' } as const;
+        if (user.status === 'disabled') return { kind: 'disabled' } as const;
+        const successor = mintRefreshToken(user.id, current.sessionId, now);
+        await tx.refreshTokens.insert(successor.record);
+        return { kind: 'ok', user, refreshToken: successor.token, sessionId: current.sessionId } as const;
       });
-      if (outcome.kind === 'ok') return outcome.tokens;
-      if (outcome.kind === 'reused') {
-        deps.logger.warn({ event: 'auth.refresh_reuse', userId: outcome.userId, sessionId: outcome.familyId }, 'refresh token reuse: session revoked');
-        throw new TradeplaneError('refresh_token_reused', 'This refresh token was already used; the session has been revoked');
+      switch (outcome.kind) {
+        case 'ok':
+          return pair(outcome.user, await signAccessToken(outcome.user, outcome.sessionId, now), outcome.refreshToken);
+        case 'reused':
+          deps.logger.warn({ event: 'auth.refresh_reuse', userId: outcome.userId, sessionId: outcome.sessionId }, 'refresh token reuse: session revoked');
+          throw new TradeplaneError('refresh_token_reused', 'This refresh token was already used; the session has been revoked');
+        case 'disabled':
+          throw new TradeplaneError('account_disabled', 'This account has been disabled');
+        default:
+          throw new TradeplaneError('invalid_token', 'The refresh token is invalid or expired');
       }
-      throw new TradeplaneError('invalid_token', 'The refresh token is invalid or expired');
     },
 
     async logout(principal) {
       const now = clock.now();
       await storage.transaction(async (tx) => {
-        await tx.refreshTokens.revokeFamily(principal.sessionId, now);
+        await tx.sessions.revoke(principal.sessionId, now);
         await tx.revokedTokens.add({ jti: principal.tokenId, userId: principal.userId, expiresAt: principal.tokenExpiresAt });
       });
     },
@@ -200,11 +212,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async authenticate(accessToken) {
       const claims = await signer.verify(accessToken, clock.now());
-      const [user, revoked] = await Promise.all([
+      const [user, revoked, sessionActive] = await Promise.all([
         storage.repos.users.findById(claims.sub),
         storage.repos.revokedTokens.isRevoked(claims.jti),
+        storage.repos.sessions.isActive(claims.sid, claims.sub),
       ]);
-      if (!user || user.status !== 'active' || user.tokenVersion !== claims.tv || revoked) {
+      // A revoked session (logout, refresh-token reuse) ends every access token issued for it.
+      if (!user || user.status !== 'active' || user.tokenVersion !== claims.tv || revoked || !sessionActive) {
         throw new TradeplaneError('invalid_token', 'The access token has been revoked');
       }
       // The role comes from the database, not the token, so a demotion applies at once.

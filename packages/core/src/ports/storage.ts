@@ -22,19 +22,31 @@ export interface UserRecord {
   updatedAt: Date;
 }
 
+/**
+ * A session: what one sign-in grants. Its refresh tokens form a family (each rotation adds one);
+ * access tokens name it in their `sid` claim. Revoking the session ends all of them at once.
+ */
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  /** The user's token_version at sign-in; a later bump ends the session. */
+  tokenVersion: number;
+  createdAt: Date;
+  lastUsedAt: Date;
+  revokedAt: Date | null;
+  userAgent: string | null;
+}
+
 export interface RefreshTokenRecord {
   id: string;
-  /** All tokens descending from one login share a family; reuse of a rotated token revokes it. */
-  familyId: string;
+  sessionId: string;
   userId: string;
   /** SHA-256 of the opaque token; the token itself is never stored. */
   tokenHash: string;
   createdAt: Date;
   expiresAt: Date;
-  /** Set when this token was exchanged for its successor. */
+  /** Set when this token was exchanged for its successor; presenting it again is reuse. */
   rotatedAt: Date | null;
-  revokedAt: Date | null;
-  userAgent: string | null;
 }
 
 export interface RevokedAccessToken {
@@ -51,17 +63,28 @@ export interface UsersRepository {
   findByEmail(email: string): Promise<UserRecord | undefined>;
 }
 
+export interface SessionsRepository {
+  insert(session: SessionRecord): Promise<void>;
+  /**
+   * Marks a live session used and returns true; returns false if it is revoked or unknown.
+   * It is a conditional UPDATE, so on PostgreSQL it also locks the session row until the
+   * transaction ends: a refresh and a logout of the same session cannot interleave.
+   */
+  touch(id: string, at: Date): Promise<boolean>;
+  /** Revokes a live session; false if it was already revoked or does not exist. */
+  revoke(id: string, at: Date): Promise<boolean>;
+  /** True when the session exists, is not revoked, and belongs to `userId`. */
+  isActive(id: string, userId: string): Promise<boolean>;
+}
+
 export interface RefreshTokensRepository {
   insert(token: RefreshTokenRecord): Promise<void>;
   findByHash(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /**
-   * Marks a token rotated only if it is still live (not rotated, not revoked).
-   * Returns false when another request got there first, so two concurrent refreshes of the
-   * same token cannot both succeed.
+   * Marks a token rotated only if it has not been rotated yet. Returns false when another
+   * request got there first, so two refreshes of the same token cannot both succeed.
    */
   markRotated(id: string, at: Date): Promise<boolean>;
-  /** Revokes every live token in a family; returns how many were revoked. */
-  revokeFamily(familyId: string, at: Date): Promise<number>;
 }
 
 export interface RevokedTokensRepository {
@@ -72,6 +95,7 @@ export interface RevokedTokensRepository {
 
 export interface Repositories {
   users: UsersRepository;
+  sessions: SessionsRepository;
   refreshTokens: RefreshTokensRepository;
   revokedTokens: RevokedTokensRepository;
 }

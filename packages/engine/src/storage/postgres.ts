@@ -46,6 +46,12 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
       // connection, and migrates on another, so only one migrates while the others wait.
       // (A caller-supplied pool therefore needs at least two connections.)
       const migrator = owned ? postgres(target, { max: 2, onnotice: () => {} }) : client;
+      if (!owned && (client.options.max ?? 10) < 2) {
+        throw new Error(
+          'Migrating needs a postgres.js pool of at least 2 connections (one holds the migration lock). ' +
+            'Pass a larger pool, or create the engine with migrate: false and run migrations from a deploy step.',
+        );
+      }
       const lock = await migrator.reserve();
       try {
         await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;

@@ -16,7 +16,7 @@ export type Tables = typeof sqliteSchema;
 export type QueryDb = Pick<BetterSQLite3Database<Tables>, 'select' | 'insert' | 'update' | 'delete'>;
 
 export function createRepositories(db: QueryDb, t: Tables): Repositories {
-  return {
+  return withSafeErrors({
     users: {
       async insert(user) {
         try {
@@ -35,6 +35,35 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         return row as UserRecord | undefined;
       },
     },
+    sessions: {
+      async insert(session) {
+        await db.insert(t.sessions).values(session);
+      },
+      async touch(id, at) {
+        const rows = await db
+          .update(t.sessions)
+          .set({ lastUsedAt: at })
+          .where(and(eq(t.sessions.id, id), isNull(t.sessions.revokedAt)))
+          .returning({ id: t.sessions.id });
+        return rows.length === 1;
+      },
+      async revoke(id, at) {
+        const rows = await db
+          .update(t.sessions)
+          .set({ revokedAt: at })
+          .where(and(eq(t.sessions.id, id), isNull(t.sessions.revokedAt)))
+          .returning({ id: t.sessions.id });
+        return rows.length === 1;
+      },
+      async isActive(id, userId) {
+        const rows = await db
+          .select({ id: t.sessions.id })
+          .from(t.sessions)
+          .where(and(eq(t.sessions.id, id), eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt)))
+          .limit(1);
+        return rows.length === 1;
+      },
+    },
     refreshTokens: {
       async insert(token) {
         await db.insert(t.refreshTokens).values(token);
@@ -47,17 +76,9 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         const rows = await db
           .update(t.refreshTokens)
           .set({ rotatedAt: at })
-          .where(and(eq(t.refreshTokens.id, id), isNull(t.refreshTokens.rotatedAt), isNull(t.refreshTokens.revokedAt)))
+          .where(and(eq(t.refreshTokens.id, id), isNull(t.refreshTokens.rotatedAt)))
           .returning({ id: t.refreshTokens.id });
         return rows.length === 1;
-      },
-      async revokeFamily(familyId, at) {
-        const rows = await db
-          .update(t.refreshTokens)
-          .set({ revokedAt: at })
-          .where(and(eq(t.refreshTokens.familyId, familyId), isNull(t.refreshTokens.revokedAt)))
-          .returning({ id: t.refreshTokens.id });
-        return rows.length;
       },
     },
     revokedTokens: {
@@ -73,7 +94,39 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         return rows.length > 0;
       },
     },
-  };
+  });
+}
+
+/**
+ * drizzle reports a failed query as `Failed query: <sql> params: <values>`; the values can be
+ * emails or password hashes, and errors end up in logs. Rethrow without them, keeping the
+ * driver error (code, constraint) as the cause.
+ */
+function withSafeErrors(repos: Repositories): Repositories {
+  return wrapMethods(repos, (operation, call) => call().catch((error: unknown) => Promise.reject(redact(error, operation))));
+}
+
+/** Returns repositories whose every method runs through `wrap` (named `repo.method`). */
+export function wrapMethods(
+  repos: Repositories,
+  wrap: (operation: string, call: () => Promise<unknown>) => Promise<unknown>,
+): Repositories {
+  const wrapped: Record<string, Record<string, unknown>> = {};
+  for (const [name, repo] of Object.entries(repos) as [string, Record<string, (...args: unknown[]) => Promise<unknown>>][]) {
+    wrapped[name] = Object.fromEntries(
+      Object.entries(repo).map(([method, fn]) => [method, (...args: unknown[]) => wrap(`${name}.${method}`, () => fn(...args))]),
+    );
+  }
+  return wrapped as unknown as Repositories;
+}
+
+function redact(error: unknown, operation: string): unknown {
+  if (error instanceof Error && 'params' in error && 'query' in error) {
+    return new Error(`Storage operation ${operation} failed: ${error.cause instanceof Error ? error.cause.message : 'query error'}`, {
+      cause: error.cause,
+    });
+  }
+  return error;
 }
 
 /** SQLite: SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY; PostgreSQL: SQLSTATE 23505. drizzle may wrap the driver error. */

@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import type { Repositories, Storage } from '@tradeplane/core';
+import type { Storage } from '@tradeplane/core';
 import * as schema from './schema.sqlite.js';
-import { createRepositories } from './repositories.js';
+import { createRepositories, wrapMethods } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
 
 export interface SqliteStorage extends Storage {
@@ -22,6 +22,10 @@ export interface SqliteStorage extends Storage {
  * SQLite allows one writer anyway, and statements take microseconds. Files run in WAL mode with
  * `synchronous=NORMAL` (durable across process crashes; the last transactions may be lost on
  * power loss) and `busy_timeout` so a second process waits instead of failing.
+ *
+ * Open one engine per database file per process: `busy_timeout` waits synchronously, so a
+ * second connection in the same process would block the event loop the first one needs to
+ * commit. Several processes on one file are fine.
  */
 export function openSqliteStorage(target: string | Database.Database): SqliteStorage {
   // A caller-supplied handle stays the caller's: close() leaves it open.
@@ -49,7 +53,8 @@ export function openSqliteStorage(target: string | Database.Database): SqliteSto
 
   return {
     dialect: 'sqlite',
-    repos: lockEach(raw, exclusive),
+    // Standalone calls queue behind open transactions.
+    repos: wrapMethods(raw, (_operation, call) => exclusive(call)),
     transaction(fn) {
       return exclusive(async () => {
         sqlite.exec('BEGIN IMMEDIATE');
@@ -75,15 +80,4 @@ export function openSqliteStorage(target: string | Database.Database): SqliteSto
       });
     },
   };
-}
-
-/** Wraps every repository method so standalone calls queue behind open transactions. */
-function lockEach(repos: Repositories, exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Repositories {
-  const locked: Record<string, Record<string, unknown>> = {};
-  for (const [name, repo] of Object.entries(repos) as [string, Record<string, (...args: unknown[]) => Promise<unknown>>][]) {
-    locked[name] = Object.fromEntries(
-      Object.entries(repo).map(([method, fn]) => [method, (...args: unknown[]) => exclusive(() => fn(...args))]),
-    );
-  }
-  return locked as unknown as Repositories;
 }

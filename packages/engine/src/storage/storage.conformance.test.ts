@@ -3,7 +3,7 @@
  * and PostgreSQL run the same cases, so services behave the same on each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RefreshTokenRecord, UserRecord } from '@tradeplane/core';
+import type { RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '../engine.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../testing/databases.js';
 
@@ -22,17 +22,27 @@ function user(id: string, email: string): UserRecord {
   };
 }
 
-function refresh(id: string, userId: string, familyId: string): RefreshTokenRecord {
+function session(id: string, userId: string): SessionRecord {
   return {
     id,
-    familyId,
+    userId,
+    tokenVersion: 0,
+    createdAt: at('2026-01-02T00:00:00.000Z'),
+    lastUsedAt: at('2026-01-02T00:00:00.000Z'),
+    revokedAt: null,
+    userAgent: 'vitest',
+  };
+}
+
+function refresh(id: string, userId: string, sessionId: string): RefreshTokenRecord {
+  return {
+    id,
+    sessionId,
     userId,
     tokenHash: `hash-${id}`,
     createdAt: at('2026-01-02T00:00:00.000Z'),
     expiresAt: at('2026-01-09T00:00:00.000Z'),
     rotatedAt: null,
-    revokedAt: null,
-    userAgent: 'vitest',
   };
 }
 
@@ -77,7 +87,8 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
   it('commits a transaction and rolls one back entirely when it throws', async () => {
     await storage.transaction(async (tx) => {
       await tx.users.insert(user('u-3', 'three@example.com'));
-      await tx.refreshTokens.insert(refresh('r-3', 'u-3', 'f-3'));
+      await tx.sessions.insert(session('s-3', 'u-3'));
+      await tx.refreshTokens.insert(refresh('r-3', 'u-3', 's-3'));
     });
     expect(await storage.repos.refreshTokens.findByHash('hash-r-3')).toMatchObject({ userId: 'u-3' });
 
@@ -85,7 +96,8 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     await expect(
       storage.transaction(async (tx) => {
         await tx.users.insert(user('u-4', 'four@example.com'));
-        await tx.refreshTokens.insert(refresh('r-4', 'u-4', 'f-4'));
+        await tx.sessions.insert(session('s-4', 'u-4'));
+        await tx.refreshTokens.insert(refresh('r-4', 'u-4', 's-4'));
         throw boom;
       }),
     ).rejects.toBe(boom);
@@ -93,25 +105,36 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.refreshTokens.findByHash('hash-r-4')).toBeUndefined();
   });
 
-  it('rotates a refresh token once: a second rotation, or one after revocation, fails', async () => {
+  it('rotates a refresh token once: a second rotation fails', async () => {
     await storage.repos.users.insert(user('u-5', 'five@example.com'));
-    await storage.repos.refreshTokens.insert(refresh('r-5a', 'u-5', 'f-5'));
-    await storage.repos.refreshTokens.insert(refresh('r-5b', 'u-5', 'f-5'));
-    await storage.repos.refreshTokens.insert(refresh('r-5c', 'u-5', 'other-family'));
+    await storage.repos.sessions.insert(session('s-5', 'u-5'));
+    await storage.repos.refreshTokens.insert(refresh('r-5', 'u-5', 's-5'));
+    expect(await storage.repos.refreshTokens.findByHash('hash-r-5')).toEqual(refresh('r-5', 'u-5', 's-5'));
+    expect(await storage.repos.refreshTokens.markRotated('r-5', at('2026-01-03T00:00:00.000Z'))).toBe(true);
+    expect(await storage.repos.refreshTokens.markRotated('r-5', at('2026-01-03T00:00:01.000Z'))).toBe(false);
+    expect((await storage.repos.refreshTokens.findByHash('hash-r-5'))?.rotatedAt).toEqual(at('2026-01-03T00:00:00.000Z'));
+    expect(await storage.repos.refreshTokens.findByHash('hash-unknown')).toBeUndefined();
+  });
 
-    expect(await storage.repos.refreshTokens.markRotated('r-5a', at('2026-01-03T00:00:00.000Z'))).toBe(true);
-    expect(await storage.repos.refreshTokens.markRotated('r-5a', at('2026-01-03T00:00:01.000Z'))).toBe(false);
-    expect((await storage.repos.refreshTokens.findByHash('hash-r-5a'))?.rotatedAt).toEqual(at('2026-01-03T00:00:00.000Z'));
+  it('touches a live session, and neither touches nor activates a revoked one', async () => {
+    await storage.repos.users.insert(user('u-7', 'seven@example.com'));
+    await storage.repos.sessions.insert(session('s-7', 'u-7'));
+    expect(await storage.repos.sessions.isActive('s-7', 'u-7')).toBe(true);
+    expect(await storage.repos.sessions.isActive('s-7', 'u-other')).toBe(false);
+    expect(await storage.repos.sessions.touch('s-7', at('2026-01-05T00:00:00.000Z'))).toBe(true);
 
-    expect(await storage.repos.refreshTokens.revokeFamily('f-5', at('2026-01-04T00:00:00.000Z'))).toBe(2);
-    expect(await storage.repos.refreshTokens.revokeFamily('f-5', at('2026-01-05T00:00:00.000Z'))).toBe(0);
-    expect(await storage.repos.refreshTokens.markRotated('r-5b', at('2026-01-04T00:00:01.000Z'))).toBe(false);
-    expect((await storage.repos.refreshTokens.findByHash('hash-r-5c'))?.revokedAt).toBeNull();
+    expect(await storage.repos.sessions.revoke('s-7', at('2026-01-06T00:00:00.000Z'))).toBe(true);
+    expect(await storage.repos.sessions.revoke('s-7', at('2026-01-07T00:00:00.000Z'))).toBe(false);
+    expect(await storage.repos.sessions.touch('s-7', at('2026-01-08T00:00:00.000Z'))).toBe(false);
+    expect(await storage.repos.sessions.isActive('s-7', 'u-7')).toBe(false);
+    expect(await storage.repos.sessions.touch('no-such-session', at('2026-01-08T00:00:00.000Z'))).toBe(false);
+    expect(await storage.repos.sessions.isActive('no-such-session', 'u-7')).toBe(false);
   });
 
   it('lets exactly one of many concurrent rotations of the same token win', async () => {
     await storage.repos.users.insert(user('u-6', 'six@example.com'));
-    await storage.repos.refreshTokens.insert(refresh('r-6', 'u-6', 'f-6'));
+    await storage.repos.sessions.insert(session('s-6', 'u-6'));
+    await storage.repos.refreshTokens.insert(refresh('r-6', 'u-6', 's-6'));
     const results = await Promise.all(
       Array.from({ length: 8 }, () => storage.transaction((tx) => tx.refreshTokens.markRotated('r-6', at('2026-01-03T00:00:00.000Z')))),
     );
@@ -126,9 +149,16 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.revokedTokens.isRevoked('jti-1')).toBe(true);
   });
 
-  it('deletes a user’s refresh tokens with the user (foreign key cascade)', async () => {
-    // Checked through the schema rather than an API: nothing deletes users yet, but the
-    // constraint must exist on both databases.
-    await expect(storage.repos.refreshTokens.insert(refresh('r-orphan', 'no-such-user', 'f-x'))).rejects.toThrow();
+  it('refuses sessions and refresh tokens that point at nothing (foreign keys)', async () => {
+    await expect(storage.repos.sessions.insert(session('s-orphan', 'no-such-user'))).rejects.toThrow();
+    await expect(storage.repos.refreshTokens.insert(refresh('r-orphan', 'u-1', 'no-such-session'))).rejects.toThrow();
+    expect(await storage.repos.refreshTokens.findByHash('hash-r-orphan')).toBeUndefined();
+  });
+
+  it('keeps query parameters (emails, hashes) out of storage errors', async () => {
+    const error = await storage.repos.users.insert({ ...user('u-leak', 'leak@example.com'), role: 'root' as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(String((error as Error).message)).not.toContain('leak@example.com');
+    expect(String((error as Error).message)).not.toContain('$argon2id');
   });
 });
