@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@tradeplane/core';
@@ -79,10 +79,25 @@ describe('tradeplaneExpress', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('answers HEAD like GET without a body', async () => {
-    const res = await fetch(`${origin}/api/v1/health`, { method: 'HEAD' });
-    expect(res.status).toBe(200);
-    expect(await res.text()).toBe('');
+  it('answers HEAD like GET, with the GET body’s length and type but no body', async () => {
+    const head = await rawRequest('HEAD', '/api/v1/openapi.json');
+    const get = await rawRequest('GET', '/api/v1/openapi.json');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(head.headers['content-length'])).toBe(Buffer.byteLength(get.body));
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(100);
+    expect(head.body).toBe('');
+    const wrong = await fetch(`${origin}/api/v1/auth/me`, { method: 'DELETE' });
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('enforces the body limit on a chunked body with no Content-Length', async () => {
+    const res = await rawRequest('POST', '/small/auth/register', {
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      chunks: ['{"email":"chunked@example.com",', `"password":"${'p'.repeat(60)}",`, `"pad":"${'x'.repeat(60)}"}`],
+    });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'payload_too_large' });
   });
 
   it('works behind an upstream JSON body parser', async () => {
@@ -99,3 +114,22 @@ describe('tradeplaneExpress', () => {
     expect(await res.json()).toMatchObject({ code: 'payload_too_large' });
   });
 });
+
+/** A plain node:http request: fetch hides HEAD bodies and always sets Content-Length. */
+function rawRequest(
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; chunks?: string[] } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(origin + path, { method, headers: init.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    for (const chunk of init.chunks ?? []) req.write(chunk);
+    req.end();
+  });
+}

@@ -103,13 +103,16 @@ function readBody(req: Request, limit: number): Promise<Uint8Array | string | un
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    // A client that hangs up mid-body is the client's problem, not a server error.
+    req.once('error', () => reject(new TradeplaneError('bad_request', 'The request body was not fully received')));
   });
 }
 
 function send(res: Response, response: HttpResponse): void {
   res.status(response.status);
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  // Set explicitly so a HEAD answer still says how long the GET body is.
+  if (response.body !== null) res.setHeader('content-length', Buffer.byteLength(response.body));
   res.end(response.body ?? undefined);
 }
 

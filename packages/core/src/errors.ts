@@ -71,7 +71,11 @@ export interface ProblemDetails {
  * @example
  * throw new TradeplaneError('email_taken', 'An account with this email already exists');
  */
+const BRAND: unique symbol = Symbol.for('tradeplane.error');
+
 export class TradeplaneError extends Error {
+  /** Marks instances across copies of this package (ESM and CJS builds, or two versions). */
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   readonly detail: string;
   readonly fields: FieldError[] | undefined;
@@ -96,8 +100,14 @@ export class TradeplaneError extends Error {
   }
 }
 
+/**
+ * True for a TradeplaneError from any copy of this package: `instanceof` fails when an ESM and a
+ * CJS build (or two versions) are both loaded, and a 413 must not turn into a 500 because of it.
+ */
 export function isTradeplaneError(value: unknown): value is TradeplaneError {
-  return value instanceof TradeplaneError;
+  if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(errorCatalog, code);
 }
 
 /** The problem `type` URI for a code. A URN: stable, and not pretending to be a fetchable page. */

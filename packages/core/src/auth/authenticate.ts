@@ -1,4 +1,4 @@
-import { TradeplaneError } from '../errors.js';
+import { TradeplaneError, isTradeplaneError } from '../errors.js';
 import type { AuthKind } from '../contract/route.js';
 import type { HttpRequest } from '../http/types.js';
 import type { AuthService, Principal } from './service.js';
@@ -26,7 +26,7 @@ export function createAuthenticator(auth: AuthService) {
     try {
       return await auth.authenticate(token);
     } catch (error) {
-      if (error instanceof TradeplaneError && error.code === 'invalid_token') {
+      if (isTradeplaneError(error) && error.code === 'invalid_token') {
         throw new TradeplaneError('invalid_token', error.detail, {
           headers: { 'www-authenticate': 'Bearer realm="tradeplane", error="invalid_token"' },
         });

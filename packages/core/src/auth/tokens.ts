@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { TradeplaneError } from '../errors.js';
+import { TradeplaneError, isTradeplaneError } from '../errors.js';
 import type { Role } from '../ports/storage.js';
 
 /** The claims of a tradeplane access token beyond the registered ones. */
@@ -70,7 +70,7 @@ export function hs256Signer(secret: string, issuer: string, audience: string): A
         }
         return { sub, jti, role, tv, sid, iat, exp };
       } catch (error) {
-        if (error instanceof TradeplaneError) throw error;
+        if (isTradeplaneError(error)) throw error;
         const expired = error instanceof joseErrors.JWTExpired;
         throw new TradeplaneError('invalid_token', expired ? 'The access token has expired' : 'The access token is invalid');
       }

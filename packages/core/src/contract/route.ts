@@ -42,6 +42,11 @@ export interface RouteDefinition {
   /** Schema of the success body as it travels on the wire (strings for money and dates). */
   readonly response: z.ZodType;
   readonly successStatus?: 200 | 201 | 202 | 204;
+  /**
+   * Non-problem answers besides the success one, by status: e.g. `/health` answers 503 with
+   * its report, not a problem body. Handlers return them with `reply(body, { status })`.
+   */
+  readonly otherResponses?: Readonly<Record<number, { readonly description: string; readonly schema: z.ZodType }>>;
   /** Domain errors this route may answer with, beyond the ones every route of its kind has. */
   readonly errors: readonly ErrorCode[];
   /** True when a retried request has no further effect (money routes take an Idempotency-Key). */
@@ -72,6 +77,7 @@ export function allowedRoles(route: RouteDefinition): readonly Role[] {
 export function routeErrors(route: RouteDefinition): ErrorCode[] {
   const codes = new Set<ErrorCode>(route.errors);
   if (route.auth !== 'public') codes.add('unauthenticated');
+  if (route.auth === 'user' || route.auth === 'admin') codes.add('invalid_token');
   if (route.auth === 'admin' || (route.auth === 'user' && allowedRoles(route).length < 3)) codes.add('forbidden');
   if (route.params || route.query || route.body) codes.add('validation_failed');
   if (route.body) {

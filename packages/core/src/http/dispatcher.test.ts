@@ -133,7 +133,7 @@ describe('dispatcher', () => {
 
     const wrong = await dispatch({ method: 'PUT', path: '/notes/n1', headers: {} });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET']);
+    expect(wrong.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD']);
     expect(problem(wrong).code).toBe('method_not_allowed');
   });
 

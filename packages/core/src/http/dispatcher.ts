@@ -53,8 +53,9 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
       const match = router.match(method, request.path);
       if (match.kind === 'not_found') throw new TradeplaneError('route_not_found', `No route matches ${request.path}`);
       if (match.kind === 'method_not_allowed') {
+        const allowed = match.allowed.includes('GET') ? [...match.allowed, 'HEAD'] : match.allowed;
         throw new TradeplaneError('method_not_allowed', `${method} is not allowed on ${request.path}`, {
-          headers: { allow: match.allowed.join(', ') },
+          headers: { allow: allowed.join(', ') },
         });
       }
       const { route, params } = match;
@@ -93,9 +94,10 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
       const status = isReply(result) ? (result.status ?? route.successStatus ?? 200) : (route.successStatus ?? 200);
       const payload = isReply(result) ? result.body : result;
       if (options.validateResponses && status !== 204) {
-        const check = route.response.safeParse(payload);
-        if (!check.success) {
-          options.logger.error({ route: route.id, issues: check.error.issues }, 'response does not match its schema');
+        const schema = status === (route.successStatus ?? 200) ? route.response : route.otherResponses?.[status]?.schema;
+        const check = schema?.safeParse(payload);
+        if (!check?.success) {
+          options.logger.error({ route: route.id, status, issues: check?.error.issues ?? 'undeclared status' }, 'response does not match the contract');
           throw new TradeplaneError('internal_error', 'An unexpected error occurred');
         }
       }

@@ -50,7 +50,19 @@ describe('OpenAPI document', () => {
       }
     }
     expect(operation('/auth/register', 'post')!.responses['409']?.['x-error-codes']).toEqual(['email_taken']);
-    expect(operation('/auth/me', 'get')!.responses['401']?.['x-error-codes']).toEqual(['unauthenticated']);
+    expect(operation('/auth/me', 'get')!.responses['401']?.['x-error-codes']?.sort()).toEqual(['invalid_token', 'unauthenticated']);
+    expect(operation('/auth/refresh', 'post')!.responses['403']?.['x-error-codes']).toEqual(['account_disabled']);
+  });
+
+  it('documents non-problem answers without letting them collide with error statuses', () => {
+    for (const route of listRoutes(contract)) {
+      const errorStatuses = new Set<number>(routeErrors(route).map((code) => errorCatalog[code].status));
+      for (const status of Object.keys(route.otherResponses ?? {})) {
+        expect(errorStatuses.has(Number(status)), `${route.id} ${status}`).toBe(false);
+      }
+    }
+    const health = operation('/health', 'get')! as unknown as { responses: Record<string, { content: Record<string, { schema: unknown }> }> };
+    expect(health.responses['503']?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Health' });
   });
 
   it('shares named schemas as components and points servers at the mount path', () => {

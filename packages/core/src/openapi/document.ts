@@ -63,6 +63,9 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
           ? { description: 'No content' }
           : { description: 'Success', content: { 'application/json': { schema: convert(route.response, 'output') } } },
     };
+    for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
+      responses[status] = { description: other.description, content: { 'application/json': { schema: convert(other.schema, 'output') } } };
+    }
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of routeErrors(route)) {
       const status = errorCatalog[code].status;
