@@ -51,6 +51,8 @@ describe.each(testDatabaseKinds())('auth over HTTP on %s', (kind) => {
     expect(logout.text).toBe('');
 
     expectProblem(await server.request('GET', '/auth/me', { token: access2 }), 401, 'invalid_token');
+    // Logout ends the session: the access token issued before the refresh dies too.
+    expectProblem(await server.request('GET', '/auth/me', { token: access1 }), 401, 'invalid_token');
     expectProblem(await server.request('POST', '/auth/refresh', { body: { refresh_token: refresh2 } }), 401, 'invalid_token');
   });
 
@@ -58,10 +60,15 @@ describe.each(testDatabaseKinds())('auth over HTTP on %s', (kind) => {
     await server.request('POST', '/auth/register', { body: { email: 'bob@example.com', password: 'bob-password-1' } });
     const login = await server.request('POST', '/auth/login', { body: { email: 'bob@example.com', password: 'bob-password-1' } });
     const first = login.body.refresh_token;
-    const second = (await server.request('POST', '/auth/refresh', { body: { refresh_token: first } })).body.refresh_token;
+    const rotated = (await server.request('POST', '/auth/refresh', { body: { refresh_token: first } })).body;
+    const second = rotated.refresh_token;
+    expect((await server.request('GET', '/auth/me', { token: rotated.access_token })).status).toBe(200);
 
     const reuse = await server.request('POST', '/auth/refresh', { body: { refresh_token: first } });
     expectProblem(reuse, 401, 'refresh_token_reused');
+    // Every access token of the revoked session stops working at once, not at expiry.
+    expectProblem(await server.request('GET', '/auth/me', { token: rotated.access_token }), 401, 'invalid_token');
+    expectProblem(await server.request('GET', '/auth/me', { token: login.body.access_token }), 401, 'invalid_token');
     // The legitimate successor dies with its family.
     expectProblem(await server.request('POST', '/auth/refresh', { body: { refresh_token: second } }), 401, 'invalid_token');
     // Another session of the same user is untouched.

@@ -41,6 +41,7 @@ describe('createEngine options', () => {
     expect(parseDatabase(':memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
     expect(parseDatabase('file:./data.db')).toEqual({ dialect: 'sqlite', path: './data.db' });
     expect(parseDatabase('file:///var/lib/tp.db')).toEqual({ dialect: 'sqlite', path: '/var/lib/tp.db' });
+    expect(parseDatabase('file:///tmp/my%20data/tp.db')).toEqual({ dialect: 'sqlite', path: '/tmp/my data/tp.db' });
     expect(parseDatabase('./data/tradeplane.db')).toEqual({ dialect: 'sqlite', path: './data/tradeplane.db' });
     expect(parseDatabase('postgres://u@h/db')).toEqual({ dialect: 'postgres', url: 'postgres://u@h/db' });
     expect(parseDatabase('postgresql://u@h/db')).toEqual({ dialect: 'postgres', url: 'postgresql://u@h/db' });
@@ -112,6 +113,25 @@ describe('ready database handles', () => {
       await engine.auth.register({ email: 'pool@example.com', password: 'password-123' });
       await engine.close();
       expect(await sql`select count(*)::int as n from users`).toEqual([{ n: 1 }]);
+    } finally {
+      await sql.end();
+      await db.cleanup();
+    }
+  });
+
+  it.runIf(testDatabaseKinds().includes('postgres'))('refuses, rather than hangs on, a one-connection pool it must migrate with', async () => {
+    const db = await createTestDatabase('postgres');
+    const sql = postgres(db.database, { max: 1, onnotice: () => {} });
+    try {
+      await expect(createEngine({ database: { postgres: sql }, auth: { jwtSecret: secret }, logger: silentLogger })).rejects.toThrow(
+        /at least 2 connections/,
+      );
+      // With migrations run elsewhere, one connection is enough.
+      const migrated = await createEngine({ database: db.database, auth: { jwtSecret: secret }, logger: silentLogger });
+      await migrated.close();
+      const engine = await createEngine({ database: { postgres: sql }, migrate: false, auth: { jwtSecret: secret }, logger: silentLogger });
+      await engine.auth.register({ email: 'single@example.com', password: 'password-123' });
+      await engine.close();
     } finally {
       await sql.end();
       await db.cleanup();
