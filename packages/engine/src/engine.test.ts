@@ -105,6 +105,21 @@ describe('ready database handles', () => {
     sqlite.close();
   });
 
+  it('ends sessions started before a token_version bump (access and refresh tokens)', async () => {
+    // The bump itself (password change, admin actions) arrives with the auth module; here it is
+    // done in SQL to pin the behaviour the session check must give it.
+    const sqlite = new Database(':memory:');
+    const engine = await createEngine({ database: { sqlite }, auth: { jwtSecret: secret }, logger: silentLogger });
+    engines.push(engine);
+    await engine.auth.register({ email: 'tv@example.com', password: 'password-123' });
+    const tokens = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
+    sqlite.prepare('update users set token_version = token_version + 1').run();
+    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
+    const fresh = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
+    await expect(engine.auth.refresh({ refreshToken: fresh.refreshToken })).resolves.toMatchObject({ user: { email: 'tv@example.com' } });
+  });
+
   it.runIf(testDatabaseKinds().includes('postgres'))('runs on a caller-supplied postgres.js pool and does not end it', async () => {
     const db = await createTestDatabase('postgres');
     const sql = postgres(db.database, { max: 2, onnotice: () => {} });

@@ -170,7 +170,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         // Touching the session first locks its row (PostgreSQL): a concurrent logout or reuse
         // revocation of this session either finished before us, and we see it revoked, or
         // waits until we commit, and then revokes the successor we issue along with it.
-        if (!(await tx.sessions.touch(current.sessionId, now))) return { kind: 'invalid' } as const;
+        const session = await tx.sessions.touch(current.sessionId, now);
+        if (!session) return { kind: 'invalid' } as const;
         if (current.rotatedAt || !(await tx.refreshTokens.markRotated(current.id, now))) {
           await tx.sessions.revoke(current.sessionId, now);
           return { kind: 'reused', userId: current.userId, sessionId: current.sessionId } as const;
@@ -179,6 +180,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         const user = await tx.users.findById(current.userId);
         if (!user || user.status === 'pending') return { kind: 'invalid' } as const;
         if (user.status === 'disabled') return { kind: 'disabled' } as const;
+        // A password change or admin action since sign-in (token_version bump) ends the session.
+        if (user.tokenVersion !== session.tokenVersion) return { kind: 'invalid' } as const;
         const successor = mintRefreshToken(user.id, current.sessionId, now);
         await tx.refreshTokens.insert(successor.record);
         return { kind: 'ok', user, refreshToken: successor.token, sessionId: current.sessionId } as const;

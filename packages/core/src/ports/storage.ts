@@ -66,11 +66,11 @@ export interface UsersRepository {
 export interface SessionsRepository {
   insert(session: SessionRecord): Promise<void>;
   /**
-   * Marks a live session used and returns true; returns false if it is revoked or unknown.
+   * Marks a live session used and returns it; undefined if it is revoked or unknown.
    * It is a conditional UPDATE, so on PostgreSQL it also locks the session row until the
    * transaction ends: a refresh and a logout of the same session cannot interleave.
    */
-  touch(id: string, at: Date): Promise<boolean>;
+  touch(id: string, at: Date): Promise<SessionRecord | undefined>;
   /** Revokes a live session; false if it was already revoked or does not exist. */
   revoke(id: string, at: Date): Promise<boolean>;
   /** True when the session exists, is not revoked, and belongs to `userId`. */

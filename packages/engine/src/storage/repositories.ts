@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { TradeplaneError, type Repositories, type UserRecord, type RefreshTokenRecord } from '@tradeplane/core';
+import { TradeplaneError, type Repositories, type UserRecord, type RefreshTokenRecord, type SessionRecord } from '@tradeplane/core';
 import * as sqliteSchema from './schema.sqlite.js';
 
 /**
@@ -44,8 +44,8 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
           .update(t.sessions)
           .set({ lastUsedAt: at })
           .where(and(eq(t.sessions.id, id), isNull(t.sessions.revokedAt)))
-          .returning({ id: t.sessions.id });
-        return rows.length === 1;
+          .returning();
+        return rows[0] as SessionRecord | undefined;
       },
       async revoke(id, at) {
         const rows = await db

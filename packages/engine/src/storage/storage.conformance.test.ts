@@ -121,13 +121,16 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     await storage.repos.sessions.insert(session('s-7', 'u-7'));
     expect(await storage.repos.sessions.isActive('s-7', 'u-7')).toBe(true);
     expect(await storage.repos.sessions.isActive('s-7', 'u-other')).toBe(false);
-    expect(await storage.repos.sessions.touch('s-7', at('2026-01-05T00:00:00.000Z'))).toBe(true);
+    expect(await storage.repos.sessions.touch('s-7', at('2026-01-05T00:00:00.000Z'))).toEqual({
+      ...session('s-7', 'u-7'),
+      lastUsedAt: at('2026-01-05T00:00:00.000Z'),
+    });
 
     expect(await storage.repos.sessions.revoke('s-7', at('2026-01-06T00:00:00.000Z'))).toBe(true);
     expect(await storage.repos.sessions.revoke('s-7', at('2026-01-07T00:00:00.000Z'))).toBe(false);
-    expect(await storage.repos.sessions.touch('s-7', at('2026-01-08T00:00:00.000Z'))).toBe(false);
+    expect(await storage.repos.sessions.touch('s-7', at('2026-01-08T00:00:00.000Z'))).toBeUndefined();
     expect(await storage.repos.sessions.isActive('s-7', 'u-7')).toBe(false);
-    expect(await storage.repos.sessions.touch('no-such-session', at('2026-01-08T00:00:00.000Z'))).toBe(false);
+    expect(await storage.repos.sessions.touch('no-such-session', at('2026-01-08T00:00:00.000Z'))).toBeUndefined();
     expect(await storage.repos.sessions.isActive('no-such-session', 'u-7')).toBe(false);
   });
 
