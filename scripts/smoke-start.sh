@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${SMOKE_PORT:-3999}
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 data=$(mktemp -d)
 log="$data/server.log"
 # Own process group, so stopping it stops pnpm and the node server it started.
