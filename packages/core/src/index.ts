@@ -51,6 +51,7 @@ export type {
   RevokedTokensRepository,
   UserRecord,
   SessionRecord,
+  AuthState,
   RefreshTokenRecord,
   RevokedAccessToken,
   Role,

@@ -215,19 +215,15 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     async authenticate(accessToken) {
       const claims = await signer.verify(accessToken, clock.now());
-      const [user, revoked, sessionActive] = await Promise.all([
-        storage.repos.users.findById(claims.sub),
-        storage.repos.revokedTokens.isRevoked(claims.jti),
-        storage.repos.sessions.isActive(claims.sid, claims.sub),
-      ]);
-      // A revoked session (logout, refresh-token reuse) ends every access token issued for it.
-      if (!user || user.status !== 'active' || user.tokenVersion !== claims.tv || revoked || !sessionActive) {
+      const state = await storage.repos.sessions.authState({ sessionId: claims.sid, userId: claims.sub, tokenId: claims.jti });
+      // No state: unknown user, revoked session (logout, refresh-token reuse) or deny-listed jti.
+      if (!state || state.status !== 'active' || state.tokenVersion !== claims.tv) {
         throw new TradeplaneError('invalid_token', 'The access token has been revoked');
       }
       // The role comes from the database, not the token, so a demotion applies at once.
       return {
-        userId: user.id,
-        role: user.role,
+        userId: claims.sub,
+        role: state.role,
         sessionId: claims.sid,
         tokenId: claims.jti,
         tokenExpiresAt: new Date(claims.exp * 1000),

@@ -63,6 +63,12 @@ export interface UsersRepository {
   findByEmail(email: string): Promise<UserRecord | undefined>;
 }
 
+export interface AuthState {
+  role: Role;
+  status: UserStatus;
+  tokenVersion: number;
+}
+
 export interface SessionsRepository {
   insert(session: SessionRecord): Promise<void>;
   /**
@@ -73,8 +79,12 @@ export interface SessionsRepository {
   touch(id: string, at: Date): Promise<SessionRecord | undefined>;
   /** Revokes a live session; false if it was already revoked or does not exist. */
   revoke(id: string, at: Date): Promise<boolean>;
-  /** True when the session exists, is not revoked, and belongs to `userId`. */
-  isActive(id: string, userId: string): Promise<boolean>;
+  /**
+   * Everything authenticating an access token needs, in one lookup: the user's current role,
+   * status and token_version — returned only if the session is live, belongs to the user, and
+   * the token id is not deny-listed. Runs on every authenticated request.
+   */
+  authState(input: { sessionId: string; userId: string; tokenId: string }): Promise<AuthState | undefined>;
 }
 
 export interface RefreshTokensRepository {

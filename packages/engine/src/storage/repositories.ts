@@ -1,6 +1,6 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, notExists, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { TradeplaneError, type Repositories, type UserRecord, type RefreshTokenRecord, type SessionRecord } from '@tradeplane/core';
+import { TradeplaneError, type AuthState, type Repositories, type UserRecord, type RefreshTokenRecord, type SessionRecord } from '@tradeplane/core';
 import * as sqliteSchema from './schema.sqlite.js';
 
 /**
@@ -16,6 +16,33 @@ export type Tables = typeof sqliteSchema;
 export type QueryDb = Pick<BetterSQLite3Database<Tables>, 'select' | 'insert' | 'update' | 'delete'>;
 
 export function createRepositories(db: QueryDb, t: Tables): Repositories {
+  // The per-request authentication lookup is prepared once: building the SQL and preparing the
+  // statement cost more than running it.
+  const authStateQuery = preparedOnce('tp_auth_state', () =>
+    db
+      .select({ role: t.users.role, status: t.users.status, tokenVersion: t.users.tokenVersion })
+      .from(t.sessions)
+      .innerJoin(t.users, eq(t.users.id, t.sessions.userId))
+      .where(
+        and(
+          eq(t.sessions.id, sql.placeholder('sessionId')),
+          eq(t.sessions.userId, sql.placeholder('userId')),
+          isNull(t.sessions.revokedAt),
+          notExists(
+            db
+              .select({ jti: t.revokedAccessTokens.jti })
+              .from(t.revokedAccessTokens)
+              .where(eq(t.revokedAccessTokens.jti, sql.placeholder('tokenId'))),
+          ),
+        ),
+      )
+      .limit(1),
+  );
+
+  const userByIdQuery = preparedOnce('tp_user_by_id', () =>
+    db.select().from(t.users).where(eq(t.users.id, sql.placeholder('id'))).limit(1),
+  );
+
   return withSafeErrors({
     users: {
       async insert(user) {
@@ -27,7 +54,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         }
       },
       async findById(id) {
-        const [row] = await db.select().from(t.users).where(eq(t.users.id, id)).limit(1);
+        const [row] = await userByIdQuery().execute({ id });
         return row as UserRecord | undefined;
       },
       async findByEmail(email) {
@@ -55,13 +82,9 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
           .returning({ id: t.sessions.id });
         return rows.length === 1;
       },
-      async isActive(id, userId) {
-        const rows = await db
-          .select({ id: t.sessions.id })
-          .from(t.sessions)
-          .where(and(eq(t.sessions.id, id), eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt)))
-          .limit(1);
-        return rows.length === 1;
+      async authState({ sessionId, userId, tokenId }) {
+        const rows = await authStateQuery().execute({ sessionId, userId, tokenId });
+        return rows[0] as AuthState | undefined;
       },
     },
     refreshTokens: {
@@ -95,6 +118,19 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
       },
     },
   });
+}
+
+interface PreparedSelect {
+  execute(values: Record<string, unknown>): PromiseLike<unknown[]>;
+}
+
+/**
+ * Prepares a query on first use and reuses it. drizzle's SQLite builders take no name and
+ * PostgreSQL's require one; passing it to both keeps this one implementation.
+ */
+function preparedOnce(name: string, build: () => { prepare(): unknown }): () => PreparedSelect {
+  let prepared: PreparedSelect | undefined;
+  return () => (prepared ??= (build() as unknown as { prepare(name: string): PreparedSelect }).prepare(name));
 }
 
 /**

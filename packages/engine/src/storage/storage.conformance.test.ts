@@ -116,22 +116,37 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.refreshTokens.findByHash('hash-unknown')).toBeUndefined();
   });
 
-  it('touches a live session, and neither touches nor activates a revoked one', async () => {
+  it('touches a live session, and neither touches nor authenticates a revoked one', async () => {
     await storage.repos.users.insert(user('u-7', 'seven@example.com'));
     await storage.repos.sessions.insert(session('s-7', 'u-7'));
-    expect(await storage.repos.sessions.isActive('s-7', 'u-7')).toBe(true);
-    expect(await storage.repos.sessions.isActive('s-7', 'u-other')).toBe(false);
+    const live = { sessionId: 's-7', userId: 'u-7', tokenId: 'jti-7' };
+    expect(await storage.repos.sessions.authState(live)).toEqual({ role: 'user', status: 'active', tokenVersion: 0 });
+    expect(await storage.repos.sessions.authState({ ...live, userId: 'u-other' })).toBeUndefined();
     expect(await storage.repos.sessions.touch('s-7', at('2026-01-05T00:00:00.000Z'))).toEqual({
       ...session('s-7', 'u-7'),
       lastUsedAt: at('2026-01-05T00:00:00.000Z'),
     });
 
+    // A deny-listed token id fails on its own; other tokens of the session still pass.
+    await storage.repos.revokedTokens.add({ jti: 'jti-7-old', userId: 'u-7', expiresAt: at('2026-01-05T00:15:00.000Z') });
+    expect(await storage.repos.sessions.authState({ ...live, tokenId: 'jti-7-old' })).toBeUndefined();
+    expect(await storage.repos.sessions.authState(live)).toBeDefined();
+
     expect(await storage.repos.sessions.revoke('s-7', at('2026-01-06T00:00:00.000Z'))).toBe(true);
     expect(await storage.repos.sessions.revoke('s-7', at('2026-01-07T00:00:00.000Z'))).toBe(false);
     expect(await storage.repos.sessions.touch('s-7', at('2026-01-08T00:00:00.000Z'))).toBeUndefined();
-    expect(await storage.repos.sessions.isActive('s-7', 'u-7')).toBe(false);
+    expect(await storage.repos.sessions.authState(live)).toBeUndefined();
     expect(await storage.repos.sessions.touch('no-such-session', at('2026-01-08T00:00:00.000Z'))).toBeUndefined();
-    expect(await storage.repos.sessions.isActive('no-such-session', 'u-7')).toBe(false);
+    expect(await storage.repos.sessions.authState({ ...live, sessionId: 'no-such-session' })).toBeUndefined();
+  });
+
+  it('answers the authentication lookup inside a transaction too', async () => {
+    await storage.repos.users.insert(user('u-8', 'eight@example.com'));
+    const state = await storage.transaction(async (tx) => {
+      await tx.sessions.insert(session('s-8', 'u-8'));
+      return tx.sessions.authState({ sessionId: 's-8', userId: 'u-8', tokenId: 'j' });
+    });
+    expect(state).toEqual({ role: 'user', status: 'active', tokenVersion: 0 });
   });
 
   it('lets exactly one of many concurrent rotations of the same token win', async () => {
