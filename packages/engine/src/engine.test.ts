@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type Logger } from '@tradeplane/core';
+import { manualClock, silentLogger, type Logger } from '@tradeplane/core';
 import { createEngine, type Engine } from './engine.js';
 import { parseDatabase } from './options.js';
 import { createTestDatabase, testDatabaseKinds } from './testing/databases.js';
@@ -118,6 +118,21 @@ describe('ready database handles', () => {
     await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
     const fresh = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
     await expect(engine.auth.refresh({ refreshToken: fresh.refreshToken })).resolves.toMatchObject({ user: { email: 'tv@example.com' } });
+  });
+
+  it('expires tokens by the injected clock; a retried expired refresh token is not taken for reuse', async () => {
+    const clock = manualClock(new Date('2026-03-01T09:00:00.000Z'));
+    const engine = await createEngine({ database: ':memory:', clock, auth: { jwtSecret: secret }, logger: silentLogger });
+    engines.push(engine);
+    await engine.auth.register({ email: 'clock@example.com', password: 'password-123' });
+    const tokens = await engine.auth.login({ email: 'clock@example.com', password: 'password-123' });
+
+    clock.advance(15 * 60 * 1000 + 31_000); // past the access token's 15 min (+30 s skew)
+    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
+
+    clock.advance(7 * 24 * 3600 * 1000); // past the refresh token's 7 days
+    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
   it.runIf(testDatabaseKinds().includes('postgres'))('runs on a caller-supplied postgres.js pool and does not end it', async () => {

@@ -172,11 +172,17 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         // waits until we commit, and then revokes the successor we issue along with it.
         const session = await tx.sessions.touch(current.sessionId, now);
         if (!session) return { kind: 'invalid' } as const;
-        if (current.rotatedAt || !(await tx.refreshTokens.markRotated(current.id, now))) {
+        const reused = { kind: 'reused', userId: current.userId, sessionId: current.sessionId } as const;
+        if (current.rotatedAt) {
           await tx.sessions.revoke(current.sessionId, now);
-          return { kind: 'reused', userId: current.userId, sessionId: current.sessionId } as const;
+          return reused;
         }
+        // Expiry before rotation: retrying an expired token must not look like reuse.
         if (current.expiresAt.getTime() <= now.getTime()) return { kind: 'invalid' } as const;
+        if (!(await tx.refreshTokens.markRotated(current.id, now))) {
+          await tx.sessions.revoke(current.sessionId, now); // a concurrent refresh of this token won
+          return reused;
+        }
         const user = await tx.users.findById(current.userId);
         if (!user || user.status === 'pending') return { kind: 'invalid' } as const;
         if (user.status === 'disabled') return { kind: 'disabled' } as const;

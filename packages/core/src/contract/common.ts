@@ -4,14 +4,6 @@ import { errorCatalog, type ErrorCode } from '../errors.js';
 /** An ISO 8601 UTC timestamp on the wire. */
 export const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 timestamp (UTC)' });
 
-/** A resource id (UUIDv7 by default; any opaque string up to 64 chars). */
-export const resourceId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'must be an id')
-  .meta({ description: 'Resource id' });
-
 export const fieldErrorSchema = z.object({
   in: z.enum(['body', 'query', 'path', 'header']),
   path: z.string(),

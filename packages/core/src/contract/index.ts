@@ -15,6 +15,6 @@ export type TradeplaneContract = typeof contract;
 
 export { defineRoute, allowedRoles, routeErrors, listRoutes } from './route.js';
 export type { RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './route.js';
-export { problemSchema, fieldErrorSchema, timestamp, resourceId } from './common.js';
+export { problemSchema, fieldErrorSchema, timestamp } from './common.js';
 export { userSchema, tokenPairSchema } from './auth.js';
 export { healthSchema } from './system.js';

@@ -98,9 +98,8 @@ export interface RefreshTokensRepository {
 }
 
 export interface RevokedTokensRepository {
-  /** Idempotent: revoking an already revoked jti is not an error. */
+  /** Idempotent: revoking an already revoked jti is not an error. Read by `sessions.authState`. */
   add(token: RevokedAccessToken): Promise<void>;
-  isRevoked(jti: string): Promise<boolean>;
 }
 
 export interface Repositories {

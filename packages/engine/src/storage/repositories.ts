@@ -108,14 +108,6 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
       async add(token) {
         await db.insert(t.revokedAccessTokens).values(token).onConflictDoNothing();
       },
-      async isRevoked(jti) {
-        const rows = await db
-          .select({ jti: t.revokedAccessTokens.jti })
-          .from(t.revokedAccessTokens)
-          .where(eq(t.revokedAccessTokens.jti, jti))
-          .limit(1);
-        return rows.length > 0;
-      },
     },
   });
 }

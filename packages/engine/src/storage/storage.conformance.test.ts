@@ -160,11 +160,14 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
   });
 
   it('deny-lists access token ids idempotently', async () => {
-    expect(await storage.repos.revokedTokens.isRevoked('jti-1')).toBe(false);
-    const entry = { jti: 'jti-1', userId: 'u-1', expiresAt: at('2026-01-02T00:15:00.000Z') };
+    await storage.repos.users.insert(user('u-9', 'nine@example.com'));
+    await storage.repos.sessions.insert(session('s-9', 'u-9'));
+    const lookup = { sessionId: 's-9', userId: 'u-9', tokenId: 'jti-1' };
+    expect(await storage.repos.sessions.authState(lookup)).toBeDefined();
+    const entry = { jti: 'jti-1', userId: 'u-9', expiresAt: at('2026-01-02T00:15:00.000Z') };
     await storage.repos.revokedTokens.add(entry);
     await storage.repos.revokedTokens.add(entry);
-    expect(await storage.repos.revokedTokens.isRevoked('jti-1')).toBe(true);
+    expect(await storage.repos.sessions.authState(lookup)).toBeUndefined();
   });
 
   it('refuses sessions and refresh tokens that point at nothing (foreign keys)', async () => {
