@@ -105,36 +105,6 @@ describe('ready database handles', () => {
     sqlite.close();
   });
 
-  it('ends sessions started before a token_version bump (access and refresh tokens)', async () => {
-    // The bump itself (password change, admin actions) arrives with the auth module; here it is
-    // done in SQL to pin the behaviour the session check must give it.
-    const sqlite = new Database(':memory:');
-    const engine = await createEngine({ database: { sqlite }, auth: { jwtSecret: secret }, logger: silentLogger });
-    engines.push(engine);
-    await engine.auth.register({ email: 'tv@example.com', password: 'password-123' });
-    const tokens = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
-    sqlite.prepare('update users set token_version = token_version + 1').run();
-    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
-    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
-    const fresh = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
-    await expect(engine.auth.refresh({ refreshToken: fresh.refreshToken })).resolves.toMatchObject({ user: { email: 'tv@example.com' } });
-  });
-
-  it('expires tokens by the injected clock; a retried expired refresh token is not taken for reuse', async () => {
-    const clock = manualClock(new Date('2026-03-01T09:00:00.000Z'));
-    const engine = await createEngine({ database: ':memory:', clock, auth: { jwtSecret: secret }, logger: silentLogger });
-    engines.push(engine);
-    await engine.auth.register({ email: 'clock@example.com', password: 'password-123' });
-    const tokens = await engine.auth.login({ email: 'clock@example.com', password: 'password-123' });
-
-    clock.advance(15 * 60 * 1000 + 31_000); // past the access token's 15 min (+30 s skew)
-    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
-
-    clock.advance(7 * 24 * 3600 * 1000); // past the refresh token's 7 days
-    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
-    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
-  });
-
   it.runIf(testDatabaseKinds().includes('postgres'))('runs on a caller-supplied postgres.js pool and does not end it', async () => {
     const db = await createTestDatabase('postgres');
     const sql = postgres(db.database, { max: 2, onnotice: () => {} });
@@ -166,5 +136,37 @@ describe('ready database handles', () => {
       await sql.end();
       await db.cleanup();
     }
+  });
+});
+
+describe('when sessions end', () => {
+  it('ends sessions started before a token_version bump (access and refresh tokens)', async () => {
+    // The bump itself (password change, admin actions) arrives with the auth module; here it is
+    // done in SQL to pin the behaviour the session check must give it.
+    const sqlite = new Database(':memory:');
+    const engine = await createEngine({ database: { sqlite }, auth: { jwtSecret: secret }, logger: silentLogger });
+    engines.push(engine);
+    await engine.auth.register({ email: 'tv@example.com', password: 'password-123' });
+    const tokens = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
+    sqlite.prepare('update users set token_version = token_version + 1').run();
+    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
+    const fresh = await engine.auth.login({ email: 'tv@example.com', password: 'password-123' });
+    await expect(engine.auth.refresh({ refreshToken: fresh.refreshToken })).resolves.toMatchObject({ user: { email: 'tv@example.com' } });
+  });
+
+  it('expires tokens by the injected clock; a retried expired refresh token is not taken for reuse', async () => {
+    const clock = manualClock(new Date('2026-03-01T09:00:00.000Z'));
+    const engine = await createEngine({ database: ':memory:', clock, auth: { jwtSecret: secret }, logger: silentLogger });
+    engines.push(engine);
+    await engine.auth.register({ email: 'clock@example.com', password: 'password-123' });
+    const tokens = await engine.auth.login({ email: 'clock@example.com', password: 'password-123' });
+
+    clock.advance(15 * 60 * 1000 + 31_000); // past the access token's 15 min (+30 s skew)
+    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
+
+    clock.advance(7 * 24 * 3600 * 1000); // past the refresh token's 7 days
+    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });
   });
 });

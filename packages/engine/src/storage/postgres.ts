@@ -45,23 +45,26 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
       // Many instances may start at once: each takes a session advisory lock on one reserved
       // connection, and migrates on another, so only one migrates while the others wait.
       // (A caller-supplied pool therefore needs at least two connections.)
-      const migrator = owned ? postgres(target, { max: 2, onnotice: () => {} }) : client;
       if (!owned && (client.options.max ?? 10) < 2) {
         throw new Error(
           'Migrating needs a postgres.js pool of at least 2 connections (one holds the migration lock). ' +
             'Pass a larger pool, or create the engine with migrate: false and run migrations from a deploy step.',
         );
       }
-      const lock = await migrator.reserve();
+      const migrator = owned ? postgres(target, { max: 2, onnotice: () => {} }) : client;
       try {
-        await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        const lock = await migrator.reserve();
         try {
-          await migrate(drizzle(migrator), { migrationsFolder: migrationsFolder('postgres') });
+          await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          try {
+            await migrate(drizzle(migrator), { migrationsFolder: migrationsFolder('postgres') });
+          } finally {
+            await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+          }
         } finally {
-          await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+          lock.release();
         }
       } finally {
-        lock.release();
         if (migrator !== client) await migrator.end({ timeout: 5 });
       }
     },
