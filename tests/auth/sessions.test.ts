@@ -44,21 +44,43 @@ describe.each(testDatabaseKinds())('sessions on %s', (kind) => {
     }
   });
 
-  it('concurrent refreshes of one token: one wins, the session is then revoked as reuse', async () => {
+  it('concurrent refreshes of one token all get the same successor (reuse window)', async () => {
     const login = await engine.auth.login({ email: 'racer@example.com', password: 'racer-password' });
-    const results = await Promise.allSettled(Array.from({ length: 5 }, () => engine.auth.refresh({ refreshToken: login.refreshToken })));
-    const won = results.filter((r) => r.status === 'fulfilled');
-    const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code: string }).code] : []));
-    // The first to lock the session rotates the token; the next sees it spent and revokes the
-    // session as reuse; any later one finds the session revoked.
-    expect(won).toHaveLength(1);
-    expect(codes).toContain('refresh_token_reused');
-    for (const code of codes) expect(code).toMatch(/^(refresh_token_reused|invalid_token)$/);
-    // Reuse was detected, so even the winner's tokens are dead.
-    for (const r of won) {
-      await expect(engine.auth.authenticate((r as PromiseFulfilledResult<{ accessToken: string }>).value.accessToken)).rejects.toMatchObject({
-        code: 'invalid_token',
-      });
+    const results = await Promise.all(Array.from({ length: 5 }, () => engine.auth.refresh({ refreshToken: login.refreshToken })));
+    // One request rotates the token; the others arrive within the reuse window and are handed
+    // the same successor, as a client retrying a lost response would be.
+    expect(new Set(results.map((r) => r.refreshToken)).size).toBe(1);
+    for (const r of results) await expect(engine.auth.authenticate(r.accessToken)).resolves.toMatchObject({ sessionId: login.sessionId });
+    const next = await engine.auth.refresh({ refreshToken: results[0]!.refreshToken });
+    await expect(engine.auth.authenticate(next.accessToken)).resolves.toBeDefined();
+  });
+
+  it('concurrent refreshes with no reuse window: one wins, the session is then revoked as reuse', async () => {
+    const strictDb = await createTestDatabase(kind);
+    const strict = await createEngine({
+      database: strictDb.database,
+      mode: 'test',
+      logger: silentLogger,
+      auth: { jwtSecret: 'k'.repeat(32), refreshReuseWindow: 0, passwordHashing: { memoryCost: 1024, timeCost: 1 } },
+    });
+    try {
+      await strict.auth.register({ email: 'racer@example.com', password: 'racer-password' });
+      const login = await strict.auth.login({ email: 'racer@example.com', password: 'racer-password' });
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => strict.auth.refresh({ refreshToken: login.refreshToken })));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code: string }).code] : []));
+      expect(won).toHaveLength(1);
+      expect(codes).toContain('refresh_token_reused');
+      for (const code of codes) expect(code).toMatch(/^(refresh_token_reused|invalid_token)$/);
+      // Reuse was detected, so even the winner's tokens are dead.
+      for (const r of won) {
+        await expect(strict.auth.authenticate((r as PromiseFulfilledResult<{ accessToken: string }>).value.accessToken)).rejects.toMatchObject({
+          code: 'invalid_token',
+        });
+      }
+    } finally {
+      await strict.close();
+      await strictDb.cleanup();
     }
   });
 });

@@ -3,6 +3,7 @@
  * services → SQLite (memory and file) and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '@tradeplane/core';
 import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
 import { startTestServer, type TestResponse, type TestServer } from '../support/server.js';
 
@@ -17,8 +18,9 @@ function expectProblem(res: TestResponse, status: number, code: string) {
 
 describe.each(testDatabaseKinds())('auth over HTTP on %s', (kind) => {
   let server: TestServer;
+  const clock = manualClock(new Date());
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    server = await startTestServer(kind, { clock, auth: { loginThrottle: false } });
   });
   afterAll(async () => {
     await server?.close();
@@ -64,6 +66,13 @@ describe.each(testDatabaseKinds())('auth over HTTP on %s', (kind) => {
     const second = rotated.refresh_token;
     expect((await server.request('GET', '/auth/me', { token: rotated.access_token })).status).toBe(200);
 
+    // Within the reuse window (a client that lost the answer retries): the same successor again.
+    clock.advance(9_000);
+    const retried = await server.request('POST', '/auth/refresh', { body: { refresh_token: first } });
+    expect(retried.status).toBe(200);
+    expect(retried.body.refresh_token).toBe(second);
+
+    clock.advance(2_000); // now past the 10 s window
     const reuse = await server.request('POST', '/auth/refresh', { body: { refresh_token: first } });
     expectProblem(reuse, 401, 'refresh_token_reused');
     // Every access token of the revoked session stops working at once, not at expiry.

@@ -19,6 +19,9 @@ export const errorCatalog = {
   // 403
   forbidden: { status: 403, title: 'Forbidden' },
   account_disabled: { status: 403, title: 'Account disabled' },
+  account_pending: { status: 403, title: 'Account awaiting approval' },
+  insufficient_scope: { status: 403, title: 'API key lacks the required scope' },
+  csrf_failed: { status: 403, title: 'CSRF check failed' },
   // 404
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
@@ -27,6 +30,7 @@ export const errorCatalog = {
   // 409
   conflict: { status: 409, title: 'Conflict' },
   email_taken: { status: 409, title: 'Email already registered' },
+  username_taken: { status: 409, title: 'Username already taken' },
   // 413 / 415
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

@@ -19,15 +19,19 @@ export {
   problemSchema,
   userSchema,
   tokenPairSchema,
+  sessionSchema,
+  apiKeySchema,
+  auditLogSchema,
+  apiKeyScopes,
   healthSchema,
 } from './contract/index.js';
-export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './contract/index.js';
+export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup, ApiKeyScope } from './contract/index.js';
 
 // HTTP
 export { createDispatcher } from './http/dispatcher.js';
 export type { Dispatcher, DispatcherOptions } from './http/dispatcher.js';
 export { reply } from './http/types.js';
-export type { HttpRequest, HttpResponse, RequestMeta, HandlerInput, RouteHandler, ContractHandlers, Reply } from './http/types.js';
+export type { HttpRequest, HttpResponse, RequestMeta, HandlerInput, RouteHandler, ContractHandlers, Reply, CookieMode } from './http/types.js';
 
 // OpenAPI
 export { createOpenApiDocument } from './openapi/document.js';
@@ -35,8 +39,12 @@ export type { OpenApiDocument, OpenApiOptions } from './openapi/document.js';
 
 // Auth
 export { authOptionsSchema } from './auth/options.js';
-export type { AuthOptions, AuthOptionsInput } from './auth/options.js';
-export type { AuthService, Principal, User, TokenPair } from './auth/service.js';
+export type { AuthOptions, AuthOptionsInput, SigningKeyInput, OidcProviderOptions } from './auth/options.js';
+export type { AuthService, Principal, SessionPrincipal, User, TokenPair, SessionInfo } from './auth/service.js';
+export type { ApiKeyService, ApiKeyPrincipal } from './auth/api-keys.js';
+export { generateSigningKey } from './auth/tokens.js';
+export type { AdminService } from './admin/service.js';
+export type { RequestContext } from './audit/audit-log.js';
 export type { HealthReport } from './system/handlers.js';
 
 // Ports
@@ -56,4 +64,16 @@ export type {
   RevokedAccessToken,
   Role,
   UserStatus,
+  UserChanges,
+  UserListFilter,
+  AuditRecord,
+  AuditFilter,
+  AuditRepository,
+  ThrottleState,
+  LoginThrottleRepository,
+  ApiKeyRecord,
+  ApiKeyAuthState,
+  ApiKeysRepository,
+  IdentityRecord,
+  IdentitiesRepository,
 } from './ports/storage.js';

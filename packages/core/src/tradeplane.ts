@@ -3,7 +3,11 @@ import { createDispatcher, type Dispatcher } from './http/dispatcher.js';
 import type { ContractHandlers } from './http/types.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import { createAuthenticator } from './auth/authenticate.js';
-import { authHandlers } from './auth/handlers.js';
+import { apiKeyHandlers, authHandlers } from './auth/handlers.js';
+import { createApiKeyService, type ApiKeyService } from './auth/api-keys.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { createAdminService, type AdminService } from './admin/service.js';
+import { adminHandlers } from './admin/handlers.js';
 import type { AuthOptions } from './auth/options.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
@@ -26,6 +30,8 @@ export interface TradeplaneDeps {
  */
 export interface Tradeplane {
   readonly auth: AuthService;
+  readonly apiKeys: ApiKeyService;
+  readonly admin: AdminService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -37,7 +43,11 @@ export interface Tradeplane {
 /** Wires the core services to their ports. Most users call `createEngine` instead. */
 export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const startedAt = deps.clock.now();
-  const auth = createAuthService({ storage: deps.storage, clock: deps.clock, ids: deps.ids, logger: deps.logger, options: deps.auth });
+  const { storage, clock, ids, logger } = deps;
+  const audit = createAuditLog({ storage, clock, ids, logger });
+  const auth = createAuthService({ storage, clock, ids, logger, audit, options: deps.auth });
+  const apiKeys = createApiKeyService({ storage, clock, ids, audit });
+  const admin = createAdminService({ storage, clock, audit });
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
@@ -50,17 +60,19 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const health = () => checkHealth({ storage: deps.storage, clock: deps.clock, version: deps.version, startedAt });
 
   const handlers: ContractHandlers<TradeplaneContract> = {
-    system: systemHandlers({ health, openapi }),
+    system: systemHandlers({ health, openapi, jwks: () => auth.jwks() }),
     auth: authHandlers(auth),
+    apiKeys: apiKeyHandlers(apiKeys),
+    admin: adminHandlers(admin),
   };
   const handle = createDispatcher({
     contract,
     handlers,
-    authenticate: createAuthenticator(auth),
+    authenticate: createAuthenticator(auth, apiKeys),
     ids: deps.ids,
     logger: deps.logger,
     ...deps.http,
   });
 
-  return { auth, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, handle, contract, openapi, health };
 }

@@ -107,7 +107,7 @@ describe('ready database handles', () => {
 
   it.runIf(testDatabaseKinds().includes('postgres'))('runs on a caller-supplied postgres.js pool and does not end it', async () => {
     const db = await createTestDatabase('postgres');
-    const sql = postgres(db.database, { max: 2, onnotice: () => {} });
+    const sql = postgres(db.database as string, { max: 2, onnotice: () => {} });
     try {
       const engine = await createEngine({ database: { postgres: sql }, auth: { jwtSecret: secret }, logger: silentLogger });
       await engine.auth.register({ email: 'pool@example.com', password: 'password-123' });
@@ -121,7 +121,7 @@ describe('ready database handles', () => {
 
   it.runIf(testDatabaseKinds().includes('postgres'))('refuses, rather than hangs on, a one-connection pool it must migrate with', async () => {
     const db = await createTestDatabase('postgres');
-    const sql = postgres(db.database, { max: 1, onnotice: () => {} });
+    const sql = postgres(db.database as string, { max: 1, onnotice: () => {} });
     try {
       await expect(createEngine({ database: { postgres: sql }, auth: { jwtSecret: secret }, logger: silentLogger })).rejects.toThrow(
         /at least 2 connections/,

@@ -1,26 +1,48 @@
 import { TradeplaneError, isTradeplaneError } from '../errors.js';
-import type { AuthKind } from '../contract/route.js';
+import type { RouteDefinition } from '../contract/route.js';
 import type { HttpRequest } from '../http/types.js';
 import type { AuthService, Principal } from './service.js';
+import type { ApiKeyService } from './api-keys.js';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i;
+const CHALLENGE = 'Bearer realm="tradeplane"';
+
+function header(request: HttpRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : value?.[0];
+}
 
 /**
- * Establishes the caller for the dispatcher from the request's credentials. 401 answers carry
- * `WWW-Authenticate` as RFC 6750 asks.
+ * Establishes the caller for the dispatcher: an `Authorization: Bearer` access token, or — on
+ * routes that name a `scope` — an `X-API-Key` holding that scope. 401 answers carry
+ * `WWW-Authenticate` as RFC 6750 asks; a key without the scope gets 403 `insufficient_scope`.
  */
-export function createAuthenticator(auth: AuthService) {
-  return async function authenticate(kind: Exclude<AuthKind, 'public'>, request: HttpRequest): Promise<Principal> {
-    if (kind !== 'user' && kind !== 'admin') {
-      // API keys and license tokens arrive with their own issues; until then no route uses them.
-      throw new TradeplaneError('unauthenticated', `Authentication of kind '${kind}' is not enabled`);
+export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService) {
+  return async function authenticate(route: RouteDefinition, request: HttpRequest): Promise<Principal> {
+    if (route.auth === 'license') {
+      // License tokens arrive with the copy-trading module; until then no route uses them.
+      throw new TradeplaneError('unauthenticated', 'License-token authentication is not enabled');
     }
-    const header = request.headers['authorization'];
-    const value = typeof header === 'string' ? header : header?.[0];
+    const apiKey = header(request, 'x-api-key');
+    if (apiKey !== undefined && header(request, 'authorization') === undefined) {
+      if (!route.scope) {
+        throw new TradeplaneError('unauthenticated', 'This route needs an access token; API keys are not accepted here', {
+          headers: { 'www-authenticate': CHALLENGE },
+        });
+      }
+      const principal = await apiKeys.authenticate(apiKey.trim());
+      if (!principal.scopes.includes(route.scope)) {
+        throw new TradeplaneError('insufficient_scope', `This API key lacks the '${route.scope}' scope`, {
+          headers: { 'www-authenticate': `${CHALLENGE}, error="insufficient_scope", scope="${route.scope}"` },
+        });
+      }
+      return principal;
+    }
+    const value = header(request, 'authorization');
     const token = value ? BEARER.exec(value)?.[1] : undefined;
     if (!token) {
       throw new TradeplaneError('unauthenticated', 'Send an access token as `Authorization: Bearer <token>`', {
-        headers: { 'www-authenticate': 'Bearer realm="tradeplane"' },
+        headers: { 'www-authenticate': CHALLENGE },
       });
     }
     try {
@@ -28,7 +50,7 @@ export function createAuthenticator(auth: AuthService) {
     } catch (error) {
       if (isTradeplaneError(error) && error.code === 'invalid_token') {
         throw new TradeplaneError('invalid_token', error.detail, {
-          headers: { 'www-authenticate': 'Bearer realm="tradeplane", error="invalid_token"' },
+          headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` },
         });
       }
       throw error;

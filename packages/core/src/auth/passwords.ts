@@ -25,6 +25,8 @@ export interface PasswordHasher {
    * that response time does not reveal which emails are registered.
    */
   verifyDummy(password: string): Promise<void>;
+  /** True when a stored hash was made with other parameters (or algorithm) than the current ones. */
+  needsRehash(storedHash: string): boolean;
 }
 
 export function argon2idHasher(options: PasswordHashingOptions = defaultPasswordHashing): PasswordHasher {
@@ -44,6 +46,12 @@ export function argon2idHasher(options: PasswordHashingOptions = defaultPassword
     },
     verifyDummy: async (password) => {
       await verify(await dummy, password).catch(() => false);
+    },
+    needsRehash: (storedHash) => {
+      // PHC string: $argon2id$v=19$m=19456,t=2,p=1$salt$hash
+      const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(storedHash);
+      if (!match) return true;
+      return Number(match[1]) !== options.memoryCost || Number(match[2]) !== options.timeCost || Number(match[3]) !== options.parallelism;
     },
   };
 }

@@ -1,12 +1,18 @@
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
-import type { RefreshTokenRecord, Role, SessionRecord, Storage, UserRecord } from '../ports/storage.js';
+import type { Repositories, RefreshTokenRecord, Role, SessionRecord, Storage, UserRecord } from '../ports/storage.js';
+import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { argon2idHasher, type PasswordHasher } from './passwords.js';
-import { generateOpaqueToken, hashToken, hs256Signer, type AccessTokenSigner } from './tokens.js';
+import { createPasswordPolicy } from './password-policy.js';
+import { createAccessTokenSigner, generateOpaqueToken, hashToken, keyedDigest, safeEqual, type AccessTokenSigner } from './tokens.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { createOidcVerifier } from './oidc.js';
+import type { ApiKeyPrincipal } from './api-keys.js';
 import type { AuthOptions } from './options.js';
 
-/** Who is calling, as established from an access token. */
-export interface Principal {
+/** Who is calling, when the credential is an access token. */
+export interface SessionPrincipal {
+  via: 'session';
   userId: string;
   role: Role;
   /** The refresh-token family (session) the access token was issued for. */
@@ -16,12 +22,17 @@ export interface Principal {
   tokenExpiresAt: Date;
 }
 
+/** Who is calling: a signed-in session or an API key. */
+export type Principal = SessionPrincipal | ApiKeyPrincipal;
+
 /** A user as services return it: camelCase, real Dates, no password hash. */
 export interface User {
   id: string;
   email: string;
+  username: string | null;
   role: Role;
   status: UserRecord['status'];
+  referralCode: string | null;
   createdAt: Date;
 }
 
@@ -30,18 +41,45 @@ export interface TokenPair {
   accessTokenExpiresIn: number;
   refreshToken: string;
   refreshTokenExpiresIn: number;
+  sessionId: string;
   user: User;
 }
 
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  userAgent: string | null;
+  deviceLabel: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
 export interface AuthService {
-  register(input: { email: string; password: string }): Promise<User>;
-  login(input: { email: string; password: string; userAgent?: string }): Promise<TokenPair>;
-  refresh(input: { refreshToken: string }): Promise<TokenPair>;
+  register(input: { email: string; password: string; username?: string; referralCode?: string }, context?: RequestContext): Promise<User>;
+  /** Sign in with `email` or `username`. */
+  login(input: { email?: string; username?: string; password: string; deviceLabel?: string }, context?: RequestContext): Promise<TokenPair>;
+  /**
+   * Rotates a refresh token. With `csrfToken` set (cookie mode), it must match the session's
+   * CSRF token before anything changes.
+   */
+  refresh(input: { refreshToken: string; csrfToken?: string }, context?: RequestContext): Promise<TokenPair>;
   /** Revokes the principal's session: its refresh tokens and every access token issued for it. */
-  logout(principal: Principal): Promise<void>;
+  logout(principal: SessionPrincipal): Promise<void>;
+  changePassword(principal: SessionPrincipal, input: { currentPassword: string; newPassword: string }, context?: RequestContext): Promise<TokenPair>;
+  listSessions(principal: SessionPrincipal): Promise<SessionInfo[]>;
+  /** Throws `not_found` unless the session is the user's and live. */
+  revokeSession(principal: SessionPrincipal, sessionId: string, context?: RequestContext): Promise<void>;
+  /** Signs in, links or signs up with an OpenID Connect ID token. */
+  signInWithOidc(input: { provider: string; idToken: string; nonce?: string; deviceLabel?: string }, context?: RequestContext): Promise<TokenPair>;
   getUser(userId: string): Promise<User>;
   /** Verifies an access token and the user's current state; throws `invalid_token`. */
-  authenticate(accessToken: string): Promise<Principal>;
+  authenticate(accessToken: string): Promise<SessionPrincipal>;
+  /** The public keys that verify access tokens (`/.well-known/jwks.json`). */
+  jwks(): { keys: Record<string, unknown>[] };
+  /** The CSRF token bound to a session (cookie mode). */
+  csrfToken(sessionId: string): string;
 }
 
 export interface AuthServiceDeps {
@@ -49,6 +87,7 @@ export interface AuthServiceDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
+  audit: AuditLog;
   options: AuthOptions;
   /** Override for tests or custom hashing; defaults to argon2id with `options.passwordHashing`. */
   hasher?: PasswordHasher;
@@ -61,55 +100,113 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-function toUser(record: UserRecord): User {
-  return { id: record.id, email: record.email, role: record.role, status: record.status, createdAt: record.createdAt };
+export function toUser(record: UserRecord): User {
+  return {
+    id: record.id,
+    email: record.email,
+    username: record.username,
+    role: record.role,
+    status: record.status,
+    referralCode: record.referralCode,
+    createdAt: record.createdAt,
+  };
 }
 
-export function createAuthService(deps: AuthServiceDeps): AuthService {
-  const { storage, clock, ids, options } = deps;
-  const hasher = deps.hasher ?? argon2idHasher(options.passwordHashing);
-  const signer = deps.signer ?? hs256Signer(options.jwtSecret, options.issuer, options.audience);
+type RefreshOutcome =
+  | { kind: 'ok'; user: UserRecord; session: SessionRecord; refreshToken: string; refreshExpiresAt: Date }
+  | { kind: 'reused'; userId: string; sessionId: string }
+  | { kind: 'disabled' | 'invalid' | 'csrf' };
 
-  /** Mints a refresh token: the clear token is returned once; its record holds only the hash. */
-  function mintRefreshToken(userId: string, sessionId: string, now: Date): { token: string; record: RefreshTokenRecord } {
-    const token = generateOpaqueToken(REFRESH_PREFIX);
+export function createAuthService(deps: AuthServiceDeps): AuthService {
+  const { storage, clock, ids, options, audit } = deps;
+  const hasher = deps.hasher ?? argon2idHasher(options.passwordHashing);
+  const signer =
+    deps.signer ?? createAccessTokenSigner({ secret: options.jwtSecret, signingKeys: options.signingKeys, issuer: options.issuer, audience: options.audience });
+  const checkPassword = createPasswordPolicy(options.passwordPolicy);
+  const throttle = createLoginThrottle(storage, clock, options.loginThrottle);
+  const oidc = createOidcVerifier(options.oidc.providers);
+  const lifetimeMs = options.sessionLifetime * 1000;
+
+  /**
+   * A refresh token's successor is derived from it with a keyed hash rather than drawn at
+   * random: only the hash of either is stored, yet a client that retries within the reuse
+   * window (its first response was lost) can be handed the very same successor again.
+   * Without the server secret the successor is as unpredictable as a random token.
+   */
+  const successorOf = (token: string) => `${REFRESH_PREFIX}${keyedDigest(options.jwtSecret, 'refresh-successor', token)}`;
+  const sessionEnds = (session: Pick<SessionRecord, 'createdAt'>) => new Date(session.createdAt.getTime() + lifetimeMs);
+
+  function refreshRecord(token: string, session: SessionRecord, now: Date): RefreshTokenRecord {
+    const expires = Math.min(now.getTime() + options.refreshTokenTtl * 1000, sessionEnds(session).getTime());
     return {
-      token,
-      record: {
-        id: ids.next(),
-        sessionId,
-        userId,
-        tokenHash: hashToken(token),
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + options.refreshTokenTtl * 1000),
-        rotatedAt: null,
-      },
+      id: ids.next(),
+      sessionId: session.id,
+      userId: session.userId,
+      tokenHash: hashToken(token),
+      createdAt: now,
+      expiresAt: new Date(expires),
+      rotatedAt: null,
+    };
+  }
+
+  function newSession(user: UserRecord, now: Date, context: RequestContext, deviceLabel?: string | null): SessionRecord {
+    return {
+      id: ids.next(),
+      userId: user.id,
+      tokenVersion: user.tokenVersion,
+      createdAt: now,
+      lastUsedAt: now,
+      revokedAt: null,
+      userAgent: context.userAgent?.slice(0, 256) ?? null,
+      deviceLabel: deviceLabel ?? null,
+      ip: context.ip ?? null,
     };
   }
 
   /** Signing needs no database, so it happens after the transaction commits, never inside it. */
-  function signAccessToken(user: UserRecord, sessionId: string, now: Date): Promise<string> {
-    return signer.sign({ sub: user.id, jti: ids.next(), role: user.role, tv: user.tokenVersion, sid: sessionId }, now, options.accessTokenTtl);
-  }
-
-  function pair(user: UserRecord, access: string, refresh: string): TokenPair {
+  async function issue(user: UserRecord, sessionId: string, refreshToken: string, refreshExpiresAt: Date, now: Date): Promise<TokenPair> {
+    const accessToken = await signer.sign(
+      { sub: user.id, jti: ids.next(), role: user.role, token_version: user.tokenVersion, sid: sessionId },
+      now,
+      options.accessTokenTtl,
+    );
     return {
-      accessToken: access,
+      accessToken,
       accessTokenExpiresIn: options.accessTokenTtl,
-      refreshToken: refresh,
-      refreshTokenExpiresIn: options.refreshTokenTtl,
+      refreshToken,
+      refreshTokenExpiresIn: Math.max(0, Math.floor((refreshExpiresAt.getTime() - now.getTime()) / 1000)),
+      sessionId,
       user: toUser(user),
     };
   }
 
-  function assertCanSignIn(user: UserRecord): void {
-    if (user.status === 'disabled') throw new TradeplaneError('account_disabled', 'This account has been disabled');
-    if (user.status !== 'active') throw new TradeplaneError('forbidden', 'This account is not active');
+  /** Creates a session with its first refresh token and returns the pair. */
+  async function startSession(user: UserRecord, context: RequestContext, deviceLabel?: string | null, tx?: Repositories): Promise<TokenPair> {
+    const now = clock.now();
+    const session = newSession(user, now, context, deviceLabel);
+    const token = generateOpaqueToken(REFRESH_PREFIX);
+    const record = refreshRecord(token, session, now);
+    const write = async (repos: Repositories) => {
+      await repos.sessions.insert(session);
+      await repos.refreshTokens.insert(record);
+    };
+    if (tx) await write(tx);
+    else await storage.transaction(write);
+    return issue(user, session.id, token, record.expiresAt, now);
   }
 
+  function assertCanSignIn(user: UserRecord): void {
+    if (user.status === 'disabled') throw new TradeplaneError('account_disabled', 'This account has been disabled');
+    if (user.status === 'pending') throw new TradeplaneError('account_pending', 'This account is awaiting approval by an administrator');
+  }
+
+  const invalidCredentials = () => new TradeplaneError('invalid_credentials', 'Email, username or password is incorrect');
+
   return {
-    async register({ email, password }) {
+    async register({ email, password, username, referralCode }, context = {}) {
       const normalized = normalizeEmail(email);
+      const name = username?.toLowerCase() ?? null;
+      checkPassword(password, { field: 'password', email: normalized, username: name });
       // Hash before opening the transaction: argon2 takes tens of ms and must not hold locks.
       const passwordHash = await hasher.hash(password);
       const now = clock.now();
@@ -118,86 +215,118 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         email: normalized,
         passwordHash,
         role: 'user',
-        status: 'active',
+        status: options.signupApproval ? 'pending' : 'active',
         tokenVersion: 0,
         createdAt: now,
         updatedAt: now,
+        username: name,
+        referralCode: referralCode ?? null,
       };
       await storage.transaction(async (tx) => {
         if (await tx.users.findByEmail(normalized)) {
           throw new TradeplaneError('email_taken', 'An account with this email already exists');
         }
-        await tx.users.insert(record); // the unique index still guards concurrent sign-ups
+        if (name && (await tx.users.findByUsername(name))) throw new TradeplaneError('username_taken', 'This username is already taken');
+        await tx.users.insert(record); // the unique indexes still guard concurrent sign-ups
+        if (record.status === 'pending') {
+          await audit.recordIn(tx, { actorId: record.id, action: 'auth.signup_pending', targetType: 'user', targetId: record.id }, context);
+        }
       });
       return toUser(record);
     },
 
-    async login({ email, password, userAgent }) {
-      const user = await storage.repos.users.findByEmail(normalizeEmail(email));
-      if (!user) {
-        await hasher.verifyDummy(password);
-        throw new TradeplaneError('invalid_credentials', 'Email or password is incorrect');
+    async login({ email, username, password, deviceLabel }, context = {}) {
+      const identifier = email !== undefined ? normalizeEmail(email) : (username ?? '').toLowerCase();
+      const user = email !== undefined ? await storage.repos.users.findByEmail(identifier) : await storage.repos.users.findByUsername(identifier);
+      // Keyed by user id when the account exists, so email and username share one counter.
+      const accountKey = user ? `user:${user.id}` : `login:${identifier}`;
+      const keys = context.ip ? [accountKey, `ip:${context.ip}`] : [accountKey];
+      await throttle.assertAllowed(keys);
+
+      // An unknown user (or one without a password: OIDC-only) costs the same argon2 work.
+      const ok = user && user.passwordHash ? await hasher.verify(user.passwordHash, password) : (await hasher.verifyDummy(password), false);
+      if (!ok) {
+        const blocked = await throttle.recordFailure(keys);
+        await audit.record({ actorId: null, action: 'auth.login_failed', targetType: 'user', targetId: user?.id, details: { identifier } }, context);
+        for (const key of blocked) {
+          await audit.record({ actorId: null, action: 'auth.lockout', targetType: 'user', targetId: user?.id, details: { key: key.replace(/^(user|login|ip):.*/, '$1') } }, context);
+        }
+        throw invalidCredentials();
       }
-      if (!(await hasher.verify(user.passwordHash, password))) {
-        throw new TradeplaneError('invalid_credentials', 'Email or password is incorrect');
+      await throttle.recordSuccess(accountKey);
+      assertCanSignIn(user!);
+      let current = user!;
+      if (hasher.needsRehash(current.passwordHash)) {
+        // Parameters changed since this hash was made: upgrade it now that we know the password.
+        const passwordHash = await hasher.hash(password);
+        current = (await storage.repos.users.update(current.id, { passwordHash, updatedAt: clock.now() })) ?? current;
       }
-      assertCanSignIn(user);
-      const now = clock.now();
-      const session: SessionRecord = {
-        id: ids.next(),
-        userId: user.id,
-        tokenVersion: user.tokenVersion,
-        createdAt: now,
-        lastUsedAt: now,
-        revokedAt: null,
-        userAgent: userAgent?.slice(0, 256) ?? null,
-      };
-      const refresh = mintRefreshToken(user.id, session.id, now);
-      await storage.transaction(async (tx) => {
-        await tx.sessions.insert(session);
-        await tx.refreshTokens.insert(refresh.record);
-      });
-      return pair(user, await signAccessToken(user, session.id, now), refresh.token);
+      return startSession(current, context, deviceLabel);
     },
 
-    async refresh({ refreshToken }) {
+    async refresh({ refreshToken, csrfToken }, context = {}) {
       const now = clock.now();
+      const windowMs = options.refreshReuseWindow * 1000;
       // The transaction decides; errors are thrown after it commits so that a detected reuse
       // keeps its session revocation instead of rolling it back.
-      const outcome = await storage.transaction(async (tx) => {
+      const outcome = await storage.transaction(async (tx): Promise<RefreshOutcome> => {
         const current = await tx.refreshTokens.findByHash(hashToken(refreshToken));
-        if (!current) return { kind: 'invalid' } as const;
-        // Touching the session first locks its row (PostgreSQL): a concurrent logout or reuse
-        // revocation of this session either finished before us, and we see it revoked, or
-        // waits until we commit, and then revokes the successor we issue along with it.
+        if (!current) return { kind: 'invalid' };
+        if (csrfToken !== undefined && !safeEqual(csrfToken, keyedDigest(options.jwtSecret, 'csrf', current.sessionId))) return { kind: 'csrf' };
+        // Touching the session first locks its row (PostgreSQL): a concurrent logout, reuse
+        // revocation or refresh of this session either finished before us, and we see its
+        // result, or waits until we commit.
         const session = await tx.sessions.touch(current.sessionId, now);
-        if (!session) return { kind: 'invalid' } as const;
-        const reused = { kind: 'reused', userId: current.userId, sessionId: current.sessionId } as const;
-        if (current.rotatedAt) {
-          await tx.sessions.revoke(current.sessionId, now);
-          return reused;
-        }
-        // Expiry before rotation: retrying an expired token must not look like reuse.
-        if (current.expiresAt.getTime() <= now.getTime()) return { kind: 'invalid' } as const;
-        if (!(await tx.refreshTokens.markRotated(current.id, now))) {
-          await tx.sessions.revoke(current.sessionId, now); // a concurrent refresh of this token won
-          return reused;
+        if (!session) return { kind: 'invalid' };
+        if (sessionEnds(session).getTime() <= now.getTime()) {
+          await tx.sessions.revoke(session.id, now);
+          return { kind: 'invalid' };
         }
         const user = await tx.users.findById(current.userId);
-        if (!user || user.status === 'pending') return { kind: 'invalid' } as const;
-        if (user.status === 'disabled') return { kind: 'disabled' } as const;
-        // A password change or admin action since sign-in (token_version bump) ends the session.
-        if (user.tokenVersion !== session.tokenVersion) return { kind: 'invalid' } as const;
-        const successor = mintRefreshToken(user.id, current.sessionId, now);
-        await tx.refreshTokens.insert(successor.record);
-        return { kind: 'ok', user, refreshToken: successor.token, sessionId: current.sessionId } as const;
+        const userProblem = (): RefreshOutcome | undefined => {
+          if (!user || user.status === 'pending') return { kind: 'invalid' };
+          if (user.status === 'disabled') return { kind: 'disabled' };
+          // A password change or admin action since sign-in (token_version bump) ends the session.
+          if (user.tokenVersion !== session.tokenVersion) return { kind: 'invalid' };
+          return undefined;
+        };
+
+        // Expiry before rotation: retrying an expired token must not look like reuse.
+        if (!current.rotatedAt && current.expiresAt.getTime() <= now.getTime()) return { kind: 'invalid' };
+        const rotatedNow = !current.rotatedAt && (await tx.refreshTokens.markRotated(current.id, now));
+        if (!rotatedNow) {
+          // Already exchanged (earlier, or by a concurrent request that won the row lock).
+          const rotatedAt = current.rotatedAt ?? now;
+          const successorToken = successorOf(refreshToken);
+          const successor = await tx.refreshTokens.findByHash(hashToken(successorToken));
+          const withinWindow = now.getTime() - rotatedAt.getTime() < windowMs;
+          if (withinWindow && successor && !successor.rotatedAt && successor.sessionId === session.id) {
+            // The client never got the first answer: hand it the same successor again.
+            return userProblem() ?? { kind: 'ok', user: user!, session, refreshToken: successorToken, refreshExpiresAt: successor.expiresAt };
+          }
+          await tx.sessions.revoke(current.sessionId, now);
+          await audit.recordIn(
+            tx,
+            { actorId: current.userId, action: 'auth.refresh_reuse', targetType: 'session', targetId: current.sessionId },
+            context,
+          );
+          return { kind: 'reused', userId: current.userId, sessionId: current.sessionId };
+        }
+        const problem = userProblem();
+        if (problem) return problem;
+        const successorToken = successorOf(refreshToken);
+        const successor = refreshRecord(successorToken, session, now);
+        await tx.refreshTokens.insert(successor);
+        return { kind: 'ok', user: user!, session, refreshToken: successorToken, refreshExpiresAt: successor.expiresAt };
       });
       switch (outcome.kind) {
         case 'ok':
-          return pair(outcome.user, await signAccessToken(outcome.user, outcome.sessionId, now), outcome.refreshToken);
+          return issue(outcome.user, outcome.session.id, outcome.refreshToken, outcome.refreshExpiresAt, now);
         case 'reused':
           deps.logger.warn({ event: 'auth.refresh_reuse', userId: outcome.userId, sessionId: outcome.sessionId }, 'refresh token reuse: session revoked');
           throw new TradeplaneError('refresh_token_reused', 'This refresh token was already used; the session has been revoked');
+        case 'csrf':
+          throw new TradeplaneError('csrf_failed', 'Send the session’s CSRF token as X-CSRF-Token');
         case 'disabled':
           throw new TradeplaneError('account_disabled', 'This account has been disabled');
         default:
@@ -213,6 +342,99 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       });
     },
 
+    async changePassword(principal, { currentPassword, newPassword }, context = {}) {
+      const user = await storage.repos.users.findById(principal.userId);
+      if (!user) throw new TradeplaneError('invalid_token', 'The access token has been revoked');
+      if (!user.passwordHash || !(await hasher.verify(user.passwordHash, currentPassword))) {
+        throw new TradeplaneError('validation_failed', 'The current password is incorrect', {
+          fields: [{ in: 'body', path: 'current_password', code: 'incorrect', message: 'is incorrect' }],
+        });
+      }
+      checkPassword(newPassword, { field: 'new_password', email: user.email, username: user.username });
+      const passwordHash = await hasher.hash(newPassword);
+      const now = clock.now();
+      return storage.transaction(async (tx) => {
+        // The bump ends every access token and refresh family issued before, this one's included;
+        // this device continues in a fresh session.
+        const updated = await tx.users.update(user.id, { passwordHash, updatedAt: now, bumpTokenVersion: true });
+        if (!updated) throw new TradeplaneError('invalid_token', 'The access token has been revoked');
+        const previous = (await tx.sessions.listLive(user.id)).find((s) => s.id === principal.sessionId);
+        await tx.sessions.revokeAllForUser(user.id, now);
+        await tx.revokedTokens.add({ jti: principal.tokenId, userId: user.id, expiresAt: principal.tokenExpiresAt });
+        await audit.recordIn(tx, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id }, context);
+        return startSession(updated, { ...context, userAgent: context.userAgent ?? previous?.userAgent ?? undefined }, previous?.deviceLabel, tx);
+      });
+    },
+
+    async listSessions(principal) {
+      const now = clock.now().getTime();
+      const sessions = await storage.repos.sessions.listLive(principal.userId);
+      return sessions
+        .filter((s) => sessionEnds(s).getTime() > now)
+        .map((s) => ({
+          id: s.id,
+          createdAt: s.createdAt,
+          lastUsedAt: s.lastUsedAt,
+          expiresAt: sessionEnds(s),
+          userAgent: s.userAgent,
+          deviceLabel: s.deviceLabel,
+          ip: s.ip,
+          current: s.id === principal.sessionId,
+        }));
+    },
+
+    async revokeSession(principal, sessionId, context = {}) {
+      const now = clock.now();
+      await storage.transaction(async (tx) => {
+        const owned = (await tx.sessions.listLive(principal.userId)).some((s) => s.id === sessionId);
+        // Someone else's session answers exactly like a missing one.
+        if (!owned || !(await tx.sessions.revoke(sessionId, now))) throw new TradeplaneError('not_found', 'No such session');
+        await audit.recordIn(tx, { actorId: principal.userId, action: 'auth.session_revoked', targetType: 'session', targetId: sessionId }, context);
+      });
+    },
+
+    async signInWithOidc({ provider, idToken, nonce, deviceLabel }, context = {}) {
+      const identity = await oidc.verify({ provider, idToken, nonce, now: clock.now() });
+      const linked = await storage.repos.identities.find(identity.provider, identity.subject);
+      if (linked) {
+        const user = await storage.repos.users.findById(linked.userId);
+        if (!user) throw new TradeplaneError('invalid_token', 'The linked account no longer exists');
+        assertCanSignIn(user);
+        return startSession(user, context, deviceLabel);
+      }
+      if (!identity.email) throw new TradeplaneError('invalid_token', 'The ID token carries no email address');
+      const email = identity.email;
+      const now = clock.now();
+      const result = await storage.transaction(async (tx) => {
+        let user = await tx.users.findByEmail(email);
+        if (user && !identity.emailVerified) {
+          // Linking on an unverified email would let anyone claim an existing account.
+          throw new TradeplaneError('conflict', 'An account with this email exists; the provider has not verified the email, so it cannot be linked');
+        }
+        if (!user) {
+          if (!oidc.provider(provider)?.allowSignup) throw new TradeplaneError('invalid_token', 'No account is linked to this identity');
+          user = {
+            id: ids.next(),
+            email,
+            passwordHash: '', // no password: sign-in goes through the provider
+            role: 'user',
+            status: options.signupApproval ? 'pending' : 'active',
+            tokenVersion: 0,
+            createdAt: now,
+            updatedAt: now,
+            username: null,
+            referralCode: null,
+          };
+          await tx.users.insert(user);
+        }
+        await tx.identities.insert({ id: ids.next(), provider, subject: identity.subject, userId: user.id, email, createdAt: now });
+        await audit.recordIn(tx, { actorId: user.id, action: 'auth.identity_linked', targetType: 'user', targetId: user.id, details: { provider } }, context);
+        return user;
+      });
+      assertCanSignIn(result);
+      return startSession(result, context, deviceLabel);
+    },
+
     async getUser(userId) {
       const user = await storage.repos.users.findById(userId);
       if (!user) throw new TradeplaneError('not_found', 'No such user');
@@ -223,11 +445,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const claims = await signer.verify(accessToken, clock.now());
       const state = await storage.repos.sessions.authState({ sessionId: claims.sid, userId: claims.sub, tokenId: claims.jti });
       // No state: unknown user, revoked session (logout, refresh-token reuse) or deny-listed jti.
-      if (!state || state.status !== 'active' || state.tokenVersion !== claims.tv) {
+      if (!state || state.status !== 'active' || state.tokenVersion !== claims.token_version) {
         throw new TradeplaneError('invalid_token', 'The access token has been revoked');
       }
       // The role comes from the database, not the token, so a demotion applies at once.
       return {
+        via: 'session',
         userId: claims.sub,
         role: state.role,
         sessionId: claims.sid,
@@ -235,5 +458,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         tokenExpiresAt: new Date(claims.exp * 1000),
       };
     },
+
+    jwks: () => signer.jwks() as { keys: Record<string, unknown>[] },
+    csrfToken: (sessionId) => keyedDigest(options.jwtSecret, 'csrf', sessionId),
   };
 }

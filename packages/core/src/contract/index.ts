@@ -4,11 +4,15 @@
  */
 import { authRoutes } from './auth.js';
 import { systemRoutes } from './system.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { adminRoutes } from './admin.js';
 import type { Contract } from './route.js';
 
 export const contract = {
   system: systemRoutes,
   auth: authRoutes,
+  apiKeys: apiKeyRoutes,
+  admin: adminRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -16,5 +20,9 @@ export type TradeplaneContract = typeof contract;
 export { defineRoute, allowedRoles, routeErrors, listRoutes } from './route.js';
 export type { RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './route.js';
 export { problemSchema, fieldErrorSchema, timestamp } from './common.js';
-export { userSchema, tokenPairSchema } from './auth.js';
+export { userSchema, tokenPairSchema, sessionSchema } from './auth.js';
+export { apiKeySchema } from './api-keys.js';
+export { auditLogSchema } from './admin.js';
+export { apiKeyScopes, apiKeyScopeSchema } from './scopes.js';
+export type { ApiKeyScope } from './scopes.js';
 export { healthSchema } from './system.js';

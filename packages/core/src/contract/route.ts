@@ -1,18 +1,19 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { Role } from '../ports/storage.js';
+import type { ApiKeyScope } from './scopes.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * Who may call a route:
  * - `public`: anyone;
- * - `user`: a signed-in user (access token), limited further by `roles`;
- * - `admin`: a signed-in user with role `admin`;
- * - `apiKey`: an `X-API-Key` holding the route's scope (auth issue);
+ * - `user`: a signed-in user (access token), limited further by `roles`; if the route names a
+ *   `scope`, an `X-API-Key` holding that scope is accepted too;
+ * - `admin`: a signed-in user with role `admin` (access tokens only);
  * - `license`: a subscription's license token, used by trading terminals (copy-trading issue).
  */
-export type AuthKind = 'public' | 'user' | 'admin' | 'apiKey' | 'license';
+export type AuthKind = 'public' | 'user' | 'admin' | 'license';
 
 /** Rate-limit buckets, declared per route; limits themselves are engine configuration. */
 export type RateLimitGroup = 'auth' | 'trading' | 'market' | 'default';
@@ -36,6 +37,8 @@ export interface RouteDefinition {
    * `user` + `admin` otherwise, so a `viewer` is read-only unless a route says so.
    */
   readonly roles?: readonly Role[];
+  /** For `user` routes: the API-key scope that also grants access. Without it, keys are refused. */
+  readonly scope?: ApiKeyScope;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
@@ -79,6 +82,7 @@ export function routeErrors(route: RouteDefinition): ErrorCode[] {
   if (route.auth !== 'public') codes.add('unauthenticated');
   if (route.auth === 'user' || route.auth === 'admin') codes.add('invalid_token');
   if (route.auth === 'admin' || (route.auth === 'user' && allowedRoles(route).length < 3)) codes.add('forbidden');
+  if (route.scope) codes.add('insufficient_scope');
   if (route.params || route.query || route.body) codes.add('validation_failed');
   if (route.body) {
     codes.add('malformed_json');

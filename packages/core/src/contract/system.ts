@@ -27,6 +27,16 @@ export const systemRoutes = {
     otherResponses: { 503: { description: 'The database is down', schema: healthSchema } },
     errors: [],
   }),
+  jwks: defineRoute({
+    id: 'system.jwks',
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    summary: 'Public keys that verify access tokens (empty when tokens are HS256-signed)',
+    tags: ['system'],
+    auth: 'public',
+    response: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).meta({ id: 'JsonWebKeySet' }),
+    errors: [],
+  }),
   openapi: defineRoute({
     id: 'system.openapi',
     method: 'GET',

@@ -86,8 +86,8 @@ const handlers: ContractHandlers<typeof contract> = {
 };
 
 const principals: Record<string, Principal> = {
-  'user-token': { userId: 'u1', role: 'user', sessionId: 's1', tokenId: 'j1', tokenExpiresAt: new Date() },
-  'viewer-token': { userId: 'u2', role: 'viewer', sessionId: 's2', tokenId: 'j2', tokenExpiresAt: new Date() },
+  'user-token': { via: 'session', userId: 'u1', role: 'user', sessionId: 's1', tokenId: 'j1', tokenExpiresAt: new Date() },
+  'viewer-token': { via: 'session', userId: 'u2', role: 'viewer', sessionId: 's2', tokenId: 'j2', tokenExpiresAt: new Date() },
 };
 
 const dispatch = createDispatcher({
@@ -113,7 +113,7 @@ const json = (body: unknown, extra: Partial<HttpRequest> = {}): HttpRequest => (
   ...extra,
 });
 
-function problem(res: { headers: Record<string, string>; body: string | null }) {
+function problem(res: { headers: Record<string, string | string[]>; body: string | null }) {
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   return JSON.parse(res.body!) as { status: number; code: string; type: string; title: string; detail: string; errors?: { in: string; path: string; code: string }[] };
 }
@@ -133,7 +133,7 @@ describe('dispatcher', () => {
 
     const wrong = await dispatch({ method: 'PUT', path: '/notes/n1', headers: {} });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD']);
+    expect(String(wrong.headers.allow).split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD']);
     expect(problem(wrong).code).toBe('method_not_allowed');
   });
 
@@ -222,7 +222,7 @@ describe('dispatcher', () => {
       handlers,
       ids: sequentialIds(),
       logger: silentLogger,
-      authenticate: async () => ({ userId: 'a', role: 'admin', sessionId: 's', tokenId: 'j', tokenExpiresAt: new Date() }),
+      authenticate: async () => ({ via: 'session' as const, userId: 'a', role: 'admin' as const, sessionId: 's', tokenId: 'j', tokenExpiresAt: new Date() }),
     });
     const res = await adminDispatch({ method: 'DELETE', path: '/notes/n1', headers: {} });
     expect(res.status).toBe(204);

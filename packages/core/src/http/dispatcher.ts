@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { TradeplaneError, toProblem, type FieldError } from '../errors.js';
-import { allowedRoles, listRoutes, type AuthKind, type Contract, type RouteDefinition } from '../contract/route.js';
+import { allowedRoles, listRoutes, type Contract, type RouteDefinition } from '../contract/route.js';
 import type { Ids, Logger } from '../ports/index.js';
 import type { Principal } from '../auth/service.js';
 import { isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
@@ -9,8 +9,8 @@ import { createRouter } from './router.js';
 export interface DispatcherOptions<C extends Contract> {
   contract: C;
   handlers: ContractHandlers<C>;
-  /** Establishes the caller for a non-public route, or throws a 401 `TradeplaneError`. */
-  authenticate(kind: Exclude<AuthKind, 'public'>, request: HttpRequest): Promise<Principal>;
+  /** Establishes the caller for a non-public route, or throws a 401/403 `TradeplaneError`. */
+  authenticate(route: RouteDefinition, request: HttpRequest): Promise<Principal>;
   ids: Ids;
   logger: Logger;
   /** Largest accepted request body in bytes (default 1 MiB). */
@@ -63,7 +63,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
       // Authenticate before reading the body: anonymous callers cannot make us parse anything.
       let principal: Principal | undefined;
       if (route.auth !== 'public') {
-        principal = await options.authenticate(route.auth, request);
+        principal = await options.authenticate(route, request);
         if ((route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {
           throw new TradeplaneError('forbidden', 'Your role may not perform this action');
         }
@@ -87,6 +87,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         userAgent: header('user-agent'),
         basePath: request.basePath ?? '',
         headers: request.headers,
+        cookieMode: request.cookieMode,
       };
       const handler = handlerById.get(route.id)!;
       const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, principal, request: meta } as never);
@@ -101,7 +102,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
           throw new TradeplaneError('internal_error', 'An unexpected error occurred');
         }
       }
-      const headers: Record<string, string> = {
+      const headers: Record<string, string | string[]> = {
         'x-request-id': requestId,
         'cache-control': 'no-store',
         ...(isReply(result) ? result.headers : undefined),

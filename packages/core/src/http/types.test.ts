@@ -7,8 +7,14 @@ import type { HandlerInput, HandlerOutput } from './types.js';
 // Type tests: `pnpm typecheck` fails if handler typing stops following the contract.
 describe('handler types follow the contract', () => {
   it('infers the body from the zod schema', () => {
-    expectTypeOf<HandlerInput<typeof authRoutes.register>['body']>().toEqualTypeOf<{ email: string; password: string }>();
-    expectTypeOf<HandlerInput<typeof authRoutes.refresh>['body']>().toEqualTypeOf<{ refresh_token: string }>();
+    expectTypeOf<HandlerInput<typeof authRoutes.register>['body']>().toEqualTypeOf<{
+      email: string;
+      password: string;
+      username?: string | undefined;
+      referral_code?: string | undefined;
+    }>();
+    expectTypeOf<HandlerInput<typeof authRoutes.refresh>['body']>().toEqualTypeOf<{ refresh_token?: string | undefined } | undefined>();
+    expectTypeOf<HandlerInput<typeof authRoutes.revokeSession>['params']>().toEqualTypeOf<{ id: string }>();
   });
 
   it('gives authenticated routes a principal and public routes none', () => {

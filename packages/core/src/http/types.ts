@@ -23,11 +23,25 @@ export interface HttpRequest {
   ip?: string;
   /** Where the router is mounted (`/api/v1`), used for links such as OpenAPI `servers`. */
   basePath?: string;
+  /** Set by an adapter running in cookie mode (browsers): see `CookieMode`. */
+  cookieMode?: CookieMode;
+}
+
+/**
+ * Cookie mode, an adapter option for browser clients: the refresh token travels in an
+ * `HttpOnly; Secure; SameSite=Strict` cookie scoped to the auth routes instead of the JSON
+ * body, and refreshing with the cookie requires the session's CSRF token in `X-CSRF-Token`.
+ * Access tokens still go in `Authorization` (keep them in memory).
+ */
+export interface CookieMode {
+  /** Add `Secure` (default true; turn off only for plain-http local development). */
+  secure: boolean;
 }
 
 export interface HttpResponse {
   status: number;
-  headers: Record<string, string>;
+  /** Lower-case names; an array for a header sent several times (`set-cookie`). */
+  headers: Record<string, string | string[]>;
   /** Serialised body, or null for 204/304. */
   body: string | null;
 }
@@ -39,6 +53,7 @@ export interface RequestMeta {
   userAgent: string | undefined;
   basePath: string;
   headers: HttpRequest['headers'];
+  cookieMode: CookieMode | undefined;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -58,12 +73,12 @@ const replyMarker: unique symbol = Symbol.for('tradeplane.reply');
 export interface Reply<T> {
   readonly [replyMarker]: true;
   status?: number;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   body: T;
 }
 
 /** Wraps a body with an explicit status and/or headers. */
-export function reply<T>(body: T, init: { status?: number; headers?: Record<string, string> } = {}): Reply<T> {
+export function reply<T>(body: T, init: { status?: number; headers?: Record<string, string | string[]> } = {}): Reply<T> {
   return { [replyMarker]: true, body, ...init };
 }
 

@@ -33,7 +33,8 @@ describe('OpenAPI document', () => {
       expect(op, route.id).toBeDefined();
       expect(op!.operationId).toBe(route.id);
       expect(op!.tags).toEqual(route.tags);
-      expect(op!.security).toEqual(route.auth === 'public' ? [] : [{ bearerAuth: [] }]);
+      const expected = route.auth === 'public' ? [] : [{ bearerAuth: [] }, ...(route.scope ? [{ apiKeyAuth: [route.scope] }] : [])];
+      expect(op!.security).toEqual(expected);
       expect(Boolean(op!.requestBody)).toBe(Boolean(route.body));
     }
   });
@@ -49,9 +50,10 @@ describe('OpenAPI document', () => {
         }
       }
     }
-    expect(operation('/auth/register', 'post')!.responses['409']?.['x-error-codes']).toEqual(['email_taken']);
+    expect(operation('/auth/register', 'post')!.responses['409']?.['x-error-codes']).toEqual(['email_taken', 'username_taken']);
     expect(operation('/auth/me', 'get')!.responses['401']?.['x-error-codes']?.sort()).toEqual(['invalid_token', 'unauthenticated']);
-    expect(operation('/auth/refresh', 'post')!.responses['403']?.['x-error-codes']).toEqual(['account_disabled']);
+    expect(operation('/auth/refresh', 'post')!.responses['403']?.['x-error-codes']?.sort()).toEqual(['account_disabled', 'csrf_failed']);
+    expect(operation('/auth/me', 'get')!.responses['403']?.['x-error-codes']).toEqual(['insufficient_scope']);
   });
 
   it('documents non-problem answers without letting them collide with error statuses', () => {

@@ -18,7 +18,6 @@ const securityByAuth: Record<RouteDefinition['auth'], Record<string, string[]>[]
   public: [],
   user: [{ bearerAuth: [] }],
   admin: [{ bearerAuth: [] }],
-  apiKey: [{ apiKeyAuth: [] }],
   license: [{ licenseAuth: [] }],
 };
 
@@ -84,13 +83,15 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       tags: [...route.tags],
-      security: securityByAuth[route.auth],
+      // A scoped route takes either credential; the scope is listed as the key's requirement.
+      security: route.scope ? [...securityByAuth[route.auth], { apiKeyAuth: [route.scope] }] : securityByAuth[route.auth],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } }
+        ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: convert(route.body, 'input') } } } }
         : {}),
       responses,
       'x-auth': route.auth,
+      ...(route.scope ? { 'x-api-key-scope': route.scope } : {}),
       ...(route.idempotent ? { 'x-idempotent': true } : {}),
       ...(route.rateLimit ? { 'x-rate-limit-group': route.rateLimit } : {}),
     };

@@ -20,6 +20,10 @@ export interface UserRecord {
   tokenVersion: number;
   createdAt: Date;
   updatedAt: Date;
+  /** Optional sign-in name, stored lower-cased; unique when present. */
+  username: string | null;
+  /** The referral code given at sign-up (for the affiliate module). */
+  referralCode: string | null;
 }
 
 /**
@@ -35,6 +39,10 @@ export interface SessionRecord {
   lastUsedAt: Date;
   revokedAt: Date | null;
   userAgent: string | null;
+  /** A name the client gave this device at sign-in ("Alice's iPhone"). */
+  deviceLabel: string | null;
+  /** Client address at sign-in. */
+  ip: string | null;
 }
 
 export interface RefreshTokenRecord {
@@ -56,11 +64,36 @@ export interface RevokedAccessToken {
   expiresAt: Date;
 }
 
+export interface UserListFilter {
+  status?: UserStatus;
+  role?: Role;
+  /** Substring of the email or username (case-insensitive). */
+  search?: string;
+  /** Newest first; `cursor` is the last id of the previous page. */
+  limit: number;
+  cursor?: string;
+}
+
+export interface UserChanges {
+  passwordHash?: string;
+  role?: Role;
+  status?: UserStatus;
+  updatedAt: Date;
+  /** Adds one to token_version, ending every session and access token issued before. */
+  bumpTokenVersion?: boolean;
+}
+
 export interface UsersRepository {
-  /** Inserts a user. Throws `TradeplaneError('email_taken')` if the email exists. */
+  /** Inserts a user. Throws `TradeplaneError('email_taken' | 'username_taken')` on a duplicate. */
   insert(user: UserRecord): Promise<void>;
   findById(id: string): Promise<UserRecord | undefined>;
   findByEmail(email: string): Promise<UserRecord | undefined>;
+  findByUsername(username: string): Promise<UserRecord | undefined>;
+  /** Applies `changes` and returns the updated user; undefined if there is no such user. */
+  update(id: string, changes: UserChanges): Promise<UserRecord | undefined>;
+  list(filter: UserListFilter): Promise<UserRecord[]>;
+  /** Active admins, for the rule that the last one cannot be demoted or disabled. */
+  countActiveAdmins(): Promise<number>;
 }
 
 export interface AuthState {
@@ -79,6 +112,10 @@ export interface SessionsRepository {
   touch(id: string, at: Date): Promise<SessionRecord | undefined>;
   /** Revokes a live session; false if it was already revoked or does not exist. */
   revoke(id: string, at: Date): Promise<boolean>;
+  /** Revokes every live session of a user except `exceptId`; returns how many. */
+  revokeAllForUser(userId: string, at: Date, exceptId?: string): Promise<number>;
+  /** A user's sessions that are not revoked, newest first. */
+  listLive(userId: string): Promise<SessionRecord[]>;
   /**
    * Everything authenticating an access token needs, in one lookup: the user's current role,
    * status and token_version — returned only if the session is live, belongs to the user, and
@@ -102,11 +139,110 @@ export interface RevokedTokensRepository {
   add(token: RevokedAccessToken): Promise<void>;
 }
 
+export interface AuditRecord {
+  id: string;
+  /** The user who acted; null for the system or an anonymous caller (failed sign-in). */
+  actorId: string | null;
+  /** `admin.user_approved`, `auth.login_failed`, `auth.refresh_reuse`, `api_key.created`, … */
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  requestId: string | null;
+  /** Action-specific facts; never secrets. */
+  details: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+export interface AuditFilter {
+  action?: string;
+  actorId?: string;
+  targetId?: string;
+  /** Newest first; `cursor` is the last id of the previous page. */
+  limit: number;
+  cursor?: string;
+}
+
+export interface AuditRepository {
+  insert(record: AuditRecord): Promise<void>;
+  list(filter: AuditFilter): Promise<AuditRecord[]>;
+}
+
+export interface ThrottleState {
+  failures: number;
+  blockedUntil: Date | null;
+}
+
+export interface LoginThrottleRepository {
+  /** The current block of each key that is blocked at `now`. */
+  blocked(keys: string[], now: Date): Promise<{ key: string; blockedUntil: Date }[]>;
+  /**
+   * Counts one failure for `key` in one atomic statement: a window older than `windowMs`
+   * restarts at 1; reaching `maxFailures` sets `blockedUntil = now + blockMs`.
+   */
+  recordFailure(key: string, now: Date, policy: { windowMs: number; maxFailures: number; blockMs: number }): Promise<ThrottleState>;
+  clear(key: string): Promise<void>;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  /** SHA-256 of the whole key; the key itself is never stored. */
+  keyHash: string;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** An API key joined with its owner's current state, for authenticating a request. */
+export interface ApiKeyAuthState {
+  key: ApiKeyRecord;
+  role: Role;
+  status: UserStatus;
+}
+
+export interface ApiKeysRepository {
+  insert(key: ApiKeyRecord): Promise<void>;
+  authState(keyHash: string): Promise<ApiKeyAuthState | undefined>;
+  /** The user's keys that are not revoked, newest first. */
+  listForUser(userId: string): Promise<ApiKeyRecord[]>;
+  /** Revokes the user's key; false if it is not theirs, unknown or already revoked. */
+  revoke(id: string, userId: string, at: Date): Promise<boolean>;
+  revokeAllForUser(userId: string, at: Date): Promise<number>;
+  /** Records use, at most once per `minIntervalMs` (a write per request would be wasteful). */
+  touch(id: string, at: Date, minIntervalMs: number): Promise<void>;
+}
+
+export interface IdentityRecord {
+  id: string;
+  /** The configured provider id (`google`). */
+  provider: string;
+  /** The provider's `sub` claim. */
+  subject: string;
+  userId: string;
+  email: string | null;
+  createdAt: Date;
+}
+
+export interface IdentitiesRepository {
+  find(provider: string, subject: string): Promise<IdentityRecord | undefined>;
+  /** Throws `TradeplaneError('conflict')` if the identity is already linked. */
+  insert(identity: IdentityRecord): Promise<void>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
   refreshTokens: RefreshTokensRepository;
   revokedTokens: RevokedTokensRepository;
+  audit: AuditRepository;
+  loginThrottle: LoginThrottleRepository;
+  apiKeys: ApiKeysRepository;
+  identities: IdentitiesRepository;
 }
 
 export interface Storage {

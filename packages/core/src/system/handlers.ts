@@ -35,12 +35,14 @@ export function checkHealth(deps: { storage: Storage; clock: Clock; version: str
 export function systemHandlers(deps: {
   health: () => Promise<HealthReport>;
   openapi: (basePath: string) => OpenApiDocument;
+  jwks: () => { keys: Record<string, unknown>[] };
 }): ContractHandlers<{ system: typeof systemRoutes }>['system'] {
   return {
     health: async () => {
       const report = await deps.health();
       return report.status === 'down' ? reply(report, { status: 503 }) : report;
     },
+    jwks: async () => deps.jwks(),
     openapi: async ({ request }) => deps.openapi(request.basePath),
   };
 }

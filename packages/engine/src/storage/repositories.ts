@@ -1,6 +1,16 @@
-import { and, eq, isNull, notExists, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, notExists, or, sql, type SQL } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { TradeplaneError, type AuthState, type Repositories, type UserRecord, type RefreshTokenRecord, type SessionRecord } from '@tradeplane/core';
+import {
+  TradeplaneError,
+  type ApiKeyRecord,
+  type AuditRecord,
+  type AuthState,
+  type IdentityRecord,
+  type Repositories,
+  type UserRecord,
+  type RefreshTokenRecord,
+  type SessionRecord,
+} from '@tradeplane/core';
 import * as sqliteSchema from './schema.sqlite.js';
 
 /**
@@ -43,13 +53,30 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
     db.select().from(t.users).where(eq(t.users.id, sql.placeholder('id'))).limit(1),
   );
 
+  const apiKeyAuthQuery = preparedOnce('tp_api_key_auth', () =>
+    db
+      .select({ key: t.apiKeys, role: t.users.role, status: t.users.status })
+      .from(t.apiKeys)
+      .innerJoin(t.users, eq(t.users.id, t.apiKeys.userId))
+      .where(eq(t.apiKeys.keyHash, sql.placeholder('keyHash')))
+      .limit(1),
+  );
+
+  /** A Date bound through a column, so each driver gets its own encoding (ms integer or timestamptz). */
+  const at = (value: Date, column: typeof t.loginThrottle.windowStartedAt) => sql.param(value, column);
+
   return withSafeErrors({
     users: {
       async insert(user) {
         try {
           await db.insert(t.users).values(user);
         } catch (error) {
-          if (isUniqueViolation(error)) throw new TradeplaneError('email_taken', 'An account with this email already exists');
+          if (isUniqueViolation(error)) {
+            if (/users_username_unique|users\.username/.test(uniqueViolationDetail(error))) {
+              throw new TradeplaneError('username_taken', 'This username is already taken');
+            }
+            throw new TradeplaneError('email_taken', 'An account with this email already exists');
+          }
           throw error;
         }
       },
@@ -60,6 +87,43 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
       async findByEmail(email) {
         const [row] = await db.select().from(t.users).where(eq(t.users.email, email)).limit(1);
         return row as UserRecord | undefined;
+      },
+      async findByUsername(username) {
+        const [row] = await db.select().from(t.users).where(eq(t.users.username, username)).limit(1);
+        return row as UserRecord | undefined;
+      },
+      async update(id, { bumpTokenVersion, ...changes }) {
+        const rows = await db
+          .update(t.users)
+          .set(bumpTokenVersion ? { ...changes, tokenVersion: sql`${t.users.tokenVersion} + 1` } : changes)
+          .where(eq(t.users.id, id))
+          .returning();
+        return rows[0] as UserRecord | undefined;
+      },
+      async list({ status, role, search, limit, cursor }) {
+        const conditions: (SQL | undefined)[] = [
+          status ? eq(t.users.status, status) : undefined,
+          role ? eq(t.users.role, role) : undefined,
+          cursor ? lt(t.users.id, cursor) : undefined,
+        ];
+        if (search) {
+          const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          conditions.push(sql`(${t.users.email} like ${pattern} escape '\\' or ${t.users.username} like ${pattern} escape '\\')`);
+        }
+        const rows = await db
+          .select()
+          .from(t.users)
+          .where(and(...conditions))
+          .orderBy(desc(t.users.id))
+          .limit(limit);
+        return rows as UserRecord[];
+      },
+      async countActiveAdmins() {
+        const [row] = await db
+          .select({ n: sql<number | string>`count(*)` })
+          .from(t.users)
+          .where(and(eq(t.users.role, 'admin'), eq(t.users.status, 'active')));
+        return Number(row?.n ?? 0);
       },
     },
     sessions: {
@@ -81,6 +145,22 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
           .where(and(eq(t.sessions.id, id), isNull(t.sessions.revokedAt)))
           .returning({ id: t.sessions.id });
         return rows.length === 1;
+      },
+      async revokeAllForUser(userId, at, exceptId) {
+        const rows = await db
+          .update(t.sessions)
+          .set({ revokedAt: at })
+          .where(and(eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt), exceptId ? ne(t.sessions.id, exceptId) : undefined))
+          .returning({ id: t.sessions.id });
+        return rows.length;
+      },
+      async listLive(userId) {
+        const rows = await db
+          .select()
+          .from(t.sessions)
+          .where(and(eq(t.sessions.userId, userId), isNull(t.sessions.revokedAt)))
+          .orderBy(desc(t.sessions.createdAt), desc(t.sessions.id));
+        return rows as SessionRecord[];
       },
       async authState({ sessionId, userId, tokenId }) {
         const rows = await authStateQuery().execute({ sessionId, userId, tokenId });
@@ -109,7 +189,122 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         await db.insert(t.revokedAccessTokens).values(token).onConflictDoNothing();
       },
     },
+    audit: {
+      async insert(record) {
+        await db.insert(t.auditLogs).values({ ...record, details: record.details ? JSON.stringify(record.details) : null });
+      },
+      async list({ action, actorId, targetId, limit, cursor }) {
+        const rows = await db
+          .select()
+          .from(t.auditLogs)
+          .where(
+            and(
+              action ? eq(t.auditLogs.action, action) : undefined,
+              actorId ? eq(t.auditLogs.actorId, actorId) : undefined,
+              targetId ? eq(t.auditLogs.targetId, targetId) : undefined,
+              cursor ? lt(t.auditLogs.id, cursor) : undefined,
+            ),
+          )
+          .orderBy(desc(t.auditLogs.id))
+          .limit(limit);
+        return rows.map((row): AuditRecord => ({ ...row, details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null }));
+      },
+    },
+    loginThrottle: {
+      async blocked(keys, now) {
+        if (keys.length === 0) return [];
+        const rows = await db
+          .select({ key: t.loginThrottle.key, blockedUntil: t.loginThrottle.blockedUntil })
+          .from(t.loginThrottle)
+          .where(and(inArray(t.loginThrottle.key, keys), gt(t.loginThrottle.blockedUntil, now)));
+        return rows as { key: string; blockedUntil: Date }[];
+      },
+      async recordFailure(key, now, { windowMs, maxFailures, blockMs }) {
+        const c = t.loginThrottle;
+        const blockUntil = new Date(now.getTime() + blockMs);
+        // One statement decides, so concurrent failures on several instances all count.
+        const windowOver = sql`${c.windowStartedAt} <= ${at(new Date(now.getTime() - windowMs), c.windowStartedAt)}`;
+        const failures = sql`case when ${windowOver} then 1 else ${c.failures} + 1 end`;
+        const [row] = await db
+          .insert(c)
+          .values({ key, windowStartedAt: now, failures: 1, blockedUntil: maxFailures <= 1 ? blockUntil : null })
+          .onConflictDoUpdate({
+            target: c.key,
+            set: {
+              failures,
+              windowStartedAt: sql`case when ${windowOver} then ${at(now, c.windowStartedAt)} else ${c.windowStartedAt} end`,
+              blockedUntil: sql`case when ${failures} >= ${maxFailures} then ${at(blockUntil, c.windowStartedAt)} else ${c.blockedUntil} end`,
+            },
+          })
+          .returning({ failures: c.failures, blockedUntil: c.blockedUntil });
+        return { failures: row!.failures, blockedUntil: row!.blockedUntil };
+      },
+      async clear(key) {
+        await db.delete(t.loginThrottle).where(eq(t.loginThrottle.key, key));
+      },
+    },
+    apiKeys: {
+      async insert(key) {
+        await db.insert(t.apiKeys).values({ ...key, scopes: key.scopes.join(' ') });
+      },
+      async authState(keyHash) {
+        const [row] = (await apiKeyAuthQuery().execute({ keyHash })) as { key: typeof t.apiKeys.$inferSelect; role: AuthState['role']; status: AuthState['status'] }[];
+        return row ? { key: toApiKey(row.key), role: row.role, status: row.status } : undefined;
+      },
+      async listForUser(userId) {
+        const rows = await db
+          .select()
+          .from(t.apiKeys)
+          .where(and(eq(t.apiKeys.userId, userId), isNull(t.apiKeys.revokedAt)))
+          .orderBy(desc(t.apiKeys.createdAt), desc(t.apiKeys.id));
+        return rows.map(toApiKey);
+      },
+      async revoke(id, userId, at) {
+        const rows = await db
+          .update(t.apiKeys)
+          .set({ revokedAt: at })
+          .where(and(eq(t.apiKeys.id, id), eq(t.apiKeys.userId, userId), isNull(t.apiKeys.revokedAt)))
+          .returning({ id: t.apiKeys.id });
+        return rows.length === 1;
+      },
+      async revokeAllForUser(userId, at) {
+        const rows = await db
+          .update(t.apiKeys)
+          .set({ revokedAt: at })
+          .where(and(eq(t.apiKeys.userId, userId), isNull(t.apiKeys.revokedAt)))
+          .returning({ id: t.apiKeys.id });
+        return rows.length;
+      },
+      async touch(id, now, minIntervalMs) {
+        await db
+          .update(t.apiKeys)
+          .set({ lastUsedAt: now })
+          .where(and(eq(t.apiKeys.id, id), or(isNull(t.apiKeys.lastUsedAt), lt(t.apiKeys.lastUsedAt, new Date(now.getTime() - minIntervalMs)))));
+      },
+    },
+    identities: {
+      async find(provider, subject) {
+        const [row] = await db
+          .select()
+          .from(t.identities)
+          .where(and(eq(t.identities.provider, provider), eq(t.identities.subject, subject)))
+          .limit(1);
+        return row as IdentityRecord | undefined;
+      },
+      async insert(identity) {
+        try {
+          await db.insert(t.identities).values(identity);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new TradeplaneError('conflict', 'This external identity is already linked to an account');
+          throw error;
+        }
+      },
+    },
   });
+}
+
+function toApiKey(row: Tables['apiKeys']['$inferSelect']): ApiKeyRecord {
+  return { ...row, scopes: row.scopes.split(' ').filter(Boolean) };
 }
 
 interface PreparedSelect {
@@ -155,6 +350,17 @@ function redact(error: unknown, operation: string): unknown {
     });
   }
   return error;
+}
+
+/** The violated constraint's name (PostgreSQL) or message (SQLite: `UNIQUE constraint failed: users.username`). */
+function uniqueViolationDetail(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { constraint_name: constraint, message } = e as { constraint_name?: unknown; message?: unknown };
+    if (typeof constraint === 'string') parts.push(constraint);
+    if (typeof message === 'string') parts.push(message);
+  }
+  return parts.join(' ');
 }
 
 /** SQLite: SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY; PostgreSQL: SQLSTATE 23505. drizzle may wrap the driver error. */

@@ -15,9 +15,14 @@ export const users = pgTable(
     tokenVersion: integer('token_version').notNull().default(0),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
+    /** Optional sign-in name, stored lower-cased; unique when present. */
+    username: text('username'),
+    /** The referral code given at sign-up, kept for the affiliate module. */
+    referralCode: text('referral_code'),
   },
   (t) => [
     uniqueIndex('users_email_unique').on(t.email),
+    uniqueIndex('users_username_unique').on(t.username),
     check('users_role_check', sql`${t.role} in ('user', 'viewer', 'admin')`),
     check('users_status_check', sql`${t.status} in ('active', 'pending', 'disabled')`),
   ],
@@ -35,6 +40,8 @@ export const sessions = pgTable(
     lastUsedAt: ts('last_used_at').notNull(),
     revokedAt: ts('revoked_at'),
     userAgent: text('user_agent'),
+    deviceLabel: text('device_label'),
+    ip: text('ip'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );
@@ -63,4 +70,68 @@ export const revokedAccessTokens = pgTable(
     expiresAt: ts('expires_at').notNull(),
   },
   (t) => [index('revoked_access_tokens_expires_idx').on(t.expiresAt)],
+);
+
+/** Admin actions and security events: append-only. */
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: text('id').primaryKey(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    requestId: text('request_id'),
+    /** JSON object with action-specific facts; never secrets. */
+    details: text('details'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('audit_logs_action_idx').on(t.action, t.id), index('audit_logs_target_idx').on(t.targetId, t.id)],
+);
+
+/** Failed sign-in counters per key (`account:<email>`, `ip:<address>`), shared by every instance. */
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  windowStartedAt: ts('window_started_at').notNull(),
+  failures: integer('failures').notNull(),
+  blockedUntil: ts('blocked_until'),
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The public part shown in listings (`tp_<prefix>_…`). */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole key. */
+    keyHash: text('key_hash').notNull(),
+    /** Space-separated scopes. */
+    scopes: text('scopes').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at'),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash_unique').on(t.keyHash), index('api_keys_user_idx').on(t.userId)],
+);
+
+/** External identities (OIDC `iss` + `sub`) linked to users. */
+export const identities = pgTable(
+  'identities',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').notNull(),
+    subject: text('subject').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_idx').on(t.userId)],
 );

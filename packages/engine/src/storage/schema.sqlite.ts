@@ -16,9 +16,14 @@ export const users = sqliteTable(
     tokenVersion: integer('token_version').notNull().default(0),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    /** Optional sign-in name, stored lower-cased; unique when present. */
+    username: text('username'),
+    /** The referral code given at sign-up, kept for the affiliate module. */
+    referralCode: text('referral_code'),
   },
   (t) => [
     uniqueIndex('users_email_unique').on(t.email),
+    uniqueIndex('users_username_unique').on(t.username),
     check('users_role_check', sql`${t.role} in ('user', 'viewer', 'admin')`),
     check('users_status_check', sql`${t.status} in ('active', 'pending', 'disabled')`),
   ],
@@ -36,6 +41,8 @@ export const sessions = sqliteTable(
     lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }).notNull(),
     revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
     userAgent: text('user_agent'),
+    deviceLabel: text('device_label'),
+    ip: text('ip'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );
@@ -64,4 +71,68 @@ export const revokedAccessTokens = sqliteTable(
     expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [index('revoked_access_tokens_expires_idx').on(t.expiresAt)],
+);
+
+/** Admin actions and security events: append-only. */
+export const auditLogs = sqliteTable(
+  'audit_logs',
+  {
+    id: text('id').primaryKey(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    requestId: text('request_id'),
+    /** JSON object with action-specific facts; never secrets. */
+    details: text('details'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('audit_logs_action_idx').on(t.action, t.id), index('audit_logs_target_idx').on(t.targetId, t.id)],
+);
+
+/** Failed sign-in counters per key (`account:<email>`, `ip:<address>`), shared by every instance. */
+export const loginThrottle = sqliteTable('login_throttle', {
+  key: text('key').primaryKey(),
+  windowStartedAt: integer('window_started_at', { mode: 'timestamp_ms' }).notNull(),
+  failures: integer('failures').notNull(),
+  blockedUntil: integer('blocked_until', { mode: 'timestamp_ms' }),
+});
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The public part shown in listings (`tp_<prefix>_…`). */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole key. */
+    keyHash: text('key_hash').notNull(),
+    /** Space-separated scopes. */
+    scopes: text('scopes').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [uniqueIndex('api_keys_hash_unique').on(t.keyHash), index('api_keys_user_idx').on(t.userId)],
+);
+
+/** External identities (OIDC `iss` + `sub`) linked to users. */
+export const identities = sqliteTable(
+  'identities',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').notNull(),
+    subject: text('subject').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_idx').on(t.userId)],
 );

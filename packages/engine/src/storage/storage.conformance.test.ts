@@ -19,6 +19,8 @@ function user(id: string, email: string): UserRecord {
     tokenVersion: 0,
     createdAt: at('2026-01-02T03:04:05.678Z'),
     updatedAt: at('2026-01-02T03:04:05.678Z'),
+    username: null,
+    referralCode: null,
   };
 }
 
@@ -31,6 +33,8 @@ function session(id: string, userId: string): SessionRecord {
     lastUsedAt: at('2026-01-02T00:00:00.000Z'),
     revokedAt: null,
     userAgent: 'vitest',
+    deviceLabel: null,
+    ip: '127.0.0.1',
   };
 }
 
@@ -181,5 +185,117 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(error).toBeInstanceOf(Error);
     expect(String((error as Error).message)).not.toContain('leak@example.com');
     expect(String((error as Error).message)).not.toContain('$argon2id');
+  });
+
+  it('updates users, bumping token_version atomically, and refuses a taken username', async () => {
+    await storage.repos.users.insert({ ...user('u-10', 'ten@example.com'), username: 'ten' });
+    await expect(storage.repos.users.insert({ ...user('u-11', 'eleven@example.com'), username: 'ten' })).rejects.toMatchObject({ code: 'username_taken' });
+    expect(await storage.repos.users.findByUsername('ten')).toMatchObject({ id: 'u-10' });
+    const later = at('2026-02-01T00:00:00.000Z');
+    const bumped = await Promise.all(
+      Array.from({ length: 4 }, () => storage.transaction((tx) => tx.users.update('u-10', { updatedAt: later, bumpTokenVersion: true }))),
+    );
+    expect(bumped.map((u) => u?.tokenVersion).sort()).toEqual([1, 2, 3, 4]);
+    expect(await storage.repos.users.update('u-10', { role: 'admin', updatedAt: later })).toMatchObject({ role: 'admin', tokenVersion: 4, updatedAt: later });
+    expect(await storage.repos.users.update('nobody', { role: 'admin', updatedAt: later })).toBeUndefined();
+  });
+
+  it('lists users newest first with filters, a literal search and a cursor', async () => {
+    for (const [id, email] of [['u-20', 'a_b@list.test'], ['u-21', 'axb@list.test'], ['u-22', '100%@list.test']] as const) {
+      await storage.repos.users.insert(user(id, email));
+    }
+    const page1 = await storage.repos.users.list({ search: 'LIST.TEST', limit: 2 });
+    expect(page1.map((u) => u.id)).toEqual(['u-22', 'u-21']);
+    const page2 = await storage.repos.users.list({ search: 'list.test', limit: 2, cursor: 'u-21' });
+    expect(page2.map((u) => u.id)).toEqual(['u-20']);
+    // `_` and `%` are matched literally, not as wildcards.
+    expect((await storage.repos.users.list({ search: 'a_b', limit: 10 })).map((u) => u.id)).toEqual(['u-20']);
+    expect((await storage.repos.users.list({ search: '0%', limit: 10 })).map((u) => u.id)).toEqual(['u-22']);
+    expect((await storage.repos.users.list({ role: 'admin', limit: 10 })).map((u) => u.id)).toEqual(['u-10']);
+    expect(await storage.repos.users.countActiveAdmins()).toBe(1);
+  });
+
+  it('lists live sessions and revokes all but one', async () => {
+    await storage.repos.users.insert(user('u-30', 'thirty@example.com'));
+    for (const id of ['s-30a', 's-30b', 's-30c']) await storage.repos.sessions.insert(session(id, 'u-30'));
+    expect(await storage.repos.sessions.revokeAllForUser('u-30', at('2026-01-03T00:00:00.000Z'), 's-30b')).toBe(2);
+    expect((await storage.repos.sessions.listLive('u-30')).map((s) => s.id)).toEqual(['s-30b']);
+    expect(await storage.repos.sessions.revokeAllForUser('u-30', at('2026-01-03T00:00:00.000Z'))).toBe(1);
+    expect(await storage.repos.sessions.listLive('u-30')).toEqual([]);
+  });
+
+  it('appends audit records and pages them newest first', async () => {
+    const record = (id: string, action: string) => ({
+      id,
+      actorId: 'u-1',
+      action,
+      targetType: 'user',
+      targetId: 'u-2',
+      ip: '203.0.113.9',
+      requestId: 'req-1',
+      details: { from: 'user', to: 'admin', nested: { n: 1 } },
+      createdAt: at('2026-01-04T00:00:00.000Z'),
+    });
+    await storage.repos.audit.insert(record('a-1', 'admin.role_changed'));
+    await storage.repos.audit.insert(record('a-2', 'auth.login_failed'));
+    await storage.repos.audit.insert({ ...record('a-3', 'admin.role_changed'), details: null, actorId: null });
+    expect(await storage.repos.audit.list({ limit: 2 })).toEqual([{ ...record('a-3', 'admin.role_changed'), details: null, actorId: null }, record('a-2', 'auth.login_failed')]);
+    expect((await storage.repos.audit.list({ limit: 2, cursor: 'a-2' })).map((r) => r.id)).toEqual(['a-1']);
+    expect((await storage.repos.audit.list({ limit: 10, action: 'admin.role_changed' })).map((r) => r.id)).toEqual(['a-3', 'a-1']);
+  });
+
+  it('counts sign-in failures in a window, blocks at the limit and restarts after the window', async () => {
+    const policy = { windowMs: 60_000, maxFailures: 3, blockMs: 300_000 };
+    const t0 = at('2026-01-05T00:00:00.000Z');
+    const plus = (ms: number) => new Date(t0.getTime() + ms);
+    expect(await storage.repos.loginThrottle.recordFailure('k', t0, policy)).toEqual({ failures: 1, blockedUntil: null });
+    expect(await storage.repos.loginThrottle.recordFailure('k', plus(1000), policy)).toEqual({ failures: 2, blockedUntil: null });
+    expect(await storage.repos.loginThrottle.blocked(['k'], plus(1000))).toEqual([]);
+    expect(await storage.repos.loginThrottle.recordFailure('k', plus(2000), policy)).toEqual({ failures: 3, blockedUntil: plus(302_000) });
+    expect(await storage.repos.loginThrottle.blocked(['k', 'other'], plus(3000))).toEqual([{ key: 'k', blockedUntil: plus(302_000) }]);
+    expect(await storage.repos.loginThrottle.blocked(['k'], plus(302_000))).toEqual([]);
+    // After the window, counting starts again at one.
+    expect((await storage.repos.loginThrottle.recordFailure('k', plus(400_000), policy)).failures).toBe(1);
+    await storage.repos.loginThrottle.clear('k');
+    expect((await storage.repos.loginThrottle.recordFailure('k', plus(400_001), policy)).failures).toBe(1);
+    // Concurrent failures all count.
+    await Promise.all(Array.from({ length: 6 }, () => storage.repos.loginThrottle.recordFailure('burst', t0, { ...policy, maxFailures: 100 })));
+    expect((await storage.repos.loginThrottle.recordFailure('burst', t0, { ...policy, maxFailures: 100 })).failures).toBe(7);
+  });
+
+  it('stores API keys by hash, scoped to their owner', async () => {
+    await storage.repos.users.insert(user('u-40', 'forty@example.com'));
+    await storage.repos.users.insert(user('u-41', 'fortyone@example.com'));
+    const key = {
+      id: 'k-40',
+      userId: 'u-40',
+      name: 'bot',
+      prefix: 'AbCdEfGh',
+      keyHash: 'keyhash-40',
+      scopes: ['trading:read', 'wallet:read'],
+      createdAt: at('2026-01-06T00:00:00.000Z'),
+      expiresAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await storage.repos.apiKeys.insert(key);
+    expect(await storage.repos.apiKeys.authState('keyhash-40')).toEqual({ key, role: 'user', status: 'active' });
+    expect(await storage.repos.apiKeys.authState('nope')).toBeUndefined();
+    expect(await storage.repos.apiKeys.listForUser('u-40')).toEqual([key]);
+    await storage.repos.apiKeys.touch('k-40', at('2026-01-06T00:01:00.000Z'), 60_000);
+    await storage.repos.apiKeys.touch('k-40', at('2026-01-06T00:01:30.000Z'), 60_000); // too soon: no write
+    expect((await storage.repos.apiKeys.authState('keyhash-40'))?.key.lastUsedAt).toEqual(at('2026-01-06T00:01:00.000Z'));
+    expect(await storage.repos.apiKeys.revoke('k-40', 'u-41', at('2026-01-07T00:00:00.000Z'))).toBe(false);
+    expect(await storage.repos.apiKeys.revoke('k-40', 'u-40', at('2026-01-07T00:00:00.000Z'))).toBe(true);
+    expect(await storage.repos.apiKeys.listForUser('u-40')).toEqual([]);
+    expect((await storage.repos.apiKeys.authState('keyhash-40'))?.key.revokedAt).toEqual(at('2026-01-07T00:00:00.000Z'));
+  });
+
+  it('links an external identity once', async () => {
+    const identity = { id: 'i-1', provider: 'google', subject: 'sub-1', userId: 'u-1', email: 'one@example.com', createdAt: at('2026-01-08T00:00:00.000Z') };
+    await storage.repos.identities.insert(identity);
+    expect(await storage.repos.identities.find('google', 'sub-1')).toEqual(identity);
+    expect(await storage.repos.identities.find('google', 'sub-2')).toBeUndefined();
+    await expect(storage.repos.identities.insert({ ...identity, id: 'i-2' })).rejects.toMatchObject({ code: 'conflict' });
   });
 });

@@ -8,14 +8,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import postgres from 'postgres';
+import type { DatabaseInstance } from '../options.js';
 
 export type TestDatabaseKind = 'sqlite-memory' | 'sqlite-file' | 'postgres';
+
+/** Every row of every table, by table name: compare two to prove a request changed nothing. */
+export type DatabaseSnapshot = Record<string, Record<string, unknown>[]>;
 
 export interface TestDatabase {
   kind: TestDatabaseKind;
   /** A value for `createEngine({ database })`. */
-  database: string;
+  database: string | DatabaseInstance;
+  /** Reads every table (migrations bookkeeping excluded), rows in a stable order. */
+  snapshot(options?: { except?: string[] }): Promise<DatabaseSnapshot>;
   cleanup(): Promise<void>;
 }
 
@@ -26,11 +33,47 @@ export function testDatabaseKinds(): TestDatabaseKind[] {
   return kinds;
 }
 
+function sqliteSnapshot(db: Database.Database, except: string[] = []): DatabaseSnapshot {
+  const tables = db
+    .prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name`)
+    .all() as { name: string }[];
+  const out: DatabaseSnapshot = {};
+  for (const { name } of tables) {
+    if (except.includes(name)) continue;
+    out[name] = db.prepare(`select * from "${name}" order by 1`).all() as Record<string, unknown>[];
+  }
+  return out;
+}
+
 export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
-  if (kind === 'sqlite-memory') return { kind, database: ':memory:', cleanup: async () => {} };
+  if (kind === 'sqlite-memory') {
+    // A handle rather than ':memory:', so the test can look inside the same database.
+    const handle = new Database(':memory:');
+    return {
+      kind,
+      database: { sqlite: handle },
+      snapshot: async (options) => sqliteSnapshot(handle, options?.except),
+      cleanup: async () => {
+        if (handle.open) handle.close();
+      },
+    };
+  }
   if (kind === 'sqlite-file') {
     const dir = mkdtempSync(join(tmpdir(), 'tradeplane-test-'));
-    return { kind, database: join(dir, 'test.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    const path = join(dir, 'test.db');
+    return {
+      kind,
+      database: path,
+      snapshot: async (options) => {
+        const reader = new Database(path, { readonly: true });
+        try {
+          return sqliteSnapshot(reader, options?.except);
+        } finally {
+          reader.close();
+        }
+      },
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
@@ -46,6 +89,22 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDa
   return {
     kind,
     database: url.toString(),
+    snapshot: async (options) => {
+      const reader = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        const tables = await reader<{ name: string }[]>`
+          select table_name as name from information_schema.tables
+          where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`;
+        const out: DatabaseSnapshot = {};
+        for (const { name: table } of tables) {
+          if (options?.except?.includes(table)) continue;
+          out[table] = [...(await reader.unsafe(`select * from "${table}" order by 1`))] as Record<string, unknown>[];
+        }
+        return out;
+      } finally {
+        await reader.end();
+      }
+    },
     cleanup: async () => {
       const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
       try {
