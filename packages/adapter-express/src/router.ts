@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { TradeplaneError, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
+import { TradeplaneError, type CookieMode, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
 
 /** What the adapter needs from an engine: the neutral dispatcher. */
 export type TradeplaneHost = Pick<Tradeplane, 'handle'>;
@@ -14,6 +14,13 @@ export interface ExpressAdapterOptions {
    * its own `http.bodyLimit` as well; keep them equal.
    */
   bodyLimit?: number;
+  /**
+   * Cookie mode for browser clients: sign-in answers put the refresh token in an
+   * `HttpOnly; Secure; SameSite=Strict` cookie (scoped to `<mount>/auth`) instead of the body,
+   * and `POST /auth/refresh` with the cookie requires the `X-CSRF-Token` the sign-in returned.
+   * `{ secure: false }` drops `Secure` for plain-http local development only.
+   */
+  cookies?: boolean | { secure?: boolean };
 }
 
 /**
@@ -32,6 +39,9 @@ export interface ExpressAdapterOptions {
  */
 export function tradeplaneExpress(engine: TradeplaneHost, options: ExpressAdapterOptions = {}): Router {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const cookieMode: CookieMode | undefined = options.cookies
+    ? { secure: options.cookies === true ? true : (options.cookies.secure ?? true) }
+    : undefined;
   const router = express.Router();
 
   if (options.docs !== false) {
@@ -46,12 +56,12 @@ export function tradeplaneExpress(engine: TradeplaneHost, options: ExpressAdapte
   }
 
   router.use((req, res, next) => {
-    engine.handle(toNeutralRequest(req, bodyLimit)).then((response) => send(res, response), next);
+    engine.handle(toNeutralRequest(req, bodyLimit, cookieMode)).then((response) => send(res, response), next);
   });
   return router;
 }
 
-function toNeutralRequest(req: Request, bodyLimit: number): HttpRequest {
+function toNeutralRequest(req: Request, bodyLimit: number, cookieMode: CookieMode | undefined): HttpRequest {
   return {
     method: req.method,
     path: req.path,
@@ -60,6 +70,7 @@ function toNeutralRequest(req: Request, bodyLimit: number): HttpRequest {
     body: () => readBody(req, bodyLimit),
     ip: req.ip,
     basePath: req.baseUrl,
+    cookieMode,
   };
 }
 
