@@ -21,8 +21,12 @@ export interface ApiKeyService {
   list(userId: string): Promise<ApiKeyRecord[]>;
   /** Throws `not_found` for a key that is not the user's: ids of other users' keys don't leak. */
   revoke(userId: string, id: string, context?: RequestContext): Promise<void>;
-  /** Throws `invalid_token` for a malformed, unknown, revoked or expired key or an inactive owner. */
-  authenticate(key: string): Promise<ApiKeyPrincipal>;
+  /**
+   * Throws `invalid_token` for a malformed, unknown, revoked or expired key or an inactive
+   * owner, and `insufficient_scope` when `scope` is given and the key lacks it. Use is recorded
+   * only for accepted requests.
+   */
+  authenticate(key: string, scope?: ApiKeyScope): Promise<ApiKeyPrincipal>;
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -122,13 +126,18 @@ export function createApiKeyService(deps: { storage: Storage; clock: Clock; ids:
         await audit.recordIn(tx, { actorId: userId, action: 'api_key.revoked', targetType: 'api_key', targetId: id }, context);
       });
     },
-    async authenticate(key) {
+    async authenticate(key, scope) {
       // A typo or a random string never reaches the database.
       if (!isWellFormedApiKey(key)) throw invalid();
       const state = await storage.repos.apiKeys.authState(hashToken(key));
       const now = clock.now();
       if (!state || state.key.revokedAt || (state.key.expiresAt && state.key.expiresAt.getTime() <= now.getTime()) || state.status !== 'active') {
         throw invalid();
+      }
+      if (scope && !state.key.scopes.includes(scope)) {
+        throw new TradeplaneError('insufficient_scope', `This API key lacks the '${scope}' scope`, {
+          headers: { 'www-authenticate': `Bearer realm="tradeplane", error="insufficient_scope", scope="${scope}"` },
+        });
       }
       const last = state.key.lastUsedAt?.getTime() ?? 0;
       if (now.getTime() - last >= TOUCH_INTERVAL_MS) await storage.repos.apiKeys.touch(state.key.id, now, TOUCH_INTERVAL_MS);

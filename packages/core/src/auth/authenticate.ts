@@ -30,13 +30,7 @@ export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService) {
           headers: { 'www-authenticate': CHALLENGE },
         });
       }
-      const principal = await apiKeys.authenticate(apiKey.trim());
-      if (!principal.scopes.includes(route.scope)) {
-        throw new TradeplaneError('insufficient_scope', `This API key lacks the '${route.scope}' scope`, {
-          headers: { 'www-authenticate': `${CHALLENGE}, error="insufficient_scope", scope="${route.scope}"` },
-        });
-      }
-      return principal;
+      return apiKeys.authenticate(apiKey.trim(), route.scope);
     }
     const value = header(request, 'authorization');
     const token = value ? BEARER.exec(value)?.[1] : undefined;
