@@ -3,6 +3,9 @@
  *
  *   PORT=3000 DATABASE_URL=postgres://… JWT_SECRET=… NODE_ENV=production pnpm start
  *
+ * ADMIN_EMAIL=you@example.com promotes (and approves) that account at start, once it exists:
+ * register it, then restart. SIGNUP_APPROVAL=true makes new accounts wait for an admin.
+ *
  * Environment variables are read here, and only here; the engine takes options.
  */
 import { resolve } from 'node:path';
@@ -19,8 +22,22 @@ const production = process.env.NODE_ENV === 'production';
 const engine = await createEngine({
   database,
   mode: production ? 'production' : 'development',
-  auth: { jwtSecret: process.env.JWT_SECRET || undefined },
+  auth: { jwtSecret: process.env.JWT_SECRET || undefined, signupApproval: process.env.SIGNUP_APPROVAL === 'true' },
 });
+
+// The first admin cannot be made over HTTP (nobody could authorise it): the operator names it.
+const adminEmail = process.env.ADMIN_EMAIL?.trim().toLowerCase();
+if (adminEmail) {
+  const [account] = (await engine.admin.listUsers({ search: adminEmail, limit: 10 })).filter((u) => u.email === adminEmail);
+  if (!account) {
+    console.warn(`ADMIN_EMAIL ${adminEmail} has no account yet: register it, then restart`);
+  } else if (account.role !== 'admin' || account.status !== 'active') {
+    if (account.status === 'pending') await engine.admin.approve(null, account.id);
+    if (account.status === 'disabled') await engine.admin.enable(null, account.id);
+    await engine.admin.setRole(null, account.id, 'admin');
+    console.log(`${adminEmail} is now an admin`);
+  }
+}
 
 const app = express();
 app.disable('x-powered-by');

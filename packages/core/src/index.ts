@@ -43,6 +43,7 @@ export type { AuthOptions, AuthOptionsInput, SigningKeyInput, OidcProviderOption
 export type { AuthService, Principal, SessionPrincipal, User, TokenPair, SessionInfo } from './auth/service.js';
 export type { ApiKeyService, ApiKeyPrincipal } from './auth/api-keys.js';
 export { generateSigningKey } from './auth/tokens.js';
+export type { AccessTokenClaims } from './auth/tokens.js';
 export type { AdminService } from './admin/service.js';
 export type { RequestContext } from './audit/audit-log.js';
 export type { HealthReport } from './system/handlers.js';

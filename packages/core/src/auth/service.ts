@@ -4,7 +4,7 @@ import type { Repositories, RefreshTokenRecord, Role, SessionRecord, Storage, Us
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { argon2idHasher, type PasswordHasher } from './passwords.js';
 import { createPasswordPolicy } from './password-policy.js';
-import { createAccessTokenSigner, generateOpaqueToken, hashToken, keyedDigest, safeEqual, type AccessTokenSigner } from './tokens.js';
+import { createAccessTokenSigner, generateOpaqueToken, hashToken, keyedDigest, safeEqual, type AccessTokenClaims, type AccessTokenSigner } from './tokens.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { createOidcVerifier } from './oidc.js';
 import type { ApiKeyPrincipal } from './api-keys.js';
@@ -76,6 +76,11 @@ export interface AuthService {
   getUser(userId: string): Promise<User>;
   /** Verifies an access token and the user's current state; throws `invalid_token`. */
   authenticate(accessToken: string): Promise<SessionPrincipal>;
+  /**
+   * Checks only the token itself (signature, algorithm, issuer, audience, lifetime), without the
+   * database: revocations are not seen. For a hot path that re-checks state some other way.
+   */
+  verifyAccessToken(accessToken: string): Promise<AccessTokenClaims>;
   /** The public keys that verify access tokens (`/.well-known/jwks.json`). */
   jwks(): { keys: Record<string, unknown>[] };
   /** The CSRF token bound to a session (cookie mode). */
@@ -459,6 +464,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       };
     },
 
+    verifyAccessToken: (accessToken) => signer.verify(accessToken, clock.now()),
     jwks: () => signer.jwks() as { keys: Record<string, unknown>[] },
     csrfToken: (sessionId) => keyedDigest(options.jwtSecret, 'csrf', sessionId),
   };

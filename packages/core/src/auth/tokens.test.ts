@@ -43,6 +43,14 @@ describe('access tokens', () => {
     await expect(signer.verify(token, now)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
+  it('still refuses a remembered token once it expires', async () => {
+    const token = await signer.sign(claims, now, 900);
+    await signer.verify(token, now);
+    await signer.verify(token, new Date(now.getTime() + 900_000 + 29_000)); // within the skew allowance
+    await expect(signer.verify(token, new Date(now.getTime() + 900_000 + 30_000))).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(signer.verify(token, now)).resolves.toMatchObject(claims); // verified afresh, not from memory
+  });
+
   it('publishes no keys when tokens are HS256-signed', () => {
     expect(signer.jwks()).toEqual({ keys: [] });
   });

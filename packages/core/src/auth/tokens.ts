@@ -29,6 +29,8 @@ export interface AccessTokenSigner {
 
 /** Tolerated difference between the clocks of instances, in seconds. */
 const CLOCK_SKEW_SECONDS = 30;
+/** Verified tokens remembered per signer (a few MB at most). */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 interface KeyMaterial {
   /** What `jwtVerify` checks the signature with. */
@@ -50,6 +52,11 @@ export function createAccessTokenSigner(options: { secret: string; signingKeys: 
   const { issuer, audience } = options;
   const material = options.signingKeys.length > 0 ? asymmetric(options.signingKeys) : hmac(options.secret);
   const published = options.signingKeys.length > 0 ? { keys: publicJwks(options.signingKeys) } : { keys: [] };
+  // Web Crypto verification runs on libuv's thread pool: ~100 µs per token. A client sends the
+  // same token for its whole lifetime, and whether a given string carries a valid signature
+  // never changes, so verified tokens are remembered (bounded, oldest evicted first). Expiry is
+  // re-checked on every use; revocation is the database's job either way.
+  const verified = new Map<string, AccessTokenClaims>();
   return {
     jwks: () => published,
     async sign(claims, issuedAt, ttlSeconds) {
@@ -65,6 +72,13 @@ export function createAccessTokenSigner(options: { secret: string; signingKeys: 
         .sign(await material.signKey);
     },
     async verify(token, now) {
+      const known = verified.get(token);
+      if (known) {
+        // The same comparison jose makes for `exp`.
+        if (known.exp > Math.floor(now.getTime() / 1000) - CLOCK_SKEW_SECONDS) return known;
+        verified.delete(token);
+        throw new TradeplaneError('invalid_token', 'The access token has expired');
+      }
       try {
         const { payload } = await jwtVerify(token, material.verifyKey as Parameters<typeof jwtVerify>[1] & CryptoKey, {
           algorithms: material.algorithms,
@@ -90,7 +104,10 @@ export function createAccessTokenSigner(options: { secret: string; signingKeys: 
         if (iat > Math.floor(now.getTime() / 1000) + CLOCK_SKEW_SECONDS) {
           throw new TradeplaneError('invalid_token', 'The access token is not valid yet');
         }
-        return { sub, jti, role, token_version, sid, iat, exp };
+        const claims: AccessTokenClaims = { sub, jti, role, token_version, sid, iat, exp };
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+        verified.set(token, claims);
+        return claims;
       } catch (error) {
         if (isTradeplaneError(error)) throw error;
         const expired = error instanceof joseErrors.JWTExpired;
