@@ -159,6 +159,8 @@ describe.each(testDatabaseKinds())('tokens over HTTP on %s', (kind) => {
       const before = await server.db.snapshot();
       const unverified = await oidc({ id_token: await idToken({ sub: 'idp-sub-2', email: frank.email, email_verified: false }) });
       expectProblem(unverified, 409, 'conflict');
+      const squat = await oidc({ id_token: await idToken({ sub: 'idp-sub-9', email: 'nobody-yet@example.com', email_verified: false }) });
+      expectProblem(squat, 409, 'conflict');
       expect(await server.db.snapshot()).toEqual(before);
       const linked = await oidc({ id_token: await idToken({ sub: 'idp-sub-2', email: frank.email }) });
       expect(linked.status).toBe(200);

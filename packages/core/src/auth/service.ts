@@ -408,14 +408,15 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         return startSession(user, context, deviceLabel);
       }
       if (!identity.email) throw new TradeplaneError('invalid_token', 'The ID token carries no email address');
+      // An email the provider has not verified could belong to anyone: it neither creates an
+      // account (squatting the address) nor links to one (taking it over).
+      const unverified = () =>
+        new TradeplaneError('conflict', 'The provider has not verified this email, so it cannot be used to sign up or link an account');
       const email = identity.email;
       const now = clock.now();
       const result = await storage.transaction(async (tx) => {
         let user = await tx.users.findByEmail(email);
-        if (user && !identity.emailVerified) {
-          // Linking on an unverified email would let anyone claim an existing account.
-          throw new TradeplaneError('conflict', 'An account with this email exists; the provider has not verified the email, so it cannot be linked');
-        }
+        if (!identity.emailVerified) throw unverified();
         if (!user) {
           if (!oidc.provider(provider)?.allowSignup) throw new TradeplaneError('invalid_token', 'No account is linked to this identity');
           user = {

@@ -199,7 +199,7 @@ export const authRoutes = {
     summary: 'Sign in (or sign up) with an OpenID Connect ID token',
     description:
       'The ID token is verified against the configured provider’s keys (`iss`, `aud`, `exp`, and `nonce` when given). ' +
-      'A new identity with a verified email that matches an account is linked to it.',
+      'A new identity is linked to the account with its email, or gets a new account — only if the provider verified the email (otherwise 409).',
     tags: ['auth'],
     auth: 'public',
     body: z.strictObject({
