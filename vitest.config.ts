@@ -10,6 +10,7 @@ export default defineConfig({
       '@tradeplane/core': src('core'),
       '@tradeplane/engine': src('engine'),
       '@tradeplane/adapter-express': src('adapter-express'),
+      '@tradeplane/adapter-lambda': src('adapter-lambda'),
     },
   },
   test: {
