@@ -64,8 +64,11 @@ export function tradeplaneLambda(engine: TradeplaneHost | (() => TradeplaneHost 
     }
     const request = toNeutralRequest(event as never, kind, basePath, cookieMode);
     const response = await (await getHost()).handle(request);
-    // The dispatcher answers HEAD as GET; the body must not travel.
-    if (request.method.toUpperCase() === 'HEAD') response.body = null;
+    // The dispatcher answers HEAD as GET; the body must not travel, its length still does.
+    if (request.method.toUpperCase() === 'HEAD' && response.body !== null) {
+      response.headers['content-length'] = String(Buffer.byteLength(response.body));
+      response.body = null;
+    }
     return toResult(response, kind, usesMultiValueHeaders(event as AlbEvent));
   };
 }
