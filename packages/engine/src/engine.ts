@@ -23,7 +23,13 @@ export interface Engine extends Tradeplane {
 
 export type MigratableStorage = Storage & { migrate(): Promise<void> };
 
-export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+/** Replaced with the package version at build time, so bundles need no package.json beside them. */
+declare const __TRADEPLANE_VERSION__: string | undefined;
+
+export const version: string =
+  typeof __TRADEPLANE_VERSION__ === 'string'
+    ? __TRADEPLANE_VERSION__
+    : (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
  * Opens the storage behind an engine without the services: for running migrations from a
