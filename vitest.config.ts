@@ -11,6 +11,7 @@ export default defineConfig({
       '@tradeplane/engine': src('engine'),
       '@tradeplane/adapter-express': src('adapter-express'),
       '@tradeplane/adapter-lambda': src('adapter-lambda'),
+      '@tradeplane/client': src('client'),
     },
   },
   test: {

@@ -14,7 +14,8 @@ export const errorCatalog = {
   // 401
   unauthenticated: { status: 401, title: 'Authentication required' },
   invalid_credentials: { status: 401, title: 'Invalid email or password' },
-  invalid_token: { status: 401, title: 'Invalid or expired token' },
+  invalid_token: { status: 401, title: 'Invalid or revoked token' },
+  token_expired: { status: 401, title: 'Access token expired' },
   refresh_token_reused: { status: 401, title: 'Refresh token reuse detected' },
   // 403
   forbidden: { status: 403, title: 'Forbidden' },

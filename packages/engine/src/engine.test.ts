@@ -163,7 +163,7 @@ describe('when sessions end', () => {
     const tokens = await engine.auth.login({ email: 'clock@example.com', password: 'password-123' });
 
     clock.advance(15 * 60 * 1000 + 31_000); // past the access token's 15 min (+30 s skew)
-    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(engine.auth.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'token_expired' });
 
     clock.advance(7 * 24 * 3600 * 1000); // past the refresh token's 7 days
     await expect(engine.auth.refresh({ refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_token' });

@@ -42,8 +42,8 @@ export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService) {
     try {
       return await auth.authenticate(token);
     } catch (error) {
-      if (isTradeplaneError(error) && error.code === 'invalid_token') {
-        throw new TradeplaneError('invalid_token', error.detail, {
+      if (isTradeplaneError(error) && (error.code === 'invalid_token' || error.code === 'token_expired')) {
+        throw new TradeplaneError(error.code, error.detail, {
           headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` },
         });
       }

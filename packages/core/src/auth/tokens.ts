@@ -21,7 +21,7 @@ export interface AccessTokenClaims {
 
 export interface AccessTokenSigner {
   sign(claims: Omit<AccessTokenClaims, 'iat' | 'exp'>, issuedAt: Date, ttlSeconds: number): Promise<string>;
-  /** Verifies signature, algorithm, issuer, audience and lifetime; throws `invalid_token`. */
+  /** Verifies signature, algorithm, issuer, audience and lifetime; throws `invalid_token` or `token_expired`. */
   verify(token: string, now: Date): Promise<AccessTokenClaims>;
   /** The public keys to publish (empty for HS256). */
   jwks(): { keys: JWK[] };
@@ -77,7 +77,7 @@ export function createAccessTokenSigner(options: { secret: string; signingKeys: 
         // The same comparison jose makes for `exp`.
         if (known.exp > Math.floor(now.getTime() / 1000) - CLOCK_SKEW_SECONDS) return known;
         verified.delete(token);
-        throw new TradeplaneError('invalid_token', 'The access token has expired');
+        throw new TradeplaneError('token_expired', 'The access token has expired; refresh it');
       }
       try {
         const { payload } = await jwtVerify(token, material.verifyKey as Parameters<typeof jwtVerify>[1] & CryptoKey, {
@@ -110,8 +110,9 @@ export function createAccessTokenSigner(options: { secret: string; signingKeys: 
         return claims;
       } catch (error) {
         if (isTradeplaneError(error)) throw error;
-        const expired = error instanceof joseErrors.JWTExpired;
-        throw new TradeplaneError('invalid_token', expired ? 'The access token has expired' : 'The access token is invalid');
+        // Expired is told apart from invalid so that clients know a refresh will help.
+        if (error instanceof joseErrors.JWTExpired) throw new TradeplaneError('token_expired', 'The access token has expired; refresh it');
+        throw new TradeplaneError('invalid_token', 'The access token is invalid');
       }
     },
   };

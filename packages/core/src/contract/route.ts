@@ -80,7 +80,10 @@ export function allowedRoles(route: RouteDefinition): readonly Role[] {
 export function routeErrors(route: RouteDefinition): ErrorCode[] {
   const codes = new Set<ErrorCode>(route.errors);
   if (route.auth !== 'public') codes.add('unauthenticated');
-  if (route.auth === 'user' || route.auth === 'admin') codes.add('invalid_token');
+  if (route.auth === 'user' || route.auth === 'admin') {
+    codes.add('invalid_token');
+    codes.add('token_expired');
+  }
   if (route.auth === 'admin' || (route.auth === 'user' && allowedRoles(route).length < 3)) codes.add('forbidden');
   if (route.scope) codes.add('insufficient_scope');
   if (route.params || route.query || route.body) codes.add('validation_failed');

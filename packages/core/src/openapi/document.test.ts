@@ -51,7 +51,7 @@ describe('OpenAPI document', () => {
       }
     }
     expect(operation('/auth/register', 'post')!.responses['409']?.['x-error-codes']).toEqual(['email_taken', 'username_taken']);
-    expect(operation('/auth/me', 'get')!.responses['401']?.['x-error-codes']?.sort()).toEqual(['invalid_token', 'unauthenticated']);
+    expect(operation('/auth/me', 'get')!.responses['401']?.['x-error-codes']?.sort()).toEqual(['invalid_token', 'token_expired', 'unauthenticated']);
     expect(operation('/auth/refresh', 'post')!.responses['403']?.['x-error-codes']?.sort()).toEqual(['account_disabled', 'csrf_failed']);
     expect(operation('/auth/me', 'get')!.responses['403']?.['x-error-codes']).toEqual(['insufficient_scope']);
   });
