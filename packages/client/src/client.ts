@@ -174,6 +174,7 @@ export function createClient(options: ClientOptions): Api {
     const timeout = callOptions.timeout ?? options.timeout ?? 30_000;
     for (let attempt = 0; ; attempt++) {
       info.attempt = attempt;
+      callOptions.signal?.throwIfAborted(); // cancelled before (or between) attempts
       const timer = AbortSignal.timeout(timeout);
       const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, timer]) : timer;
       let response: Response | undefined;
