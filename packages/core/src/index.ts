@@ -48,6 +48,12 @@ export type { AdminService } from './admin/service.js';
 export type { RequestContext } from './audit/audit-log.js';
 export type { HealthReport } from './system/handlers.js';
 
+// Money: exact amounts (minor units as bigint inside, decimal strings on the wire)
+export { createCurrencyRegistry, MAX_MINOR_UNITS } from './money/currency.js';
+export type { Currency, CurrencyRegistry } from './money/currency.js';
+export { parseAmount, formatAmount } from './money/amount.js';
+export type { AmountProblem } from './money/amount.js';
+
 // Ports
 export { systemClock, manualClock, uuidV7Ids, sequentialIds, consoleLogger, silentLogger } from './ports/index.js';
 export type { Clock, ManualClock, Ids, Logger } from './ports/index.js';
