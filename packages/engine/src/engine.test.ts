@@ -101,7 +101,8 @@ describe('ready database handles', () => {
     expect(engine.dialect).toBe('sqlite');
     await engine.close();
     expect(sqlite.open).toBe(true);
-    expect(sqlite.prepare('select count(*) as n from users').get()).toEqual({ n: 1 });
+    // The engine switches the handle to exact (bigint) integers, as documented on `database`.
+    expect(sqlite.prepare('select count(*) as n from users').get()).toEqual({ n: 1n });
     sqlite.close();
   });
 

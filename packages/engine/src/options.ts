@@ -4,7 +4,11 @@ import { authOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplan
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
-/** A ready database handle instead of a URL: a better-sqlite3 `Database` or a postgres.js `Sql`. */
+/**
+ * A ready database handle instead of a URL: a better-sqlite3 `Database` or a postgres.js `Sql`.
+ * A better-sqlite3 handle is switched to `defaultSafeIntegers(true)` (integers come back as
+ * bigint, so amounts stay exact); statements you prepare on it afterwards see bigints too.
+ */
 export type DatabaseInstance = { sqlite: Database.Database } | { postgres: postgres.Sql };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

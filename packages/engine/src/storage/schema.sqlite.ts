@@ -1,5 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, customType, index, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/*
+ * The connection runs with better-sqlite3's `safeIntegers`, so every INTEGER arrives as a
+ * bigint and money (minor units up to 2^63 − 1) stays exact. These column types turn the
+ * non-money integers back into numbers and Dates; the DDL is plain INTEGER either way.
+ */
+const integer = customType<{ data: number; driverData: number | bigint }>({
+  dataType: () => 'integer',
+  fromDriver: (value) => Number(value),
+});
+const timestampMs = customType<{ data: Date; driverData: number | bigint }>({
+  dataType: () => 'integer',
+  toDriver: (value) => value.getTime(),
+  fromDriver: (value) => new Date(Number(value)),
+});
 
 /**
  * SQLite schema. Table and column names are identical to `schema.postgres.ts`: the
@@ -14,8 +29,8 @@ export const users = sqliteTable(
     role: text('role', { enum: ['user', 'viewer', 'admin'] }).notNull(),
     status: text('status', { enum: ['active', 'pending', 'disabled'] }).notNull(),
     tokenVersion: integer('token_version').notNull().default(0),
-    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
-    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+    updatedAt: timestampMs('updated_at').notNull(),
     /** Optional sign-in name, stored lower-cased; unique when present. */
     username: text('username'),
     /** The referral code given at sign-up, kept for the affiliate module. */
@@ -37,9 +52,9 @@ export const sessions = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     tokenVersion: integer('token_version').notNull(),
-    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
-    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }).notNull(),
-    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+    createdAt: timestampMs('created_at').notNull(),
+    lastUsedAt: timestampMs('last_used_at').notNull(),
+    revokedAt: timestampMs('revoked_at'),
     userAgent: text('user_agent'),
     deviceLabel: text('device_label'),
     ip: text('ip'),
@@ -56,9 +71,9 @@ export const refreshTokens = sqliteTable(
       .references(() => sessions.id, { onDelete: 'cascade' }),
     userId: text('user_id').notNull(),
     tokenHash: text('token_hash').notNull(),
-    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
-    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
-    rotatedAt: integer('rotated_at', { mode: 'timestamp_ms' }),
+    createdAt: timestampMs('created_at').notNull(),
+    expiresAt: timestampMs('expires_at').notNull(),
+    rotatedAt: timestampMs('rotated_at'),
   },
   (t) => [uniqueIndex('refresh_tokens_hash_unique').on(t.tokenHash), index('refresh_tokens_session_idx').on(t.sessionId)],
 );
@@ -68,7 +83,7 @@ export const revokedAccessTokens = sqliteTable(
   {
     jti: text('jti').primaryKey(),
     userId: text('user_id').notNull(),
-    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: timestampMs('expires_at').notNull(),
   },
   (t) => [index('revoked_access_tokens_expires_idx').on(t.expiresAt)],
 );
@@ -86,7 +101,7 @@ export const auditLogs = sqliteTable(
     requestId: text('request_id'),
     /** JSON object with action-specific facts; never secrets. */
     details: text('details'),
-    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: timestampMs('created_at').notNull(),
   },
   (t) => [index('audit_logs_action_idx').on(t.action, t.id), index('audit_logs_target_idx').on(t.targetId, t.id)],
 );
@@ -94,9 +109,9 @@ export const auditLogs = sqliteTable(
 /** Failed sign-in counters per key (`account:<email>`, `ip:<address>`), shared by every instance. */
 export const loginThrottle = sqliteTable('login_throttle', {
   key: text('key').primaryKey(),
-  windowStartedAt: integer('window_started_at', { mode: 'timestamp_ms' }).notNull(),
+  windowStartedAt: timestampMs('window_started_at').notNull(),
   failures: integer('failures').notNull(),
-  blockedUntil: integer('blocked_until', { mode: 'timestamp_ms' }),
+  blockedUntil: timestampMs('blocked_until'),
 });
 
 export const apiKeys = sqliteTable(
@@ -113,10 +128,10 @@ export const apiKeys = sqliteTable(
     keyHash: text('key_hash').notNull(),
     /** Space-separated scopes. */
     scopes: text('scopes').notNull(),
-    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
-    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
-    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
-    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+    createdAt: timestampMs('created_at').notNull(),
+    expiresAt: timestampMs('expires_at'),
+    lastUsedAt: timestampMs('last_used_at'),
+    revokedAt: timestampMs('revoked_at'),
   },
   (t) => [uniqueIndex('api_keys_hash_unique').on(t.keyHash), index('api_keys_user_idx').on(t.userId)],
 );
@@ -132,7 +147,7 @@ export const identities = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     email: text('email'),
-    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: timestampMs('created_at').notNull(),
   },
   (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_idx').on(t.userId)],
 );

@@ -41,6 +41,8 @@ export function openSqliteStorage(target: string | Database.Database): SqliteSto
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema.sqlite.ts).
+  sqlite.defaultSafeIntegers(true);
   const db = drizzle(sqlite, { schema });
   const raw = createRepositories(db, schema);
 

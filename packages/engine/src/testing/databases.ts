@@ -40,7 +40,9 @@ function sqliteSnapshot(db: Database.Database, except: string[] = []): DatabaseS
   const out: DatabaseSnapshot = {};
   for (const { name } of tables) {
     if (except.includes(name)) continue;
-    out[name] = db.prepare(`select * from "${name}" order by 1`).all() as Record<string, unknown>[];
+    // Exact integers, as strings (as PostgreSQL's int8 arrives), so snapshots compare and print alike.
+    const rows = db.prepare(`select * from "${name}" order by 1`).safeIntegers(true).all() as Record<string, unknown>[];
+    out[name] = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v])));
   }
   return out;
 }
