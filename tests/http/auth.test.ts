@@ -5,16 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '@tradeplane/core';
 import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
-import { startTestServer, type TestResponse, type TestServer } from '../support/server.js';
-
-function expectProblem(res: TestResponse, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code, type: `urn:tradeplane:problem:${code}` });
-  expect(typeof res.body.title).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/); // no stack traces
-}
+import { startTestServer, type TestServer } from '../support/server.js';
+import { expectProblem } from '../support/auth.js';
 
 describe.each(testDatabaseKinds())('auth over HTTP on %s', (kind) => {
   let server: TestServer;

@@ -3,7 +3,7 @@
  * referral codes, login throttling, sessions, change-password and rehash on login.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock } from '@tradeplane/core';
+import { manualClock, silentLogger } from '@tradeplane/core';
 import { createEngine } from '@tradeplane/engine';
 import { testDatabaseKinds, createTestDatabase } from '../../packages/engine/src/testing/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -96,11 +96,11 @@ describe.each(testDatabaseKinds())('identity over HTTP on %s', (kind) => {
       clock.advance(301_000);
     });
 
-    it('holds across instances sharing the database', async () => {
-      if (kind === 'sqlite-memory') return; // one in-memory database cannot be shared by two engines
+    // One in-memory database cannot be shared by two engines; the file and PostgreSQL can.
+    it.runIf(kind !== 'sqlite-memory')('holds across instances sharing the database', async () => {
       const target = await signUp(server, 'shared');
       for (let i = 0; i < 5; i++) await server.request('POST', '/auth/login', { body: { email: target.email, password: 'nope-nope' } });
-      const other = await createEngine({ database: server.db.database, clock, logger: server.engine['logger' as never], migrate: false, auth: { jwtSecret: 'test-secret-test-secret-test-secret!' } });
+      const other = await createEngine({ database: server.db.database, clock, logger: silentLogger, migrate: false, auth: { jwtSecret: 'test-secret-test-secret-test-secret!' } });
       try {
         await expect(other.auth.login({ email: target.email, password: target.password })).rejects.toMatchObject({ code: 'rate_limited' });
       } finally {

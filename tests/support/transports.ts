@@ -7,12 +7,19 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Engine } from '@tradeplane/engine';
-import { tradeplaneExpress } from '@tradeplane/adapter-express';
+import { tradeplaneExpress, type ExpressAdapterOptions } from '@tradeplane/adapter-express';
 import { tradeplaneLambda, type LambdaResult } from '@tradeplane/adapter-lambda';
-import type { TestResponse } from './server.js';
+
 
 export type TransportKind = 'express' | 'lambda-v1' | 'lambda-v2' | 'lambda-alb';
 export const transportKinds: TransportKind[] = ['express', 'lambda-v1', 'lambda-v2', 'lambda-alb'];
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
 
 export interface RequestInit {
   body?: unknown;
@@ -49,11 +56,12 @@ function parse(status: number, headers: Headers, text: string): TestResponse {
   return { status, headers, body, text };
 }
 
-export async function openTransport(kind: TransportKind, engine: Engine, options: { cookies?: boolean } = {}): Promise<Transport> {
+/** Options are the Express adapter's; the Lambda transports use `cookies` from them. */
+export async function openTransport(kind: TransportKind, engine: Engine, options: ExpressAdapterOptions = {}): Promise<Transport> {
   if (kind === 'express') {
     const app = express();
     app.set('trust proxy', 'loopback');
-    app.use(BASE, tradeplaneExpress(engine, { cookies: options.cookies }));
+    app.use(BASE, tradeplaneExpress(engine, options));
     const server: Server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

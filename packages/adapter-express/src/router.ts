@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { TradeplaneError, type CookieMode, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
+import { TradeplaneError, cookieModeFrom, queryFromPairs, type CookieMode, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
 
 /** What the adapter needs from an engine: the neutral dispatcher. */
 export type TradeplaneHost = Pick<Tradeplane, 'handle'>;
@@ -39,9 +39,7 @@ export interface ExpressAdapterOptions {
  */
 export function tradeplaneExpress(engine: TradeplaneHost, options: ExpressAdapterOptions = {}): Router {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const cookieMode: CookieMode | undefined = options.cookies
-    ? { secure: options.cookies === true ? true : (options.cookies.secure ?? true) }
-    : undefined;
+  const cookieMode = cookieModeFrom(options.cookies);
   const router = express.Router();
 
   if (options.docs !== false) {
@@ -77,13 +75,7 @@ function toNeutralRequest(req: Request, bodyLimit: number, cookieMode: CookieMod
 /** Query parsed the same way on every host: repeated keys become arrays, nothing nested. */
 function parseQuery(url: string): Record<string, string | string[]> {
   const index = url.indexOf('?');
-  const query: Record<string, string | string[]> = {};
-  if (index === -1) return query;
-  for (const [key, value] of new URLSearchParams(url.slice(index + 1))) {
-    const existing = query[key];
-    query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return query;
+  return index === -1 ? {} : queryFromPairs(new URLSearchParams(url.slice(index + 1)));
 }
 
 function readBody(req: Request, limit: number): Promise<Uint8Array | string | undefined> {

@@ -1,4 +1,4 @@
-import type { CookieMode, HttpRequest, HttpResponse, Tradeplane } from '@tradeplane/core';
+import { cookieModeFrom, queryFromPairs, type CookieMode, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
 import { eventKind, type AlbEvent, type ApiGatewayV1Event, type ApiGatewayV2Event, type EventKind, type LambdaResult } from './events.js';
 
 /** What the adapter needs from an engine: the neutral dispatcher. */
@@ -31,9 +31,7 @@ export type LambdaHandler = (event: unknown, context?: unknown) => Promise<Lambd
  */
 export function tradeplaneLambda(engine: TradeplaneHost | (() => TradeplaneHost | Promise<TradeplaneHost>), options: LambdaAdapterOptions = {}): LambdaHandler {
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
-  const cookieMode: CookieMode | undefined = options.cookies
-    ? { secure: options.cookies === true ? true : (options.cookies.secure ?? true) }
-    : undefined;
+  const cookieMode = cookieModeFrom(options.cookies);
   const logger = options.logger ?? console;
   let host: Promise<TradeplaneHost> | undefined = typeof engine === 'function' ? undefined : Promise.resolve(engine);
   const getHost = () => {
@@ -96,15 +94,6 @@ function readHeaders(single: Record<string, string | undefined> | null | undefin
     for (const [name, value] of Object.entries(single)) if (value !== undefined) addHeader(headers, name, value);
   }
   return headers;
-}
-
-function queryFromPairs(pairs: Iterable<[string, string]>): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
-  for (const [key, value] of pairs) {
-    const existing = query[key];
-    query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return query;
 }
 
 function* queryPairs(

@@ -1,5 +1,5 @@
 import { groups, operations, type Operations } from './generated.js';
-import { ConnectionError, TimeoutError, TradeplaneApiError, errorFor } from './errors.js';
+import { ConnectionError, TimeoutError, errorFor } from './errors.js';
 
 export interface Tokens {
   accessToken?: string;
@@ -277,5 +277,3 @@ export function createClient(options: ClientOptions): Api {
   }
   return api as Api;
 }
-
-export { TradeplaneApiError };

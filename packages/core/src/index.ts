@@ -30,7 +30,7 @@ export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKin
 // HTTP
 export { createDispatcher } from './http/dispatcher.js';
 export type { Dispatcher, DispatcherOptions } from './http/dispatcher.js';
-export { reply } from './http/types.js';
+export { reply, headerValue, queryFromPairs, cookieModeFrom } from './http/types.js';
 export type { HttpRequest, HttpResponse, RequestMeta, HandlerInput, RouteHandler, ContractHandlers, Reply, CookieMode } from './http/types.js';
 
 // OpenAPI

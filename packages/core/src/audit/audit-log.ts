@@ -22,18 +22,14 @@ export interface AuditEntry {
  * `event=<action>` lines so log pipelines see them without reading the table.
  */
 export interface AuditLog {
-  /** Builds the record; write it with `repos.audit.insert` inside the action's own transaction. */
-  entry(entry: AuditEntry, context?: RequestContext): AuditRecord;
-  /** Writes a record on its own (security events that must survive the request failing). */
-  record(entry: AuditEntry, context?: RequestContext): Promise<void>;
-  /** Writes within a transaction the caller holds. */
+  /** Writes a record within the transaction of the action it records. */
   recordIn(repos: Repositories, entry: AuditEntry, context?: RequestContext): Promise<void>;
   list(filter: AuditFilter): Promise<AuditRecord[]>;
 }
 
 export function createAuditLog(deps: { storage: Storage; clock: Clock; ids: Ids; logger: Logger }): AuditLog {
   const { storage, clock, ids, logger } = deps;
-  const entry = (e: AuditEntry, context: RequestContext = {}): AuditRecord => ({
+  const toRecord = (e: AuditEntry, context: RequestContext = {}): AuditRecord => ({
     id: ids.next(),
     actorId: e.actorId,
     action: e.action,
@@ -47,14 +43,8 @@ export function createAuditLog(deps: { storage: Storage; clock: Clock; ids: Ids;
   const log = (record: AuditRecord) =>
     logger.info({ event: record.action, actorId: record.actorId, targetId: record.targetId, requestId: record.requestId }, 'audit');
   return {
-    entry,
-    async record(e, context) {
-      const record = entry(e, context);
-      await storage.repos.audit.insert(record);
-      log(record);
-    },
     async recordIn(repos, e, context) {
-      const record = entry(e, context);
+      const record = toRecord(e, context);
       await repos.audit.insert(record);
       log(record);
     },

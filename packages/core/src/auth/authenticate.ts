@@ -1,16 +1,11 @@
 import { TradeplaneError, isTradeplaneError } from '../errors.js';
 import type { RouteDefinition } from '../contract/route.js';
-import type { HttpRequest } from '../http/types.js';
+import { headerValue, type HttpRequest } from '../http/types.js';
 import type { AuthService, Principal } from './service.js';
 import type { ApiKeyService } from './api-keys.js';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i;
 const CHALLENGE = 'Bearer realm="tradeplane"';
-
-function header(request: HttpRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return typeof value === 'string' ? value : value?.[0];
-}
 
 /**
  * Establishes the caller for the dispatcher: an `Authorization: Bearer` access token, or — on
@@ -23,8 +18,8 @@ export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService) {
       // License tokens arrive with the copy-trading module; until then no route uses them.
       throw new TradeplaneError('unauthenticated', 'License-token authentication is not enabled');
     }
-    const apiKey = header(request, 'x-api-key');
-    if (apiKey !== undefined && header(request, 'authorization') === undefined) {
+    const apiKey = headerValue(request.headers, 'x-api-key');
+    if (apiKey !== undefined && headerValue(request.headers, 'authorization') === undefined) {
       if (!route.scope) {
         throw new TradeplaneError('unauthenticated', 'This route needs an access token; API keys are not accepted here', {
           headers: { 'www-authenticate': CHALLENGE },
@@ -32,7 +27,7 @@ export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService) {
       }
       return apiKeys.authenticate(apiKey.trim(), route.scope);
     }
-    const value = header(request, 'authorization');
+    const value = headerValue(request.headers, 'authorization');
     const token = value ? BEARER.exec(value)?.[1] : undefined;
     if (!token) {
       throw new TradeplaneError('unauthenticated', 'Send an access token as `Authorization: Bearer <token>`', {

@@ -1,7 +1,7 @@
 import { TradeplaneError } from '../errors.js';
 import type { authRoutes } from '../contract/auth.js';
 import type { apiKeyRoutes } from '../contract/api-keys.js';
-import { reply, type ContractHandlers, type RequestMeta } from '../http/types.js';
+import { headerValue, reply, type ContractHandlers, type RequestMeta } from '../http/types.js';
 import type { RequestContext } from '../audit/audit-log.js';
 import type { ApiKeyService } from './api-keys.js';
 import type { AuthService, Principal, SessionPrincipal, TokenPair, User } from './service.js';
@@ -37,22 +37,16 @@ function tokenReply(auth: AuthService, tokens: TokenPair, meta: RequestMeta) {
     token_type: 'Bearer' as const,
     access_token: tokens.accessToken,
     expires_in: tokens.accessTokenExpiresIn,
-    refresh_token: tokens.refreshToken as string | undefined,
     refresh_expires_in: tokens.refreshTokenExpiresIn,
-    csrf_token: undefined as string | undefined,
     session_id: tokens.sessionId,
     user: userToWire(tokens.user),
   };
-  if (!meta.cookieMode) {
-    delete body.csrf_token;
-    return body;
-  }
+  if (!meta.cookieMode) return { ...body, refresh_token: tokens.refreshToken };
   const csrfToken = auth.csrfToken(tokens.sessionId);
-  delete body.refresh_token;
-  body.csrf_token = csrfToken;
-  return reply(body, {
-    headers: { 'set-cookie': sessionCookies(meta, { refreshToken: tokens.refreshToken, refreshExpiresIn: tokens.refreshTokenExpiresIn, csrfToken }) },
-  });
+  return reply(
+    { ...body, csrf_token: csrfToken },
+    { headers: { 'set-cookie': sessionCookies(meta, { refreshToken: tokens.refreshToken, refreshExpiresIn: tokens.refreshTokenExpiresIn, csrfToken }) } },
+  );
 }
 
 function apiKeyToWire(key: ApiKeyRecord) {
@@ -91,8 +85,7 @@ export function authHandlers(auth: AuthService): ContractHandlers<{ auth: typeof
       if (refreshToken === undefined && request.cookieMode) {
         refreshToken = readCookie(request.headers, REFRESH_COOKIE);
         // The cookie is sent by the browser on its own; the CSRF header proves the page asked.
-        const header = request.headers['x-csrf-token'];
-        csrfToken = (typeof header === 'string' ? header : header?.[0]) ?? '';
+        csrfToken = headerValue(request.headers, 'x-csrf-token') ?? '';
       }
       if (!refreshToken) {
         throw new TradeplaneError('validation_failed', 'Send the refresh token', {

@@ -1,6 +1,6 @@
 import { TradeplaneError } from '../errors.js';
 import type { Clock } from '../ports/index.js';
-import type { Storage } from '../ports/storage.js';
+import type { Repositories, Storage } from '../ports/storage.js';
 import type { AuthOptions } from './options.js';
 
 /**
@@ -16,9 +16,10 @@ import type { AuthOptions } from './options.js';
 export interface LoginThrottle {
   /** Throws `rate_limited` if any key is blocked. */
   assertAllowed(keys: string[]): Promise<void>;
-  /** Counts a failure for each key; returns the keys this failure blocked. */
-  recordFailure(keys: string[]): Promise<string[]>;
-  recordSuccess(accountKey: string): Promise<void>;
+  /** Counts a failure for each key, in the caller's transaction; returns the keys this failure blocked. */
+  recordFailure(repos: Repositories, keys: string[]): Promise<string[]>;
+  /** Clears the account's count, in the caller's transaction. */
+  recordSuccess(repos: Repositories, accountKey: string): Promise<void>;
 }
 
 export function createLoginThrottle(storage: Storage, clock: Clock, options: AuthOptions['loginThrottle']): LoginThrottle {
@@ -37,17 +38,17 @@ export function createLoginThrottle(storage: Storage, clock: Clock, options: Aut
         headers: { 'retry-after': String(retryAfter) },
       });
     },
-    async recordFailure(keys) {
+    async recordFailure(repos, keys) {
       const now = clock.now();
       const newlyBlocked: string[] = [];
       for (const key of keys) {
-        const state = await storage.repos.loginThrottle.recordFailure(key, now, policy);
+        const state = await repos.loginThrottle.recordFailure(key, now, policy);
         if (state.failures === policy.maxFailures) newlyBlocked.push(key);
       }
       return newlyBlocked;
     },
-    async recordSuccess(accountKey) {
-      await storage.repos.loginThrottle.clear(accountKey);
+    async recordSuccess(repos, accountKey) {
+      await repos.loginThrottle.clear(accountKey);
     },
   };
 }

@@ -185,24 +185,35 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     };
   }
 
-  /** Creates a session with its first refresh token and returns the pair. */
-  async function startSession(user: UserRecord, context: RequestContext, deviceLabel?: string | null, tx?: Repositories): Promise<TokenPair> {
+  /**
+   * Writes a new session and its first refresh token in the caller's transaction, and returns
+   * the function that signs the pair once that transaction has committed.
+   */
+  async function openSession(repos: Repositories, user: UserRecord, context: RequestContext, deviceLabel?: string | null): Promise<() => Promise<TokenPair>> {
     const now = clock.now();
     const session = newSession(user, now, context, deviceLabel);
     const token = generateOpaqueToken(REFRESH_PREFIX);
     const record = refreshRecord(token, session, now);
-    const write = async (repos: Repositories) => {
-      await repos.sessions.insert(session);
-      await repos.refreshTokens.insert(record);
-    };
-    if (tx) await write(tx);
-    else await storage.transaction(write);
-    return issue(user, session.id, token, record.expiresAt, now);
+    await repos.sessions.insert(session);
+    await repos.refreshTokens.insert(record);
+    return () => issue(user, session.id, token, record.expiresAt, now);
+  }
+
+  async function startSession(user: UserRecord, context: RequestContext, deviceLabel?: string | null): Promise<TokenPair> {
+    const sign = await storage.transaction((tx) => openSession(tx, user, context, deviceLabel));
+    return sign();
+  }
+
+  const csrfFor = (sessionId: string) => keyedDigest(options.jwtSecret, 'csrf', sessionId);
+
+  /** Why an account that is not active may not sign in. */
+  function refuseSignIn(user: UserRecord): never {
+    if (user.status === 'disabled') throw new TradeplaneError('account_disabled', 'This account has been disabled');
+    throw new TradeplaneError('account_pending', 'This account is awaiting approval by an administrator');
   }
 
   function assertCanSignIn(user: UserRecord): void {
-    if (user.status === 'disabled') throw new TradeplaneError('account_disabled', 'This account has been disabled');
-    if (user.status === 'pending') throw new TradeplaneError('account_pending', 'This account is awaiting approval by an administrator');
+    if (user.status !== 'active') refuseSignIn(user);
   }
 
   const invalidCredentials = () => new TradeplaneError('invalid_credentials', 'Email, username or password is incorrect');
@@ -250,23 +261,28 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
       // An unknown user (or one without a password: OIDC-only) costs the same argon2 work.
       const ok = user && user.passwordHash ? await hasher.verify(user.passwordHash, password) : (await hasher.verifyDummy(password), false);
-      if (!ok) {
-        const blocked = await throttle.recordFailure(keys);
-        await audit.record({ actorId: null, action: 'auth.login_failed', targetType: 'user', targetId: user?.id, details: { identifier } }, context);
-        for (const key of blocked) {
-          await audit.record({ actorId: null, action: 'auth.lockout', targetType: 'user', targetId: user?.id, details: { key: key.replace(/^(user|login|ip):.*/, '$1') } }, context);
-        }
+      if (!user || !ok) {
+        await storage.transaction(async (tx) => {
+          const blocked = await throttle.recordFailure(tx, keys);
+          const target = { actorId: null, targetType: 'user', targetId: user?.id };
+          await audit.recordIn(tx, { ...target, action: 'auth.login_failed', details: { identifier } }, context);
+          for (const key of blocked) {
+            await audit.recordIn(tx, { ...target, action: 'auth.lockout', details: { key: key.replace(/^(user|login|ip):.*/, '$1') } }, context);
+          }
+        });
         throw invalidCredentials();
       }
-      await throttle.recordSuccess(accountKey);
-      assertCanSignIn(user!);
-      let current = user!;
-      if (hasher.needsRehash(current.passwordHash)) {
-        // Parameters changed since this hash was made: upgrade it now that we know the password.
-        const passwordHash = await hasher.hash(password);
-        current = (await storage.repos.users.update(current.id, { passwordHash, updatedAt: clock.now() })) ?? current;
-      }
-      return startSession(current, context, deviceLabel);
+      // The password was right: its count is cleared even if the account may not sign in yet.
+      const active = user.status === 'active';
+      // Parameters changed since this hash was made: upgrade it now that we know the password.
+      const rehashed = active && hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;
+      const sign = await storage.transaction(async (tx) => {
+        await throttle.recordSuccess(tx, accountKey);
+        if (!active) return undefined;
+        const current = rehashed ? ((await tx.users.update(user.id, { passwordHash: rehashed, updatedAt: clock.now() })) ?? user) : user;
+        return openSession(tx, current, context, deviceLabel);
+      });
+      return sign ? sign() : refuseSignIn(user);
     },
 
     async refresh({ refreshToken, csrfToken }, context = {}) {
@@ -277,7 +293,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const outcome = await storage.transaction(async (tx): Promise<RefreshOutcome> => {
         const current = await tx.refreshTokens.findByHash(hashToken(refreshToken));
         if (!current) return { kind: 'invalid' };
-        if (csrfToken !== undefined && !safeEqual(csrfToken, keyedDigest(options.jwtSecret, 'csrf', current.sessionId))) return { kind: 'csrf' };
+        if (csrfToken !== undefined && !safeEqual(csrfToken, csrfFor(current.sessionId))) return { kind: 'csrf' };
         // Touching the session first locks its row (PostgreSQL): a concurrent logout, reuse
         // revocation or refresh of this session either finished before us, and we see its
         // result, or waits until we commit.
@@ -358,7 +374,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       checkPassword(newPassword, { field: 'new_password', email: user.email, username: user.username });
       const passwordHash = await hasher.hash(newPassword);
       const now = clock.now();
-      return storage.transaction(async (tx) => {
+      const sign = await storage.transaction(async (tx) => {
         // The bump ends every access token and refresh family issued before, this one's included;
         // this device continues in a fresh session.
         const updated = await tx.users.update(user.id, { passwordHash, updatedAt: now, bumpTokenVersion: true });
@@ -367,8 +383,9 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         await tx.sessions.revokeAllForUser(user.id, now);
         await tx.revokedTokens.add({ jti: principal.tokenId, userId: user.id, expiresAt: principal.tokenExpiresAt });
         await audit.recordIn(tx, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id }, context);
-        return startSession(updated, { ...context, userAgent: context.userAgent ?? previous?.userAgent ?? undefined }, previous?.deviceLabel, tx);
+        return openSession(tx, updated, { ...context, userAgent: context.userAgent ?? previous?.userAgent ?? undefined }, previous?.deviceLabel);
       });
+      return sign();
     },
 
     async listSessions(principal) {
@@ -410,13 +427,13 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       if (!identity.email) throw new TradeplaneError('invalid_token', 'The ID token carries no email address');
       // An email the provider has not verified could belong to anyone: it neither creates an
       // account (squatting the address) nor links to one (taking it over).
-      const unverified = () =>
-        new TradeplaneError('conflict', 'The provider has not verified this email, so it cannot be used to sign up or link an account');
+      if (!identity.emailVerified) {
+        throw new TradeplaneError('conflict', 'The provider has not verified this email, so it cannot be used to sign up or link an account');
+      }
       const email = identity.email;
       const now = clock.now();
       const result = await storage.transaction(async (tx) => {
         let user = await tx.users.findByEmail(email);
-        if (!identity.emailVerified) throw unverified();
         if (!user) {
           if (!oidc.provider(provider)?.allowSignup) throw new TradeplaneError('invalid_token', 'No account is linked to this identity');
           user = {
@@ -435,10 +452,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         await tx.identities.insert({ id: ids.next(), provider, subject: identity.subject, userId: user.id, email, createdAt: now });
         await audit.recordIn(tx, { actorId: user.id, action: 'auth.identity_linked', targetType: 'user', targetId: user.id, details: { provider } }, context);
-        return user;
+        // The link is kept even when the account may not sign in yet (pending approval).
+        return { user, sign: user.status === 'active' ? await openSession(tx, user, context, deviceLabel) : undefined };
       });
-      assertCanSignIn(result);
-      return startSession(result, context, deviceLabel);
+      return result.sign ? result.sign() : refuseSignIn(result.user);
     },
 
     async getUser(userId) {
@@ -467,6 +484,6 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
     verifyAccessToken: (accessToken) => signer.verify(accessToken, clock.now()),
     jwks: () => signer.jwks() as { keys: Record<string, unknown>[] },
-    csrfToken: (sessionId) => keyedDigest(options.jwtSecret, 'csrf', sessionId),
+    csrfToken: csrfFor,
   };
 }

@@ -3,7 +3,7 @@ import { TradeplaneError, toProblem, type FieldError } from '../errors.js';
 import { allowedRoles, listRoutes, type Contract, type RouteDefinition } from '../contract/route.js';
 import type { Ids, Logger } from '../ports/index.js';
 import type { Principal } from '../auth/service.js';
-import { isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
+import { headerValue, isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
 import { createRouter } from './router.js';
 
 export interface DispatcherOptions<C extends Contract> {
@@ -45,7 +45,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
   const router = createRouter(listRoutes(options.contract));
 
   return async function dispatch(request) {
-    const header = (name: string) => firstHeader(request.headers[name]);
+    const header = (name: string) => headerValue(request.headers, name);
     const suppliedId = header('x-request-id');
     const requestId = suppliedId && REQUEST_ID.test(suppliedId) ? suppliedId : options.ids.next();
     try {
@@ -124,10 +124,6 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
   };
 }
 
-function firstHeader(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : value?.[0];
-}
-
 function validate(schema: z.ZodType, value: unknown, where: FieldError['in'], fields: FieldError[]): unknown {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -151,7 +147,7 @@ async function readJsonBody(request: HttpRequest, limit: number): Promise<unknow
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
   if (size > limit) throw new TradeplaneError('payload_too_large', `The request body exceeds ${limit} bytes`);
   if (size === 0) return undefined;
-  const contentType = firstHeader(request.headers['content-type'])?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const contentType = headerValue(request.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (contentType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(contentType)) {
     throw new TradeplaneError('unsupported_media_type', 'Send the request body as application/json');
   }

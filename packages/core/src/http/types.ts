@@ -38,6 +38,28 @@ export interface CookieMode {
   secure: boolean;
 }
 
+/** The first value of a header (names are lower-case), or undefined. */
+export function headerValue(headers: HttpRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+/** Folds query pairs into the neutral query shape: repeated keys become arrays, nothing nested. */
+export function queryFromPairs(pairs: Iterable<[string, string]>): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of pairs) {
+    const existing = query[key];
+    query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return query;
+}
+
+/** An adapter's `cookies` option (`true` or `{ secure }`) as the neutral request's cookie mode. */
+export function cookieModeFrom(option: boolean | { secure?: boolean } | undefined): CookieMode | undefined {
+  if (!option) return undefined;
+  return { secure: option === true ? true : (option.secure ?? true) };
+}
+
 export interface HttpResponse {
   status: number;
   /** Lower-case names; an array for a header sent several times (`set-cookie`). */

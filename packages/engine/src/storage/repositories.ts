@@ -62,8 +62,8 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
       .limit(1),
   );
 
-  /** A Date bound through a column, so each driver gets its own encoding (ms integer or timestamptz). */
-  const at = (value: Date, column: typeof t.loginThrottle.windowStartedAt) => sql.param(value, column);
+  /** A Date bound through a timestamp column, so each driver gets its own encoding (ms integer or timestamptz). */
+  const at = (value: Date) => sql.param(value, t.loginThrottle.windowStartedAt);
 
   return withSafeErrors({
     users: {
@@ -223,7 +223,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         const c = t.loginThrottle;
         const blockUntil = new Date(now.getTime() + blockMs);
         // One statement decides, so concurrent failures on several instances all count.
-        const windowOver = sql`${c.windowStartedAt} <= ${at(new Date(now.getTime() - windowMs), c.windowStartedAt)}`;
+        const windowOver = sql`${c.windowStartedAt} <= ${at(new Date(now.getTime() - windowMs))}`;
         const failures = sql`case when ${windowOver} then 1 else ${c.failures} + 1 end`;
         const [row] = await db
           .insert(c)
@@ -232,8 +232,8 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
             target: c.key,
             set: {
               failures,
-              windowStartedAt: sql`case when ${windowOver} then ${at(now, c.windowStartedAt)} else ${c.windowStartedAt} end`,
-              blockedUntil: sql`case when ${failures} >= ${maxFailures} then ${at(blockUntil, c.windowStartedAt)} else ${c.blockedUntil} end`,
+              windowStartedAt: sql`case when ${windowOver} then ${at(now)} else ${c.windowStartedAt} end`,
+              blockedUntil: sql`case when ${failures} >= ${maxFailures} then ${at(blockUntil)} else ${c.blockedUntil} end`,
             },
           })
           .returning({ failures: c.failures, blockedUntil: c.blockedUntil });
