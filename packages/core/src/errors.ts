@@ -32,11 +32,18 @@ export const errorCatalog = {
   conflict: { status: 409, title: 'Conflict' },
   email_taken: { status: 409, title: 'Email already registered' },
   username_taken: { status: 409, title: 'Username already taken' },
+  insufficient_funds: { status: 409, title: 'Insufficient funds' },
+  idempotency_conflict: { status: 409, title: 'Idempotency key reused with a different request' },
+  account_limit_reached: { status: 409, title: 'Account limit reached' },
+  already_reversed: { status: 409, title: 'Entry already reversed' },
+  hold_not_pending: { status: 409, title: 'Hold is no longer pending' },
   // 413 / 415
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   // 422
   validation_failed: { status: 422, title: 'Validation failed' },
+  currency_mismatch: { status: 422, title: 'Currency mismatch' },
+  transfer_not_allowed: { status: 422, title: 'Transfer not allowed' },
   // 429
   rate_limited: { status: 429, title: 'Too many requests' },
   // 5xx

@@ -24,6 +24,10 @@ export {
   auditLogSchema,
   apiKeyScopes,
   healthSchema,
+  accountSchema,
+  transactionSchema,
+  movementSchema,
+  amountSchema,
 } from './contract/index.js';
 export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup, ApiKeyScope } from './contract/index.js';
 
@@ -83,4 +87,39 @@ export type {
   ApiKeysRepository,
   IdentityRecord,
   IdentitiesRepository,
+  AccountKind,
+  AccountStatus,
+  SystemAccountCode,
+  AccountRecord,
+  EntryKind,
+  JournalEntryRecord,
+  PostingRecord,
+  PostingWithEntry,
+  PostingFilter,
+  HoldStatus,
+  HoldRecord,
+  LedgerCheck,
+  AccountsRepository,
+  JournalRepository,
+  HoldsRepository,
+  IdempotencyRecord,
+  IdempotencyRepository,
 } from './ports/storage.js';
+
+export { walletOptionsSchema } from './wallets/options.js';
+export type { WalletOptions, WalletOptionsInput } from './wallets/options.js';
+export { isReplayed } from './wallets/idempotency.js';
+export type {
+  WalletService,
+  Account,
+  Transaction,
+  Movement,
+  Hold,
+  BalanceTotal,
+  LedgerReport,
+  MoneyInput,
+  TransferInput,
+  TransactionFilter,
+  HoldInput,
+  CaptureInput,
+} from './wallets/service.js';

@@ -9,6 +9,9 @@ import { createAuditLog } from './audit/audit-log.js';
 import { createAdminService, type AdminService } from './admin/service.js';
 import { adminHandlers } from './admin/handlers.js';
 import type { AuthOptions } from './auth/options.js';
+import { createWalletService, type WalletService } from './wallets/service.js';
+import { walletHandlers } from './wallets/handlers.js';
+import type { WalletOptions } from './wallets/options.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import type { Clock, Ids, Logger, Storage } from './ports/index.js';
@@ -19,6 +22,7 @@ export interface TradeplaneDeps {
   ids: Ids;
   logger: Logger;
   auth: AuthOptions;
+  wallets: WalletOptions;
   /** Reported by /health and the OpenAPI document. */
   version: string;
   http?: { bodyLimit?: number; validateResponses?: boolean };
@@ -32,6 +36,7 @@ export interface Tradeplane {
   readonly auth: AuthService;
   readonly apiKeys: ApiKeyService;
   readonly admin: AdminService;
+  readonly wallets: WalletService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -45,7 +50,9 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const startedAt = deps.clock.now();
   const { storage, clock, ids, logger } = deps;
   const audit = createAuditLog({ storage, clock, ids, logger });
-  const auth = createAuthService({ storage, clock, ids, logger, audit, options: deps.auth });
+  const wallets = createWalletService({ storage, clock, ids, logger, audit, options: deps.wallets });
+  // Sign-up opens the user's default account in the same transaction as the user row.
+  const auth = createAuthService({ storage, clock, ids, logger, audit, options: deps.auth, onUserCreated: wallets.openInitialAccount });
   const apiKeys = createApiKeyService({ storage, clock, ids, audit });
   const admin = createAdminService({ storage, clock, audit });
   const documents = new Map<string, OpenApiDocument>();
@@ -64,6 +71,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     auth: authHandlers(auth),
     apiKeys: apiKeyHandlers(apiKeys),
     admin: adminHandlers(admin),
+    ...walletHandlers(wallets),
   };
   const handle = createDispatcher({
     contract,
@@ -74,5 +82,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, handle, contract, openapi, health };
 }

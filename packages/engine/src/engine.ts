@@ -84,6 +84,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     logger,
     version,
     auth: { ...options.auth, jwtSecret },
+    wallets: options.wallets,
     http: {
       bodyLimit: options.http.bodyLimit,
       validateResponses: options.http.validateResponses ?? options.mode !== 'production',

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -31,6 +31,8 @@ export const engineOptionsSchema = z.strictObject({
   /** Apply pending migrations when the engine starts (default true). */
   migrate: z.boolean().default(true),
   auth: authOptionsSchema.prefault({}),
+  /** Currencies, demo money, transfers between users, idempotency retention: see `walletOptionsSchema`. */
+  wallets: walletOptionsSchema.prefault({}),
   http: z
     .strictObject({
       /** Largest accepted request body in bytes. */

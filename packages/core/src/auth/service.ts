@@ -97,6 +97,8 @@ export interface AuthServiceDeps {
   /** Override for tests or custom hashing; defaults to argon2id with `options.passwordHashing`. */
   hasher?: PasswordHasher;
   signer?: AccessTokenSigner;
+  /** Runs inside the sign-up transaction, after the user row is written (wallets open the first account here). */
+  onUserCreated?: (tx: Repositories, user: UserRecord) => Promise<void>;
 }
 
 const REFRESH_PREFIX = 'tpr_';
@@ -244,6 +246,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         if (name && (await tx.users.findByUsername(name))) throw new TradeplaneError('username_taken', 'This username is already taken');
         await tx.users.insert(record); // the unique indexes still guard concurrent sign-ups
+        await deps.onUserCreated?.(tx, record);
         if (record.status === 'pending') {
           await audit.recordIn(tx, { actorId: record.id, action: 'auth.signup_pending', targetType: 'user', targetId: record.id }, context);
         }
@@ -449,6 +452,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
             referralCode: null,
           };
           await tx.users.insert(user);
+          await deps.onUserCreated?.(tx, user);
         }
         await tx.identities.insert({ id: ids.next(), provider, subject: identity.subject, userId: user.id, email, createdAt: now });
         await audit.recordIn(tx, { actorId: user.id, action: 'auth.identity_linked', targetType: 'user', targetId: user.id, details: { provider } }, context);

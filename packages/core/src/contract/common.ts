@@ -24,3 +24,6 @@ export const problemSchema = z
     errors: z.array(fieldErrorSchema).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+/** An Idempotency-Key: 1–255 printable ASCII characters (a UUID is the usual choice). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

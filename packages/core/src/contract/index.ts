@@ -6,6 +6,7 @@ import { authRoutes } from './auth.js';
 import { systemRoutes } from './system.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { adminRoutes } from './admin.js';
+import { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from './wallets.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -13,13 +14,18 @@ export const contract = {
   auth: authRoutes,
   apiKeys: apiKeyRoutes,
   admin: adminRoutes,
+  accounts: accountRoutes,
+  wallet: walletRoutes,
+  billing: billingRoutes,
+  ledger: ledgerRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
 
 export { defineRoute, allowedRoles, routeErrors, listRoutes } from './route.js';
 export type { RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './route.js';
-export { problemSchema, fieldErrorSchema, timestamp } from './common.js';
+export { problemSchema, fieldErrorSchema, timestamp, IDEMPOTENCY_KEY } from './common.js';
+export { accountSchema, transactionSchema, movementSchema, amountSchema } from './wallets.js';
 export { userSchema, tokenPairSchema, sessionSchema } from './auth.js';
 export { apiKeySchema } from './api-keys.js';
 export { auditLogSchema } from './admin.js';

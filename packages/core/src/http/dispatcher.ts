@@ -5,6 +5,7 @@ import type { Ids, Logger } from '../ports/index.js';
 import type { Principal } from '../auth/service.js';
 import { headerValue, isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
 import { createRouter } from './router.js';
+import { IDEMPOTENCY_KEY } from '../contract/common.js';
 
 export interface DispatcherOptions<C extends Contract> {
   contract: C;
@@ -77,6 +78,16 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         const raw = await readJsonBody(request, bodyLimit);
         parsedBody = validate(route.body, raw, 'body', fields);
       }
+      // Money routes take an Idempotency-Key: checked with the other fields, before anything runs.
+      const idempotencyKey = route.idempotent ? header('idempotency-key') : undefined;
+      if (route.idempotent && (idempotencyKey === undefined || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
+        fields.push({
+          in: 'header',
+          path: 'Idempotency-Key',
+          code: idempotencyKey === undefined ? 'required' : 'invalid_idempotency_key',
+          message: idempotencyKey === undefined ? 'this request moves money: send a unique Idempotency-Key (a UUID)' : 'must be 1–255 printable ASCII characters',
+        });
+      }
       if (fields.length > 0) {
         throw new TradeplaneError('validation_failed', 'The request has invalid fields', { fields });
       }
@@ -88,6 +99,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         basePath: request.basePath ?? '',
         headers: request.headers,
         cookieMode: request.cookieMode,
+        idempotencyKey,
       };
       const handler = handlerById.get(route.id)!;
       const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, principal, request: meta } as never);

@@ -76,6 +76,8 @@ export interface RequestMeta {
   basePath: string;
   headers: HttpRequest['headers'];
   cookieMode: CookieMode | undefined;
+  /** The `Idempotency-Key` header, checked by the dispatcher; always set on `idempotent` routes. */
+  idempotencyKey: string | undefined;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;

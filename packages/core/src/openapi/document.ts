@@ -55,6 +55,17 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
       }
     }
 
+    if (route.idempotent) {
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: true,
+        description:
+          'Unique per money operation (a UUID). A retry with the same key and body returns the first outcome with `Idempotency-Replayed: true`; the same key with another body is 409 `idempotency_conflict`.',
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+      });
+    }
+
     const success = route.successStatus ?? 200;
     const responses: Record<string, unknown> = {
       [success]:

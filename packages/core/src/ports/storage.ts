@@ -234,6 +234,192 @@ export interface IdentitiesRepository {
   insert(identity: IdentityRecord): Promise<void>;
 }
 
+/** `demo` and `real` accounts belong to users; `system` accounts are the ledger's other side. */
+export type AccountKind = 'demo' | 'real' | 'system';
+export type AccountStatus = 'active' | 'frozen';
+/**
+ * The system accounts, one per currency, that make both sides of every movement explicit:
+ * `external` is money outside the platform (deposits come from it, withdrawals go to it),
+ * `demo_faucet` funds demo accounts, `fees` collects fees, `commission` pays commissions,
+ * `settlement` is the counterparty of trade settlements, `adjustments` of admin corrections.
+ * Their balances may go negative: `external` is minus everything deposited.
+ */
+export type SystemAccountCode = 'external' | 'demo_faucet' | 'fees' | 'commission' | 'settlement' | 'adjustments';
+
+export interface AccountRecord {
+  id: string;
+  /** Null for system accounts. */
+  userId: string | null;
+  currency: string;
+  kind: AccountKind;
+  systemCode: SystemAccountCode | null;
+  isDefault: boolean;
+  status: AccountStatus;
+  /** Minor units; the sum of the account's postings (a cache kept in the same transaction). */
+  balance: bigint;
+  /** Minor units reserved by pending holds; available = balance − held. */
+  held: bigint;
+  createdAt: Date;
+}
+
+export type EntryKind =
+  | 'deposit'
+  | 'withdrawal'
+  | 'transfer'
+  | 'fee'
+  | 'commission'
+  | 'trade_settlement'
+  | 'adjustment'
+  | 'demo_faucet';
+
+export interface JournalEntryRecord {
+  id: string;
+  kind: EntryKind;
+  /** The caller's reference (an order id, a payment id). */
+  reference: string | null;
+  metadata: Record<string, unknown> | null;
+  /** Set on a reversing entry: the entry it cancels (each entry can be reversed once). */
+  reversesEntryId: string | null;
+  /** The user who caused the movement (null for the system). */
+  actorId: string | null;
+  createdAt: Date;
+}
+
+export interface PostingRecord {
+  id: string;
+  entryId: string;
+  accountId: string;
+  currency: string;
+  /** Signed minor units: positive raises the account's balance, negative lowers it. */
+  amount: bigint;
+  /** The account's balance right after this posting. */
+  balanceAfter: bigint;
+  createdAt: Date;
+}
+
+/** A posting with its entry's facts, as transaction history shows it. */
+export interface PostingWithEntry extends PostingRecord {
+  kind: EntryKind;
+  reference: string | null;
+  metadata: Record<string, unknown> | null;
+  reversesEntryId: string | null;
+}
+
+export interface PostingFilter {
+  accountIds: string[];
+  kind?: EntryKind;
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  /** Newest first; `cursor` is the last posting id of the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export type HoldStatus = 'pending' | 'captured' | 'released' | 'expired';
+
+export interface HoldRecord {
+  id: string;
+  accountId: string;
+  /** Minor units reserved. */
+  amount: bigint;
+  status: HoldStatus;
+  reference: string | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  resolvedAt: Date | null;
+  /** Minor units taken on capture (≤ amount; the rest was released). */
+  capturedAmount: bigint | null;
+  /** The capture's journal entry. */
+  entryId: string | null;
+}
+
+/** What `verifyLedger()` found; an empty report is a clean ledger. */
+export interface LedgerCheck {
+  accountsChecked: number;
+  entriesChecked: number;
+  /** Accounts whose cached balance differs from the sum of their postings. */
+  balanceMismatches: { accountId: string; cached: bigint; computed: bigint }[];
+  /** Accounts whose cached `held` differs from the sum of their pending holds. */
+  heldMismatches: { accountId: string; cached: bigint; computed: bigint }[];
+  /** Entries whose postings do not sum to zero in some currency, or that have fewer than two. */
+  unbalancedEntries: { entryId: string; currency: string; sum: bigint; postings: number }[];
+  /** Currencies whose postings do not sum to zero across the whole ledger. */
+  currencyImbalances: { currency: string; sum: bigint }[];
+  /** User accounts with a negative balance or available amount (the CHECK should make this impossible). */
+  negativeAccounts: { accountId: string; balance: bigint; held: bigint }[];
+}
+
+export interface AccountsRepository {
+  insert(account: AccountRecord): Promise<void>;
+  /** The system account for `code` and `currency`, created on first use; returns its id. */
+  ensureSystem(code: SystemAccountCode, currency: string, now: Date): Promise<string>;
+  findById(id: string): Promise<AccountRecord | undefined>;
+  /** A user's accounts, oldest first. */
+  listForUser(userId: string): Promise<AccountRecord[]>;
+  /**
+   * Serialises changes to one user's set of accounts (opening one, switching the default) by
+   * locking the user's row until the transaction ends. Balance updates never take this lock, so
+   * it cannot deadlock with them. (SQLite transactions are serial already.)
+   */
+  lockOwner(userId: string): Promise<void>;
+  /** Makes `id` the user's only default account; false if it is not theirs. Call `lockOwner` first. */
+  setDefault(userId: string, id: string): Promise<boolean>;
+  /**
+   * Adds `delta` to the balance and `heldDelta` to the held amount in one conditional UPDATE:
+   * for user accounts only if neither goes negative and held stays ≤ balance. Returns the new
+   * values, or undefined when refused (no row changes). On PostgreSQL it locks the row until
+   * the transaction ends; callers apply deltas in ascending account id order so two
+   * transactions touching the same accounts cannot deadlock.
+   */
+  applyDelta(id: string, delta: bigint, heldDelta?: bigint): Promise<{ balance: bigint; held: bigint } | undefined>;
+}
+
+export interface JournalRepository {
+  /** Appends an entry and its postings (`balanceAfter` is read from the account in SQL). */
+  insert(entry: JournalEntryRecord, postings: Omit<PostingRecord, 'balanceAfter'>[]): Promise<void>;
+  findEntry(id: string): Promise<{ entry: JournalEntryRecord; postings: PostingRecord[] } | undefined>;
+  /** True if `entryId` already has a reversing entry. */
+  isReversed(entryId: string): Promise<boolean>;
+  listPostings(filter: PostingFilter): Promise<PostingWithEntry[]>;
+  /** Recomputes every balance, held amount and entry sum from the rows (a full scan). */
+  verify(): Promise<LedgerCheck>;
+}
+
+export interface HoldsRepository {
+  insert(hold: HoldRecord): Promise<void>;
+  findById(id: string): Promise<HoldRecord | undefined>;
+  /** Moves a pending hold to a final state; undefined if it was no longer pending. */
+  resolve(
+    id: string,
+    change: { status: Exclude<HoldStatus, 'pending'>; at: Date; capturedAmount?: bigint; entryId?: string },
+  ): Promise<HoldRecord | undefined>;
+  /** Pending holds whose `expiresAt` ≤ `now` (optionally of one account), oldest first. */
+  listExpired(now: Date, accountId?: string, limit?: number): Promise<HoldRecord[]>;
+}
+
+export interface IdempotencyRecord {
+  /** Keys are scoped per user. */
+  userId: string;
+  key: string;
+  /** SHA-256 of the operation and its normalised input. */
+  requestHash: string;
+  /** The stored outcome, replayed for a retry: `{ ok: true, value }` or `{ ok: false, code, detail, fields }`. */
+  outcome: unknown;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface IdempotencyRepository {
+  find(userId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Stores an outcome. Returns false when a live record for the key already exists (another
+   * request won); an expired one is replaced. Inside a PostgreSQL transaction a concurrent
+   * insert of the same key waits for the first to commit or roll back.
+   */
+  insert(record: IdempotencyRecord): Promise<boolean>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -243,6 +429,10 @@ export interface Repositories {
   loginThrottle: LoginThrottleRepository;
   apiKeys: ApiKeysRepository;
   identities: IdentitiesRepository;
+  accounts: AccountsRepository;
+  journal: JournalRepository;
+  holds: HoldsRepository;
+  idempotency: IdempotencyRepository;
 }
 
 export interface Storage {

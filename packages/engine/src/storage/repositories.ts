@@ -12,6 +12,7 @@ import {
   type SessionRecord,
 } from '@tradeplane/core';
 import * as sqliteSchema from './schema.sqlite.js';
+import { createLedgerRepositories } from './ledger-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -300,6 +301,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         }
       },
     },
+    ...createLedgerRepositories(db, t),
   });
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, type AnyPgColumn } from 'drizzle-orm/pg-core';
 
 /** PostgreSQL schema; mirrors `schema.sqlite.ts` name for name. */
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
@@ -134,4 +134,99 @@ export const identities = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_idx').on(t.userId)],
+);
+
+/** Minor units as int8: exact in JS as bigint (postgres.js sends int8 as text; drizzle maps it). */
+const money = (name: string) => bigint(name, { mode: 'bigint' });
+
+/** See `schema.sqlite.ts` for what each table holds. */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'restrict' }),
+    currency: text('currency').notNull(),
+    kind: text('kind', { enum: ['demo', 'real', 'system'] }).notNull(),
+    systemCode: text('system_code', { enum: ['external', 'demo_faucet', 'fees', 'commission', 'settlement', 'adjustments'] }),
+    isDefault: boolean('is_default').notNull().default(false),
+    status: text('status', { enum: ['active', 'frozen'] }).notNull(),
+    balance: money('balance').notNull(),
+    held: money('held').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('accounts_user_idx').on(t.userId),
+    uniqueIndex('accounts_one_default_per_user').on(t.userId).where(sql`${t.isDefault}`),
+    uniqueIndex('accounts_system_unique').on(t.systemCode, t.currency),
+    check('accounts_kind_check', sql`${t.kind} in ('demo', 'real', 'system')`),
+    check('accounts_owner_check', sql`(${t.kind} = 'system') = (${t.userId} is null) and (${t.kind} = 'system') = (${t.systemCode} is not null)`),
+    check('accounts_balance_check', sql`${t.kind} = 'system' or (${t.balance} >= 0 and ${t.held} >= 0 and ${t.held} <= ${t.balance})`),
+  ],
+);
+
+export const journalEntries = pgTable(
+  'journal_entries',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', {
+      enum: ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet'],
+    }).notNull(),
+    reference: text('reference'),
+    metadata: text('metadata'),
+    reversesEntryId: text('reverses_entry_id').references((): AnyPgColumn => journalEntries.id),
+    actorId: text('actor_id'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('journal_entries_reverses_unique').on(t.reversesEntryId)],
+);
+
+export const postings = pgTable(
+  'postings',
+  {
+    id: text('id').primaryKey(),
+    entryId: text('entry_id')
+      .notNull()
+      .references(() => journalEntries.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    currency: text('currency').notNull(),
+    amount: money('amount').notNull(),
+    balanceAfter: money('balance_after').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('postings_account_idx').on(t.accountId, t.id), index('postings_entry_idx').on(t.entryId), check('postings_nonzero_check', sql`${t.amount} <> 0`)],
+);
+
+export const holds = pgTable(
+  'holds',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    amount: money('amount').notNull(),
+    status: text('status', { enum: ['pending', 'captured', 'released', 'expired'] }).notNull(),
+    reference: text('reference'),
+    expiresAt: ts('expires_at'),
+    createdAt: ts('created_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+    capturedAmount: money('captured_amount'),
+    /** The capture's entry (no foreign key: the hold is claimed before its entry is written). */
+    entryId: text('entry_id'),
+  },
+  (t) => [index('holds_account_status_idx').on(t.accountId, t.status), index('holds_pending_expiry_idx').on(t.status, t.expiresAt), check('holds_amount_check', sql`${t.amount} > 0`)],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    outcome: text('outcome').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
 );

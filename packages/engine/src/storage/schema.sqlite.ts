@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, customType, index, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, customType, index, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 
 /*
  * The connection runs with better-sqlite3's `safeIntegers`, so every INTEGER arrives as a
@@ -9,6 +9,17 @@ import { check, customType, index, sqliteTable, text, uniqueIndex } from 'drizzl
 const integer = customType<{ data: number; driverData: number | bigint }>({
   dataType: () => 'integer',
   fromDriver: (value) => Number(value),
+});
+/** Minor units: INTEGER in the DDL (so SQL arithmetic and CHECKs work), bigint in JS. */
+const money = customType<{ data: bigint; driverData: number | bigint }>({
+  dataType: () => 'integer',
+  toDriver: (value) => value,
+  fromDriver: (value) => BigInt(value),
+});
+const boolean = customType<{ data: boolean; driverData: number | bigint }>({
+  dataType: () => 'integer',
+  toDriver: (value) => (value ? 1 : 0),
+  fromDriver: (value) => Number(value) !== 0,
 });
 const timestampMs = customType<{ data: Date; driverData: number | bigint }>({
   dataType: () => 'integer',
@@ -150,4 +161,107 @@ export const identities = sqliteTable(
     createdAt: timestampMs('created_at').notNull(),
   },
   (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_idx').on(t.userId)],
+);
+
+/**
+ * Ledger accounts: users' demo and real accounts and the per-currency system accounts.
+ * `balance` caches the sum of the account's postings and `held` the sum of its pending holds,
+ * both updated in the transaction that changes them; the CHECK is the last line of defence
+ * against an overdraft (the conditional UPDATE refuses first).
+ */
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'restrict' }),
+    currency: text('currency').notNull(),
+    kind: text('kind', { enum: ['demo', 'real', 'system'] }).notNull(),
+    systemCode: text('system_code', { enum: ['external', 'demo_faucet', 'fees', 'commission', 'settlement', 'adjustments'] }),
+    isDefault: boolean('is_default').notNull().default(false),
+    status: text('status', { enum: ['active', 'frozen'] }).notNull(),
+    balance: money('balance').notNull(),
+    held: money('held').notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+  },
+  (t) => [
+    index('accounts_user_idx').on(t.userId),
+    uniqueIndex('accounts_one_default_per_user').on(t.userId).where(sql`${t.isDefault} = 1`),
+    uniqueIndex('accounts_system_unique').on(t.systemCode, t.currency),
+    check('accounts_kind_check', sql`${t.kind} in ('demo', 'real', 'system')`),
+    check('accounts_owner_check', sql`(${t.kind} = 'system') = (${t.userId} is null) and (${t.kind} = 'system') = (${t.systemCode} is not null)`),
+    check('accounts_balance_check', sql`${t.kind} = 'system' or (${t.balance} >= 0 and ${t.held} >= 0 and ${t.held} <= ${t.balance})`),
+  ],
+);
+
+/** Journal entries: append-only; a correction is a new reversing entry. */
+export const journalEntries = sqliteTable(
+  'journal_entries',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', {
+      enum: ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet'],
+    }).notNull(),
+    reference: text('reference'),
+    /** JSON object. */
+    metadata: text('metadata'),
+    reversesEntryId: text('reverses_entry_id').references((): AnySQLiteColumn => journalEntries.id),
+    actorId: text('actor_id'),
+    createdAt: timestampMs('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('journal_entries_reverses_unique').on(t.reversesEntryId)],
+);
+
+/** One line of an entry; an entry's postings sum to zero per currency. */
+export const postings = sqliteTable(
+  'postings',
+  {
+    id: text('id').primaryKey(),
+    entryId: text('entry_id')
+      .notNull()
+      .references(() => journalEntries.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    currency: text('currency').notNull(),
+    amount: money('amount').notNull(),
+    balanceAfter: money('balance_after').notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+  },
+  (t) => [index('postings_account_idx').on(t.accountId, t.id), index('postings_entry_idx').on(t.entryId), check('postings_nonzero_check', sql`${t.amount} <> 0`)],
+);
+
+/** Two-phase reservations: pending → captured | released | expired. */
+export const holds = sqliteTable(
+  'holds',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    amount: money('amount').notNull(),
+    status: text('status', { enum: ['pending', 'captured', 'released', 'expired'] }).notNull(),
+    reference: text('reference'),
+    expiresAt: timestampMs('expires_at'),
+    createdAt: timestampMs('created_at').notNull(),
+    resolvedAt: timestampMs('resolved_at'),
+    capturedAmount: money('captured_amount'),
+    /** The capture's entry (no foreign key: the hold is claimed before its entry is written). */
+    entryId: text('entry_id'),
+  },
+  (t) => [index('holds_account_status_idx').on(t.accountId, t.status), index('holds_pending_expiry_idx').on(t.status, t.expiresAt), check('holds_amount_check', sql`${t.amount} > 0`)],
+);
+
+/** Stored outcomes of money requests, per user and Idempotency-Key. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    /** JSON. */
+    outcome: text('outcome').notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+    expiresAt: timestampMs('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
 );

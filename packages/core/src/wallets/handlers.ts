@@ -1,0 +1,135 @@
+import type { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from '../contract/wallets.js';
+import { reply, type ContractHandlers } from '../http/types.js';
+import { requestContext } from '../auth/handlers.js';
+import { isReplayed, REPLAYED_HEADER } from './idempotency.js';
+import type { Account, LedgerReport, Movement, Transaction, WalletService } from './service.js';
+
+type Handlers = ContractHandlers<{ accounts: typeof accountRoutes; wallet: typeof walletRoutes; billing: typeof billingRoutes; ledger: typeof ledgerRoutes }>;
+
+export function accountToWire(a: Account) {
+  return {
+    id: a.id,
+    currency: a.currency,
+    kind: a.kind,
+    is_default: a.isDefault,
+    status: a.status,
+    balance: a.balance,
+    held: a.held,
+    available: a.available,
+    created_at: a.createdAt,
+  };
+}
+
+export function transactionToWire(t: Transaction) {
+  return {
+    id: t.id,
+    entry_id: t.entryId,
+    account_id: t.accountId,
+    kind: t.kind,
+    amount: t.amount,
+    currency: t.currency,
+    balance_after: t.balanceAfter,
+    reference: t.reference,
+    metadata: t.metadata,
+    reverses_entry_id: t.reversesEntryId,
+    created_at: t.createdAt,
+  };
+}
+
+const movementToWire = (m: Movement) => ({ transaction: transactionToWire(m.transaction), account: accountToWire(m.account) });
+
+/** A result replayed from an earlier request with the same Idempotency-Key says so in a header. */
+function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
+  return isReplayed(result) ? reply(toWire(result), { headers: { [REPLAYED_HEADER]: 'true' } }) : toWire(result);
+}
+
+function reportToWire(r: LedgerReport) {
+  return {
+    ok: r.ok,
+    accounts_checked: r.accountsChecked,
+    entries_checked: r.entriesChecked,
+    balance_mismatches: r.balanceMismatches.map((m) => ({ account_id: m.accountId, cached: String(m.cached), computed: String(m.computed) })),
+    held_mismatches: r.heldMismatches.map((m) => ({ account_id: m.accountId, cached: String(m.cached), computed: String(m.computed) })),
+    unbalanced_entries: r.unbalancedEntries.map((e) => ({ entry_id: e.entryId, currency: e.currency, sum: String(e.sum), postings: e.postings })),
+    currency_imbalances: r.currencyImbalances.map((c) => ({ currency: c.currency, sum: String(c.sum) })),
+    negative_accounts: r.negativeAccounts.map((a) => ({ account_id: a.accountId, balance: String(a.balance), held: String(a.held) })),
+  };
+}
+
+const dateOrUndefined = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
+
+export function walletHandlers(wallets: WalletService): Handlers {
+  const history = async (userId: string, query: { account?: string; kind?: Transaction['kind']; from?: string; to?: string; cursor?: string; limit: number }, accountId: string | undefined) => {
+    const page = await wallets.transactions(userId, {
+      accountId,
+      kind: query.kind,
+      from: dateOrUndefined(query.from),
+      to: dateOrUndefined(query.to),
+      cursor: query.cursor,
+      limit: query.limit,
+    });
+    return { transactions: page.transactions.map(transactionToWire), next_cursor: page.nextCursor };
+  };
+  const money = (body: { amount: string; currency: string; account_id?: string; reference?: string; metadata?: Record<string, unknown> }, key: string) => ({
+    amount: body.amount,
+    currency: body.currency,
+    accountId: body.account_id,
+    reference: body.reference,
+    metadata: body.metadata,
+    idempotencyKey: key,
+  });
+
+  return {
+    accounts: {
+      list: async ({ principal }) => ({ accounts: (await wallets.listAccounts(principal.userId)).map(accountToWire) }),
+      getDefault: async ({ principal }) => accountToWire(await wallets.defaultAccount(principal.userId)),
+      get: async ({ principal, params }) => accountToWire(await wallets.getAccount(principal.userId, params.id)),
+      open: async ({ principal, body }) => accountToWire(await wallets.openAccount(principal.userId, { currency: body.currency })),
+      openDemo: async ({ principal, body }) => accountToWire(await wallets.openDemoAccount(principal.userId, { currency: body?.currency })),
+      setDefault: async ({ principal, params }) => accountToWire(await wallets.setDefault(principal.userId, params.id)),
+      balance: async ({ principal, params }) => {
+        const a = await wallets.getAccount(principal.userId, params.id);
+        return { account_id: a.id, currency: a.currency, balance: a.balance, held: a.held, available: a.available };
+      },
+    },
+    wallet: {
+      get: async ({ principal }) => accountToWire(await wallets.defaultAccount(principal.userId)),
+      deposit: async ({ principal, body, request }) => answer(await wallets.deposit(principal.userId, money(body, request.idempotencyKey!)), movementToWire),
+      withdraw: async ({ principal, body, request }) => answer(await wallets.withdraw(principal.userId, money(body, request.idempotencyKey!)), movementToWire),
+      transfer: async ({ principal, body, request }) =>
+        answer(
+          await wallets.transfer(principal.userId, {
+            fromAccountId: body.from_account_id,
+            toAccountId: body.to_account_id,
+            amount: body.amount,
+            currency: body.currency,
+            reference: body.reference,
+            metadata: body.metadata,
+            idempotencyKey: request.idempotencyKey!,
+          }),
+          movementToWire,
+        ),
+      transactions: async ({ principal, query }) => {
+        const accountId = query.account ?? (await wallets.defaultAccount(principal.userId)).id;
+        return history(principal.userId, query, accountId);
+      },
+    },
+    billing: {
+      balance: async ({ principal }) => ({ totals: await wallets.totals(principal.userId) }),
+      transactions: async ({ principal, query }) => history(principal.userId, query, query.account),
+    },
+    ledger: {
+      adjust: async ({ principal, params, body, request }) =>
+        answer(
+          await wallets.adjust(principal.userId, params.id, { ...body, idempotencyKey: request.idempotencyKey! }, requestContext(request)),
+          movementToWire,
+        ),
+      reverse: async ({ principal, params, body, request }) =>
+        answer(await wallets.reverse(principal.userId, params.id, { reason: body.reason, idempotencyKey: request.idempotencyKey! }, requestContext(request)), (r) => ({
+          entry_id: r.entryId,
+          transactions: r.transactions.map(transactionToWire),
+        })),
+      verify: async () => reportToWire(await wallets.verifyLedger()),
+    },
+  };
+}

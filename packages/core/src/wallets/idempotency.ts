@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { isTradeplaneError, TradeplaneError, type ErrorCode, type FieldError } from '../errors.js';
+import type { Clock } from '../ports/index.js';
+import { IDEMPOTENCY_KEY } from '../contract/common.js';
+import type { IdempotencyRecord, Repositories, Storage } from '../ports/storage.js';
+
+
+type Outcome = { ok: true; value: unknown } | { ok: false; code: ErrorCode; detail: string; fields?: FieldError[] };
+
+/** Results handed back from a stored outcome rather than computed now (the HTTP layer says so in a header). */
+const replayed = new WeakSet<object>();
+
+/** True if `result` was replayed from an earlier request with the same Idempotency-Key. */
+export function isReplayed(result: object): boolean {
+  return replayed.has(result);
+}
+
+export const REPLAYED_HEADER = 'idempotency-replayed';
+
+/** Thrown inside the transaction when another request stored the key first: roll back, then replay. */
+class LostRace extends Error {}
+
+export interface IdempotentRequest {
+  userId: string;
+  key: string;
+  /** The operation's name and its normalised input: the same key with a different one is a conflict. */
+  operation: string;
+  input: unknown;
+}
+
+/**
+ * Runs a money operation at most once per (user, Idempotency-Key).
+ *
+ * The outcome is stored in the same transaction as the movement, so a movement without its
+ * stored outcome (or the reverse) cannot exist. A retry with the same request gets the stored
+ * outcome back — including a business failure such as `insufficient_funds`, which is replayed,
+ * not retried — and the same key with a different request is `idempotency_conflict`. When two
+ * requests with one key race, the loser's insert of the key conflicts (on PostgreSQL it waits
+ * for the winner to commit), its transaction rolls back, and it replays the winner's outcome.
+ * Validation errors (422 before anything runs) and server errors are not stored: a retry runs.
+ */
+export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSeconds: number }) {
+  const { storage, clock } = deps;
+
+  function assertKey(key: string): void {
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+      throw new TradeplaneError('validation_failed', 'A valid Idempotency-Key is required for money operations', {
+        fields: [{ in: 'header', path: 'Idempotency-Key', code: 'invalid_idempotency_key', message: 'must be 1–255 printable ASCII characters' }],
+      });
+    }
+  }
+
+  function replay<T>(record: IdempotencyRecord, requestHash: string): T {
+    if (record.requestHash !== requestHash) {
+      throw new TradeplaneError('idempotency_conflict', 'This Idempotency-Key was already used with a different request');
+    }
+    const outcome = record.outcome as Outcome;
+    if (!outcome.ok) {
+      throw new TradeplaneError(outcome.code, outcome.detail, { fields: outcome.fields, headers: { [REPLAYED_HEADER]: 'true' } });
+    }
+    if (typeof outcome.value === 'object' && outcome.value !== null) replayed.add(outcome.value);
+    return outcome.value as T;
+  }
+
+  async function store(tx: Repositories, request: IdempotentRequest, requestHash: string, outcome: Outcome): Promise<boolean> {
+    const now = clock.now();
+    return tx.idempotency.insert({
+      userId: request.userId,
+      key: request.key,
+      requestHash,
+      outcome,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + deps.ttlSeconds * 1000),
+    });
+  }
+
+  async function storedOrThrow<T>(request: IdempotentRequest, requestHash: string): Promise<T> {
+    const record = await storage.repos.idempotency.find(request.userId, request.key);
+    if (!record) throw new Error('idempotency record vanished after a conflicting insert');
+    return replay<T>(record, requestHash);
+  }
+
+  return {
+    assertKey,
+    async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T>): Promise<T> {
+      assertKey(request.key);
+      const requestHash = createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
+      // A plain retry (the common case) is answered without opening a transaction.
+      const existing = await storage.repos.idempotency.find(request.userId, request.key);
+      if (existing && existing.expiresAt > clock.now()) return replay<T>(existing, requestHash);
+
+      try {
+        return await storage.transaction(async (tx) => {
+          const value = await operation(tx);
+          if (!(await store(tx, request, requestHash, { ok: true, value }))) throw new LostRace();
+          return value;
+        });
+      } catch (error) {
+        if (error instanceof LostRace) return storedOrThrow<T>(request, requestHash);
+        if (!isTradeplaneError(error) || error.status >= 500) throw error;
+        // A business failure: the movement rolled back; remember the answer so a retry gets it too.
+        const outcome: Outcome = { ok: false, code: error.code, detail: error.detail, ...(error.fields ? { fields: error.fields } : {}) };
+        const stored = await storage.transaction((tx) => store(tx, request, requestHash, outcome));
+        if (!stored) return storedOrThrow<T>(request, requestHash);
+        throw error;
+      }
+    },
+  };
+}
+
+export type Idempotency = ReturnType<typeof createIdempotency>;

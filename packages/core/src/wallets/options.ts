@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/, 'an upper-case currency code such as USD');
+const decimal = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a decimal string such as "10000.00"');
+
+/** `createEngine({ wallets })`: the ledger's configuration. */
+export const walletOptionsSchema = z.strictObject({
+  /** Currencies beyond ISO 4217, e.g. `{ code: 'BTC', exponent: 8 }` (0–18 decimals). */
+  currencies: z.array(z.strictObject({ code: currencyCode, exponent: z.number().int().min(0).max(18) })).default([]),
+  /** The currency of the account every user gets at sign-up. */
+  defaultCurrency: currencyCode.default('USD'),
+  /**
+   * Demo money. With it, sign-up opens a default demo account funded from the `demo_faucet`
+   * system account, and `POST /accounts/demo` opens more; `false` opens a real account at zero
+   * instead and refuses demo accounts.
+   */
+  demo: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        /** Starting balance of a demo account, in the account's currency. */
+        balance: decimal.default('10000.00'),
+        /** Per-currency starting balances where `balance` does not fit (`{ JPY: '1000000' }`). */
+        balances: z.record(currencyCode, decimal).default({}),
+      }),
+    ])
+    .prefault({}),
+  /** Allow `POST /wallet/transfer` to another user's account (same currency and kind). */
+  userTransfers: z.boolean().default(false),
+  /** Accounts a user may open, demo and real together. */
+  maxAccountsPerUser: z.number().int().min(1).max(1000).default(20),
+  /** How long an Idempotency-Key's outcome is kept, in seconds (at least a day by default). */
+  idempotencyTtl: z.number().int().positive().default(24 * 60 * 60),
+});
+
+export type WalletOptionsInput = z.input<typeof walletOptionsSchema>;
+export type WalletOptions = z.output<typeof walletOptionsSchema>;

@@ -1,0 +1,751 @@
+import { TradeplaneError } from '../errors.js';
+import type { Clock, Ids, Logger } from '../ports/index.js';
+import type {
+  AccountRecord,
+  EntryKind,
+  HoldRecord,
+  LedgerCheck,
+  PostingWithEntry,
+  Repositories,
+  Storage,
+  SystemAccountCode,
+  UserRecord,
+} from '../ports/storage.js';
+import type { AuditLog, RequestContext } from '../audit/audit-log.js';
+import { createCurrencyRegistry, type Currency, type CurrencyRegistry } from '../money/currency.js';
+import { formatAmount, parseAmount } from '../money/amount.js';
+import { createIdempotency } from './idempotency.js';
+import type { WalletOptions } from './options.js';
+
+/** An account as callers see it: amounts are decimal strings in the account's currency. */
+export interface Account {
+  id: string;
+  currency: string;
+  kind: 'demo' | 'real';
+  isDefault: boolean;
+  status: 'active' | 'frozen';
+  balance: string;
+  /** Reserved by pending holds. */
+  held: string;
+  /** balance − held: what withdrawals, transfers and new holds may use. */
+  available: string;
+  createdAt: string;
+}
+
+/** One posting on one account: a line of transaction history. */
+export interface Transaction {
+  /** The posting id (history pages by it). */
+  id: string;
+  entryId: string;
+  accountId: string;
+  kind: EntryKind;
+  /** Signed: `"-25.00"` left the account. */
+  amount: string;
+  currency: string;
+  balanceAfter: string;
+  reference: string | null;
+  metadata: Record<string, unknown> | null;
+  /** Set on a reversal: the entry it cancels. */
+  reversesEntryId: string | null;
+  createdAt: string;
+}
+
+/** The result of a deposit, withdrawal, transfer, fee or adjustment: the caller's posting and account after it. */
+export interface Movement {
+  transaction: Transaction;
+  account: Account;
+}
+
+export interface Hold {
+  id: string;
+  accountId: string;
+  amount: string;
+  currency: string;
+  status: HoldRecord['status'];
+  reference: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+  capturedAmount: string | null;
+}
+
+export interface BalanceTotal {
+  currency: string;
+  kind: 'demo' | 'real';
+  balance: string;
+  held: string;
+  available: string;
+  accounts: number;
+}
+
+/** `verifyLedger()`'s report with `ok` on top; amounts are minor units. */
+export interface LedgerReport extends LedgerCheck {
+  ok: boolean;
+}
+
+export interface MoneyInput {
+  /** Decimal string in the currency: `"100.50"`. */
+  amount: string;
+  currency: string;
+  /** Defaults to the user's default account. */
+  accountId?: string;
+  reference?: string;
+  metadata?: Record<string, unknown>;
+  /** Required: retries with the same key return the first outcome (see `createIdempotency`). */
+  idempotencyKey: string;
+}
+
+export interface TransferInput {
+  /** Defaults to the user's default account. */
+  fromAccountId?: string;
+  toAccountId: string;
+  amount: string;
+  currency: string;
+  reference?: string;
+  metadata?: Record<string, unknown>;
+  idempotencyKey: string;
+}
+
+export interface TransactionFilter {
+  accountId?: string;
+  kind?: EntryKind;
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface HoldInput {
+  accountId?: string;
+  amount: string;
+  currency: string;
+  reference?: string;
+  /** After this the hold no longer reserves funds (once swept) and cannot be captured. */
+  expiresAt?: Date;
+}
+
+export interface CaptureInput {
+  /** Partial capture: at most the held amount (default: all of it); the rest is released. */
+  amount?: string;
+  /** Where the money goes: a system account (default `settlement`) or another account of the same currency. */
+  to?: { system: SystemAccountCode } | { accountId: string };
+  kind?: EntryKind;
+  reference?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Wallets: a double-entry ledger. Every movement is one journal entry whose postings sum to
+ * zero per currency, written in one transaction with the balance updates it causes. Balances
+ * change only through a conditional UPDATE (`balance + delta >= held`), so concurrent
+ * withdrawals cannot overdraw, and updates run in ascending account id order, so concurrent
+ * transfers cannot deadlock; a CHECK constraint backs both up. Entries are never updated:
+ * a correction is a reversing entry.
+ *
+ * Money in and out of the service is decimal strings; inside it is `bigint` minor units.
+ */
+export interface WalletService {
+  readonly currencies: CurrencyRegistry;
+  listAccounts(userId: string): Promise<Account[]>;
+  getAccount(userId: string, accountId: string): Promise<Account>;
+  /** The default account (what `GET /wallet` shows). */
+  defaultAccount(userId: string): Promise<Account>;
+  /** Opens a real account at zero. */
+  openAccount(userId: string, input: { currency: string }): Promise<Account>;
+  /** Opens a demo account funded with the configured demo balance. */
+  openDemoAccount(userId: string, input?: { currency?: string }): Promise<Account>;
+  setDefault(userId: string, accountId: string): Promise<Account>;
+  deposit(userId: string, input: MoneyInput): Promise<Movement>;
+  withdraw(userId: string, input: MoneyInput): Promise<Movement>;
+  transfer(userId: string, input: TransferInput): Promise<Movement>;
+  /** Charges a fee (kind `fee`, or `commission`) from the user's account to the `fees` system account. */
+  chargeFee(userId: string, input: MoneyInput & { kind?: 'fee' | 'commission' }): Promise<Movement>;
+  transactions(userId: string, filter?: TransactionFilter): Promise<{ transactions: Transaction[]; nextCursor: string | null }>;
+  /** Totals per currency and kind across the user's accounts. */
+  totals(userId: string): Promise<BalanceTotal[]>;
+  /** Reserves funds (available = balance − held). */
+  hold(userId: string, input: HoldInput): Promise<Hold>;
+  captureHold(holdId: string, input?: CaptureInput): Promise<{ hold: Hold; movement: Movement | null }>;
+  releaseHold(holdId: string): Promise<Hold>;
+  /** Expires pending holds whose time has passed, freeing their funds; returns how many. */
+  expireHolds(limit?: number): Promise<number>;
+  /** Admin correction against the `adjustments` system account; `reason` is required and audited. */
+  adjust(
+    actorId: string,
+    accountId: string,
+    input: { direction: 'credit' | 'debit'; amount: string; currency: string; reason: string; idempotencyKey: string },
+    context?: RequestContext,
+  ): Promise<Movement>;
+  /** Cancels an entry with a new entry of opposite postings (once per entry); audited. */
+  reverse(actorId: string, entryId: string, input: { reason: string; idempotencyKey: string }, context?: RequestContext): Promise<{ entryId: string; transactions: Transaction[] }>;
+  /** Recomputes every balance from postings and reports any mismatch. */
+  verifyLedger(): Promise<LedgerReport>;
+  /** Called by sign-up inside its transaction: opens the user's default account. */
+  openInitialAccount(tx: Repositories, user: UserRecord): Promise<void>;
+}
+
+export interface WalletServiceDeps {
+  storage: Storage;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  audit: AuditLog;
+  options: WalletOptions;
+}
+
+interface Line {
+  account: AccountRecord;
+  amount: bigint;
+  heldDelta?: bigint;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+export function createWalletService(deps: WalletServiceDeps): WalletService {
+  const { storage, clock, ids, audit, options } = deps;
+  const currencies = createCurrencyRegistry(options.currencies);
+  const idempotency = createIdempotency({ storage, clock, ttlSeconds: options.idempotencyTtl });
+
+  if (!currencies.get(options.defaultCurrency)) throw new TypeError(`wallets.defaultCurrency ${options.defaultCurrency} is not a known currency`);
+  if (options.demo) {
+    demoBalance(options.defaultCurrency);
+    for (const code of Object.keys(options.demo.balances)) demoBalance(code);
+  }
+
+  function currency(code: string, field = 'currency'): Currency {
+    const found = currencies.get(code);
+    if (!found) {
+      throw new TradeplaneError('validation_failed', `Unknown currency ${code}`, {
+        fields: [{ in: 'body', path: field, code: 'unknown_currency', message: `${code} is not a configured currency` }],
+      });
+    }
+    return found;
+  }
+
+  function amountOf(text: string, code: string, field = 'amount'): bigint {
+    const parsed = parseAmount(text, currency(code));
+    if (!parsed.ok) {
+      throw new TradeplaneError('validation_failed', `amount ${parsed.message}`, {
+        fields: [{ in: 'body', path: field, code: parsed.problem, message: parsed.message }],
+      });
+    }
+    return parsed.minor;
+  }
+
+  /** The demo starting balance for a currency, checked against its decimals. */
+  function demoBalance(code: string): bigint {
+    if (!options.demo) throw new TradeplaneError('transfer_not_allowed', 'Demo accounts are turned off');
+    const text = options.demo.balances[code] ?? options.demo.balance;
+    const parsed = parseAmount(text, currency(code));
+    if (!parsed.ok) throw new TypeError(`wallets.demo balance "${text}" is not valid for ${code}: ${parsed.message}`);
+    return parsed.minor;
+  }
+
+  const toAccount = (r: AccountRecord): Account => {
+    const c = currency(r.currency);
+    return {
+      id: r.id,
+      currency: r.currency,
+      kind: r.kind as Account['kind'],
+      isDefault: r.isDefault,
+      status: r.status,
+      balance: formatAmount(r.balance, c),
+      held: formatAmount(r.held, c),
+      available: formatAmount(r.balance - r.held, c),
+      createdAt: iso(r.createdAt),
+    };
+  };
+
+  const toTransaction = (p: Omit<PostingWithEntry, 'metadata'> & { metadata: Record<string, unknown> | null }): Transaction => {
+    const c = currency(p.currency);
+    return {
+      id: p.id,
+      entryId: p.entryId,
+      accountId: p.accountId,
+      kind: p.kind,
+      amount: formatAmount(p.amount, c),
+      currency: p.currency,
+      balanceAfter: formatAmount(p.balanceAfter, c),
+      reference: p.reference,
+      metadata: p.metadata,
+      reversesEntryId: p.reversesEntryId,
+      createdAt: iso(p.createdAt),
+    };
+  };
+
+  const toHold = (h: HoldRecord, code: string): Hold => {
+    const c = currency(code);
+    return {
+      id: h.id,
+      accountId: h.accountId,
+      amount: formatAmount(h.amount, c),
+      currency: code,
+      status: h.status,
+      reference: h.reference,
+      expiresAt: h.expiresAt ? iso(h.expiresAt) : null,
+      createdAt: iso(h.createdAt),
+      resolvedAt: h.resolvedAt ? iso(h.resolvedAt) : null,
+      capturedAmount: h.capturedAmount === null ? null : formatAmount(h.capturedAmount, c),
+    };
+  };
+
+  /** The user's account (the default one when `accountId` is absent); other users' accounts are 404. */
+  async function ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord> {
+    if (accountId === undefined) {
+      const found = (await tx.accounts.listForUser(userId)).find((a) => a.isDefault);
+      if (!found) throw new TradeplaneError('not_found', 'You have no default account; open one first');
+      return found;
+    }
+    const found = await tx.accounts.findById(accountId);
+    if (!found || found.userId !== userId) throw new TradeplaneError('not_found', 'No such account');
+    return found;
+  }
+
+  function sameCurrency(account: AccountRecord, code: string): void {
+    if (account.currency !== code) {
+      throw new TradeplaneError('currency_mismatch', `The account holds ${account.currency}, not ${code}`, {
+        fields: [{ in: 'body', path: 'currency', code: 'currency_mismatch', message: `must be ${account.currency}, the account's currency` }],
+      });
+    }
+  }
+
+  /** System account ids already known to exist (they are never deleted). */
+  const knownSystem = new Set<string>();
+  async function systemAccount(tx: Repositories, code: SystemAccountCode, currencyCode: string): Promise<AccountRecord> {
+    const id = `sys_${code}_${currencyCode}`;
+    if (!knownSystem.has(id)) {
+      await tx.accounts.ensureSystem(code, currencyCode, clock.now());
+    }
+    // Only id, kind and currency are read from it: balances come back from applyDelta.
+    return { id, userId: null, currency: currencyCode, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: clock.now() };
+  }
+  /** Remembers system accounts only after the transaction that created them committed. */
+  const rememberSystem = (lines: Line[]) => {
+    for (const line of lines) if (line.account.kind === 'system') knownSystem.add(line.account.id);
+  };
+
+  /** Frees the funds of expired holds on one account (inside the caller's transaction); returns the amount freed. */
+  async function sweepExpired(tx: Repositories, accountId: string, now: Date): Promise<bigint> {
+    let freed = 0n;
+    for (const hold of await tx.holds.listExpired(now, accountId)) {
+      if (await tx.holds.resolve(hold.id, { status: 'expired', at: now })) freed += hold.amount;
+    }
+    if (freed > 0n) await tx.accounts.applyDelta(accountId, 0n, -freed);
+    return freed;
+  }
+
+  /**
+   * Applies one line: a conditional update that refuses to overdraw. A refused debit first frees
+   * the account's expired holds and tries once more.
+   */
+  async function apply(tx: Repositories, line: Line, now: Date): Promise<{ balance: bigint; held: bigint }> {
+    const heldDelta = line.heldDelta ?? 0n;
+    let result = await tx.accounts.applyDelta(line.account.id, line.amount, heldDelta);
+    const reducesAvailable = line.amount - heldDelta < 0n;
+    if (!result && reducesAvailable && line.account.kind !== 'system' && (await sweepExpired(tx, line.account.id, now)) > 0n) {
+      result = await tx.accounts.applyDelta(line.account.id, line.amount, heldDelta);
+    }
+    if (!result) {
+      if (reducesAvailable) throw new TradeplaneError('insufficient_funds', 'The available balance does not cover this amount');
+      throw new TradeplaneError('validation_failed', 'The resulting balance would exceed the largest amount an account can hold', {
+        fields: [{ in: 'body', path: 'amount', code: 'too_large', message: 'would take the balance past 2^63 − 1 minor units' }],
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Posts one journal entry. Lines are applied in ascending account id order (the lock order that
+   * rules out deadlocks), then the entry and its postings are appended. Returns the postings as
+   * transactions, in the order of `lines`.
+   */
+  async function post(
+    tx: Repositories,
+    entry: { id?: string; kind: EntryKind; reference?: string | null; metadata?: Record<string, unknown> | null; actorId: string | null; reversesEntryId?: string | null },
+    lines: Line[],
+  ): Promise<{ entryId: string; transactions: Transaction[]; after: Map<string, { balance: bigint; held: bigint }> }> {
+    if (lines.length < 2) throw new Error('A journal entry needs at least two postings');
+    const sums = new Map<string, bigint>();
+    for (const line of lines) sums.set(line.account.currency, (sums.get(line.account.currency) ?? 0n) + line.amount);
+    for (const [code, sum] of sums) if (sum !== 0n) throw new Error(`Unbalanced entry: ${code} postings sum to ${sum}`);
+
+    const now = clock.now();
+    const after = new Map<string, { balance: bigint; held: bigint }>();
+    for (const line of [...lines].sort((x, y) => (x.account.id < y.account.id ? -1 : x.account.id > y.account.id ? 1 : 0))) {
+      after.set(line.account.id, await apply(tx, line, now));
+    }
+    const record = {
+      id: entry.id ?? ids.next(),
+      kind: entry.kind,
+      reference: entry.reference ?? null,
+      metadata: entry.metadata ?? null,
+      reversesEntryId: entry.reversesEntryId ?? null,
+      actorId: entry.actorId,
+      createdAt: now,
+    };
+    const postings = lines
+      .filter((line) => line.amount !== 0n)
+      .map((line) => ({ id: ids.next(), entryId: record.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, createdAt: now }));
+    await tx.journal.insert(record, postings);
+    const transactions = postings.map((p) =>
+      toTransaction({ ...p, ...record, id: p.id, createdAt: now, balanceAfter: after.get(p.accountId)!.balance }),
+    );
+    return { entryId: record.id, transactions, after };
+  }
+
+  const accountAfter = (account: AccountRecord, state: { balance: bigint; held: bigint }) => toAccount({ ...account, ...state });
+
+  async function openAccountIn(tx: Repositories, userId: string, kind: 'demo' | 'real', code: string, isDefault: boolean): Promise<AccountRecord> {
+    const now = clock.now();
+    const account: AccountRecord = {
+      id: ids.next(),
+      userId,
+      currency: code,
+      kind,
+      systemCode: null,
+      isDefault,
+      status: 'active',
+      balance: 0n,
+      held: 0n,
+      createdAt: now,
+    };
+    await tx.accounts.insert(account);
+    if (kind === 'demo') {
+      const amount = demoBalance(code);
+      if (amount > 0n) {
+        const faucet = await systemAccount(tx, 'demo_faucet', code);
+        const { after } = await post(tx, { kind: 'demo_faucet', actorId: userId }, [
+          { account: faucet, amount: -amount },
+          { account, amount },
+        ]);
+        Object.assign(account, after.get(account.id));
+      }
+    }
+    return account;
+  }
+
+  async function openWithLimit(userId: string, kind: 'demo' | 'real', code: string): Promise<Account> {
+    currency(code);
+    const account = await storage.transaction(async (tx) => {
+      await tx.accounts.lockOwner(userId);
+      const existing = await tx.accounts.listForUser(userId);
+      if (existing.length >= options.maxAccountsPerUser) {
+        throw new TradeplaneError('account_limit_reached', `You may have at most ${options.maxAccountsPerUser} accounts`);
+      }
+      return openAccountIn(tx, userId, kind, code, existing.every((a) => !a.isDefault));
+    });
+    return toAccount(account);
+  }
+
+  /** Deposit, withdrawal and fee share one shape: the user's account against a system account. */
+  async function againstSystem(
+    userId: string,
+    input: MoneyInput,
+    operation: { name: string; kind: EntryKind; direction: 1n | -1n; system: (account: AccountRecord) => SystemAccountCode },
+  ): Promise<Movement> {
+    const amount = amountOf(input.amount, input.currency);
+    return idempotency.run(
+      {
+        userId,
+        key: input.idempotencyKey,
+        operation: operation.name,
+        input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
+      },
+      async (tx) => {
+        const account = await ownAccount(tx, userId, input.accountId);
+        sameCurrency(account, input.currency);
+        const system = await systemAccount(tx, operation.system(account), account.currency);
+        const lines: Line[] = [
+          { account, amount: operation.direction * amount },
+          { account: system, amount: -operation.direction * amount },
+        ];
+        const result = await post(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
+        rememberSystem(lines);
+        return { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
+      },
+    );
+  }
+
+  /** Demo money comes from and returns to the faucet; real money from and to the outside world. */
+  const cashSide = (account: AccountRecord): SystemAccountCode => (account.kind === 'demo' ? 'demo_faucet' : 'external');
+
+  const service: WalletService = {
+    currencies,
+
+    async listAccounts(userId) {
+      return (await storage.repos.accounts.listForUser(userId)).map(toAccount);
+    },
+    async getAccount(userId, accountId) {
+      return toAccount(await ownAccount(storage.repos, userId, accountId));
+    },
+    async defaultAccount(userId) {
+      return toAccount(await ownAccount(storage.repos, userId));
+    },
+    openAccount(userId, { currency: code }) {
+      return openWithLimit(userId, 'real', code);
+    },
+    openDemoAccount(userId, input = {}) {
+      if (!options.demo) return Promise.reject(new TradeplaneError('transfer_not_allowed', 'Demo accounts are turned off'));
+      return openWithLimit(userId, 'demo', input.currency ?? options.defaultCurrency);
+    },
+    async setDefault(userId, accountId) {
+      const account = await storage.transaction(async (tx) => {
+        await tx.accounts.lockOwner(userId);
+        if (!(await tx.accounts.setDefault(userId, accountId))) throw new TradeplaneError('not_found', 'No such account');
+        return tx.accounts.findById(accountId);
+      });
+      return toAccount(account!);
+    },
+
+    deposit(userId, input) {
+      return againstSystem(userId, input, { name: 'deposit', kind: 'deposit', direction: 1n, system: cashSide });
+    },
+    withdraw(userId, input) {
+      return againstSystem(userId, input, { name: 'withdraw', kind: 'withdrawal', direction: -1n, system: cashSide });
+    },
+    chargeFee(userId, input) {
+      const kind = input.kind ?? 'fee';
+      return againstSystem(userId, input, { name: `charge_${kind}`, kind, direction: -1n, system: () => (kind === 'fee' ? 'fees' : 'commission') });
+    },
+
+    async transfer(userId, input) {
+      const amount = amountOf(input.amount, input.currency);
+      return idempotency.run(
+        {
+          userId,
+          key: input.idempotencyKey,
+          operation: 'transfer',
+          input: {
+            fromAccountId: input.fromAccountId ?? null,
+            toAccountId: input.toAccountId,
+            amount: amount.toString(),
+            currency: input.currency,
+            reference: input.reference ?? null,
+            metadata: input.metadata ?? null,
+          },
+        },
+        async (tx) => {
+          const from = await ownAccount(tx, userId, input.fromAccountId);
+          const to = await tx.accounts.findById(input.toAccountId);
+          // Another user's account is invisible unless transfers between users are on.
+          if (!to || to.kind === 'system' || (to.userId !== userId && !options.userTransfers)) {
+            throw new TradeplaneError('not_found', 'No such destination account');
+          }
+          sameCurrency(from, input.currency);
+          if (to.id === from.id) throw new TradeplaneError('transfer_not_allowed', 'The source and destination are the same account');
+          if (to.currency !== from.currency) throw new TradeplaneError('currency_mismatch', `The destination holds ${to.currency}, not ${from.currency}`);
+          if (to.kind !== from.kind) throw new TradeplaneError('transfer_not_allowed', 'Money cannot move between demo and real accounts');
+          const result = await post(tx, { kind: 'transfer', reference: input.reference, metadata: input.metadata, actorId: userId }, [
+            { account: from, amount: -amount },
+            { account: to, amount },
+          ]);
+          return { transaction: result.transactions[0]!, account: accountAfter(from, result.after.get(from.id)!) };
+        },
+      );
+    },
+
+    async transactions(userId, filter = {}) {
+      const limit = filter.limit ?? 50;
+      const accounts = await storage.repos.accounts.listForUser(userId);
+      let accountIds = accounts.map((a) => a.id);
+      if (filter.accountId !== undefined) {
+        if (!accountIds.includes(filter.accountId)) throw new TradeplaneError('not_found', 'No such account');
+        accountIds = [filter.accountId];
+      }
+      const rows = await storage.repos.journal.listPostings({ accountIds, kind: filter.kind, from: filter.from, to: filter.to, cursor: filter.cursor, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      return { transactions: page.map(toTransaction), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+    },
+
+    async totals(userId) {
+      const totals = new Map<string, { currency: string; kind: 'demo' | 'real'; balance: bigint; held: bigint; accounts: number }>();
+      for (const a of await storage.repos.accounts.listForUser(userId)) {
+        const key = `${a.currency}:${a.kind}`;
+        const total = totals.get(key) ?? { currency: a.currency, kind: a.kind as 'demo' | 'real', balance: 0n, held: 0n, accounts: 0 };
+        total.balance += a.balance;
+        total.held += a.held;
+        total.accounts += 1;
+        totals.set(key, total);
+      }
+      return [...totals.values()]
+        .sort((x, y) => (x.kind === y.kind ? x.currency.localeCompare(y.currency) : x.kind === 'real' ? -1 : 1))
+        .map((t) => {
+          const c = currency(t.currency);
+          return { currency: t.currency, kind: t.kind, balance: formatAmount(t.balance, c), held: formatAmount(t.held, c), available: formatAmount(t.balance - t.held, c), accounts: t.accounts };
+        });
+    },
+
+    async hold(userId, input) {
+      const amount = amountOf(input.amount, input.currency);
+      const { hold, code } = await storage.transaction(async (tx) => {
+        const account = await ownAccount(tx, userId, input.accountId);
+        sameCurrency(account, input.currency);
+        const now = clock.now();
+        await apply(tx, { account, amount: 0n, heldDelta: amount }, now);
+        const record: HoldRecord = {
+          id: ids.next(),
+          accountId: account.id,
+          amount,
+          status: 'pending',
+          reference: input.reference ?? null,
+          expiresAt: input.expiresAt ?? null,
+          createdAt: now,
+          resolvedAt: null,
+          capturedAmount: null,
+          entryId: null,
+        };
+        await tx.holds.insert(record);
+        return { hold: record, code: account.currency };
+      });
+      return toHold(hold, code);
+    },
+
+    async captureHold(holdId, input = {}) {
+      const outcome = await storage.transaction(async (tx) => {
+        const hold = await tx.holds.findById(holdId);
+        if (!hold) throw new TradeplaneError('not_found', 'No such hold');
+        const account = (await tx.accounts.findById(hold.accountId))!;
+        const now = clock.now();
+        if (hold.status === 'pending' && hold.expiresAt && hold.expiresAt <= now) {
+          // Too late to capture: expire it now (committed), then refuse.
+          await sweepExpired(tx, account.id, now);
+          return { expired: true as const };
+        }
+        const captured = input.amount === undefined ? hold.amount : amountOf(input.amount, account.currency);
+        if (captured > hold.amount) {
+          throw new TradeplaneError('validation_failed', 'A capture cannot exceed the held amount', {
+            fields: [{ in: 'body', path: 'amount', code: 'too_large', message: `must be at most ${formatAmount(hold.amount, currency(account.currency))}` }],
+          });
+        }
+        let destination: AccountRecord;
+        if (input.to && 'accountId' in input.to) {
+          const found = await tx.accounts.findById(input.to.accountId);
+          if (!found) throw new TradeplaneError('not_found', 'No such destination account');
+          if (found.currency !== account.currency) throw new TradeplaneError('currency_mismatch', `The destination holds ${found.currency}, not ${account.currency}`);
+          destination = found;
+        } else {
+          destination = await systemAccount(tx, input.to?.system ?? 'settlement', account.currency);
+        }
+        const entryId = ids.next();
+        const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: now, capturedAmount: captured, entryId: captured > 0n ? entryId : undefined });
+        if (!resolved) throw new TradeplaneError('hold_not_pending', `The hold is already ${hold.status}`);
+        const lines: Line[] = [
+          { account, amount: -captured, heldDelta: -hold.amount },
+          { account: destination, amount: captured },
+        ];
+        const result = await postWithId(tx, entryId, { kind: input.kind ?? 'trade_settlement', reference: input.reference ?? hold.reference, metadata: input.metadata, actorId: account.userId }, lines);
+        return {
+          expired: false as const,
+          hold: toHold(resolved, account.currency),
+          movement: result ? { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) } : null,
+        };
+      });
+      if (outcome.expired) throw new TradeplaneError('hold_not_pending', 'The hold has expired');
+      return { hold: outcome.hold, movement: outcome.movement };
+    },
+
+    async releaseHold(holdId) {
+      return storage.transaction(async (tx) => {
+        const hold = await tx.holds.findById(holdId);
+        if (!hold) throw new TradeplaneError('not_found', 'No such hold');
+        const resolved = await tx.holds.resolve(hold.id, { status: 'released', at: clock.now() });
+        if (!resolved) throw new TradeplaneError('hold_not_pending', `The hold is already ${hold.status}`);
+        const account = (await tx.accounts.findById(hold.accountId))!;
+        await tx.accounts.applyDelta(hold.accountId, 0n, -hold.amount);
+        return toHold(resolved, account.currency);
+      });
+    },
+
+    async expireHolds(limit = 500) {
+      const now = clock.now();
+      const due = await storage.repos.holds.listExpired(now, undefined, limit);
+      let expired = 0;
+      for (const accountId of new Set(due.map((h) => h.accountId))) {
+        await storage.transaction(async (tx) => {
+          const before = (await tx.holds.listExpired(now, accountId)).length;
+          await sweepExpired(tx, accountId, now);
+          expired += before;
+        });
+      }
+      return expired;
+    },
+
+    async adjust(actorId, accountId, input, context) {
+      const amount = amountOf(input.amount, input.currency);
+      const direction = input.direction === 'credit' ? 1n : -1n;
+      return idempotency.run(
+        { userId: actorId, key: input.idempotencyKey, operation: 'adjust', input: { accountId, direction: input.direction, amount: amount.toString(), currency: input.currency, reason: input.reason } },
+        async (tx) => {
+          const account = await tx.accounts.findById(accountId);
+          if (!account || account.kind === 'system') throw new TradeplaneError('not_found', 'No such account');
+          sameCurrency(account, input.currency);
+          const system = await systemAccount(tx, 'adjustments', account.currency);
+          const result = await post(tx, { kind: 'adjustment', reference: null, metadata: { reason: input.reason }, actorId }, [
+            { account, amount: direction * amount },
+            { account: system, amount: -direction * amount },
+          ]);
+          await audit.recordIn(
+            tx,
+            { actorId, action: 'ledger.adjusted', targetType: 'account', targetId: account.id, details: { entryId: result.entryId, direction: input.direction, amount: input.amount, currency: input.currency, reason: input.reason } },
+            context,
+          );
+          return { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
+        },
+      );
+    },
+
+    async reverse(actorId, entryId, input, context) {
+      return idempotency.run({ userId: actorId, key: input.idempotencyKey, operation: 'reverse', input: { entryId, reason: input.reason } }, async (tx) => {
+        const found = await tx.journal.findEntry(entryId);
+        if (!found) throw new TradeplaneError('not_found', 'No such journal entry');
+        if (await tx.journal.isReversed(entryId)) throw new TradeplaneError('already_reversed', 'This entry has already been reversed');
+        const lines: Line[] = [];
+        for (const posting of found.postings) {
+          const account = (await tx.accounts.findById(posting.accountId))!;
+          lines.push({ account, amount: -posting.amount });
+        }
+        const result = await post(tx, { kind: 'adjustment', reference: found.entry.reference, metadata: { reason: input.reason, reversedKind: found.entry.kind }, actorId, reversesEntryId: entryId }, lines);
+        await audit.recordIn(tx, { actorId, action: 'ledger.reversed', targetType: 'journal_entry', targetId: entryId, details: { entryId: result.entryId, reason: input.reason } }, context);
+        return { entryId: result.entryId, transactions: result.transactions };
+      });
+    },
+
+    async verifyLedger() {
+      const check = await storage.repos.journal.verify();
+      const ok =
+        check.balanceMismatches.length === 0 &&
+        check.heldMismatches.length === 0 &&
+        check.unbalancedEntries.length === 0 &&
+        check.currencyImbalances.length === 0 &&
+        check.negativeAccounts.length === 0;
+      if (!ok) deps.logger.error({ event: 'ledger.verify_failed', ...summarise(check) }, 'ledger verification found mismatches');
+      return { ok, ...check };
+    },
+
+    async openInitialAccount(tx, user) {
+      await openAccountIn(tx, user.id, options.demo ? 'demo' : 'real', options.defaultCurrency, true);
+    },
+  };
+
+  /** A capture names its entry on the hold before posting; a zero capture only releases the held amount. */
+  async function postWithId(tx: Repositories, entryId: string, entry: Parameters<typeof post>[1], lines: Line[]) {
+    if (lines.every((l) => l.amount === 0n)) {
+      for (const line of lines) if (line.heldDelta) await apply(tx, { account: line.account, amount: 0n, heldDelta: line.heldDelta }, clock.now());
+      return null;
+    }
+    return post(tx, { ...entry, id: entryId }, lines);
+  }
+
+  return service;
+}
+
+function summarise(check: LedgerCheck) {
+  return {
+    balanceMismatches: check.balanceMismatches.length,
+    heldMismatches: check.heldMismatches.length,
+    unbalancedEntries: check.unbalancedEntries.length,
+    currencyImbalances: check.currencyImbalances.length,
+    negativeAccounts: check.negativeAccounts.length,
+  };
+}

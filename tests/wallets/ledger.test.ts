@@ -1,0 +1,388 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TradeplaneError, type Repositories, type Storage } from '@tradeplane/core';
+import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
+import { openLedger, type Ledger } from '../support/ledger.js';
+
+let open: Ledger[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((l) => l.close()));
+  open = [];
+});
+async function ledger(kind: Parameters<typeof openLedger>[0], options: Parameters<typeof openLedger>[1] = {}) {
+  const l = await openLedger(kind, options);
+  open.push(l);
+  return l;
+}
+
+let keys = 0;
+const key = () => `key-${++keys}`;
+
+async function rejection(promise: Promise<unknown>): Promise<TradeplaneError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TradeplaneError);
+  return error as TradeplaneError;
+}
+
+describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
+  it('opens a default demo account funded from the demo faucet at sign-up', async () => {
+    const l = await ledger(kind);
+    const userId = await l.user();
+    const wallet = await l.tp.wallets.defaultAccount(userId);
+    expect(wallet).toMatchObject({ currency: 'USD', kind: 'demo', isDefault: true, balance: '10000.00', available: '10000.00', held: '0.00' });
+    const { transactions } = await l.tp.wallets.transactions(userId);
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]).toMatchObject({ kind: 'demo_faucet', amount: '10000.00', balanceAfter: '10000.00' });
+    const report = await l.tp.wallets.verifyLedger();
+    expect(report.ok).toBe(true);
+    expect(report.entriesChecked).toBe(1);
+  });
+
+  it('deposits, withdraws and transfers between own accounts, recording signed postings and balances after', async () => {
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    const main = await l.tp.wallets.defaultAccount(userId);
+    expect(main).toMatchObject({ kind: 'real', balance: '0.00' });
+    const savings = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+    expect(savings.isDefault).toBe(false);
+
+    const deposit = await l.tp.wallets.deposit(userId, { amount: '100.50', currency: 'USD', reference: 'psp-1', idempotencyKey: key() });
+    expect(deposit.transaction).toMatchObject({ kind: 'deposit', amount: '100.50', balanceAfter: '100.50', reference: 'psp-1' });
+    const withdrawal = await l.tp.wallets.withdraw(userId, { amount: '0.50', currency: 'USD', idempotencyKey: key() });
+    expect(withdrawal.transaction).toMatchObject({ kind: 'withdrawal', amount: '-0.50', balanceAfter: '100.00' });
+    const transfer = await l.tp.wallets.transfer(userId, { toAccountId: savings.id, amount: '40.00', currency: 'USD', idempotencyKey: key() });
+    expect(transfer.account).toMatchObject({ id: main.id, balance: '60.00' });
+    expect(await l.tp.wallets.getAccount(userId, savings.id)).toMatchObject({ balance: '40.00' });
+
+    const history = await l.tp.wallets.transactions(userId, { accountId: main.id });
+    expect(history.transactions.map((t) => [t.kind, t.amount, t.balanceAfter])).toEqual([
+      ['transfer', '-40.00', '60.00'],
+      ['withdrawal', '-0.50', '100.00'],
+      ['deposit', '100.50', '100.50'],
+    ]);
+    expect(await l.tp.wallets.totals(userId)).toEqual([{ currency: 'USD', kind: 'real', balance: '100.00', held: '0.00', available: '100.00', accounts: 2 }]);
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  it('pages history with a cursor and filters by kind and time', async () => {
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    for (let i = 1; i <= 5; i++) {
+      l.clock.advance(60_000);
+      await l.tp.wallets.deposit(userId, { amount: `${i}.00`, currency: 'USD', idempotencyKey: key() });
+    }
+    await l.tp.wallets.withdraw(userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    const first = await l.tp.wallets.transactions(userId, { limit: 4 });
+    const second = await l.tp.wallets.transactions(userId, { limit: 4, cursor: first.nextCursor! });
+    expect(first.transactions).toHaveLength(4);
+    expect(second.transactions).toHaveLength(2);
+    expect(second.nextCursor).toBeNull();
+    expect([...first.transactions, ...second.transactions].map((t) => t.amount)).toEqual(['-1.00', '5.00', '4.00', '3.00', '2.00', '1.00']);
+    const deposits = await l.tp.wallets.transactions(userId, { kind: 'deposit', from: new Date('2026-03-01T12:03:00.000Z') });
+    expect(deposits.transactions.map((t) => t.amount)).toEqual(['5.00', '4.00', '3.00']);
+  });
+
+  it('keeps amounts exact above 2^53 and across exponents 0, 2, 3, 8 and 18, up to 2^63 − 1 minor units', async () => {
+    const l = await ledger(kind, {
+      wallets: { demo: false, currencies: [{ code: 'BTC', exponent: 8 }, { code: 'WEI', exponent: 18 }] },
+    });
+    const userId = await l.user();
+    const cases: [string, string, string][] = [
+      ['JPY', '9007199254740993', '9007199254740993'], // 2^53 + 1 yen
+      ['KWD', '9007199254740.993', '9007199254740.993'],
+      ['BTC', '92233720368.54775807', '92233720368.54775807'], // 2^63 − 1 satoshi
+      ['WEI', '9.223372036854775807', '9.223372036854775807'], // 2^63 − 1 wei
+      ['USD', '90071992547409.93', '90071992547409.93'],
+    ];
+    for (const [currency, amount, expected] of cases) {
+      const account = await l.tp.wallets.openAccount(userId, { currency });
+      const movement = await l.tp.wallets.deposit(userId, { accountId: account.id, amount, currency, idempotencyKey: key() });
+      expect(movement.account.balance).toBe(expected);
+      expect((await l.tp.wallets.getAccount(userId, account.id)).balance).toBe(expected);
+    }
+    // Withdrawing one minor unit from 2^63 − 1 leaves 2^63 − 2, exactly.
+    const btc = (await l.tp.wallets.listAccounts(userId)).find((a) => a.currency === 'BTC')!;
+    const after = await l.tp.wallets.withdraw(userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() });
+    expect(after.account.balance).toBe('92233720368.54775806');
+    // One more unit than the maximum balance is refused, not wrapped or rounded.
+    await l.tp.wallets.deposit(userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() });
+    const overflow = await rejection(l.tp.wallets.deposit(userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() }));
+    expect(overflow.code).toBe('validation_failed');
+    expect((await l.tp.wallets.getAccount(userId, btc.id)).balance).toBe('92233720368.54775807');
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  it('refuses malformed amounts with a field error and writes nothing', async () => {
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    const before = await l.db.snapshot();
+    for (const [amount, problem] of [
+      ['1.001', 'too_many_decimals'],
+      ['-1.00', 'not_a_decimal'],
+      ['0', 'not_positive'],
+      ['0.00', 'not_positive'],
+      ['1e3', 'not_a_decimal'],
+      ['92233720368547758.08', 'too_large'],
+      ['', 'not_a_decimal'],
+    ] as const) {
+      const error = await rejection(l.tp.wallets.deposit(userId, { amount, currency: 'USD', idempotencyKey: key() }));
+      expect(error.code).toBe('validation_failed');
+      expect(error.fields).toEqual([expect.objectContaining({ path: 'amount', code: problem })]);
+    }
+    const unknown = await rejection(l.tp.wallets.deposit(userId, { amount: '1', currency: 'XYZ', idempotencyKey: key() }));
+    expect(unknown.fields).toEqual([expect.objectContaining({ path: 'currency', code: 'unknown_currency' })]);
+    expect(await l.db.snapshot()).toEqual(before);
+  });
+
+  describe('idempotency', () => {
+    it('replays the first result for the same key and payload, and moves money once', async () => {
+      const l = await ledger(kind, { wallets: { demo: false } });
+      const userId = await l.user();
+      const input = { amount: '25.00', currency: 'USD', idempotencyKey: key() };
+      const first = await l.tp.wallets.deposit(userId, input);
+      l.clock.advance(1000);
+      const again = await l.tp.wallets.deposit(userId, { ...input, amount: '25.0' }); // the same amount, written differently
+      expect(again).toEqual(first);
+      expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('25.00');
+      expect((await l.tp.wallets.transactions(userId)).transactions).toHaveLength(1);
+    });
+
+    it('answers idempotency_conflict for the same key with a different payload', async () => {
+      const l = await ledger(kind, { wallets: { demo: false } });
+      const userId = await l.user();
+      const idempotencyKey = key();
+      await l.tp.wallets.deposit(userId, { amount: '25.00', currency: 'USD', idempotencyKey });
+      expect((await rejection(l.tp.wallets.deposit(userId, { amount: '26.00', currency: 'USD', idempotencyKey }))).code).toBe('idempotency_conflict');
+      expect((await rejection(l.tp.wallets.withdraw(userId, { amount: '25.00', currency: 'USD', idempotencyKey }))).code).toBe('idempotency_conflict');
+      expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('25.00');
+    });
+
+    it('replays a business failure instead of retrying it', async () => {
+      const l = await ledger(kind, { wallets: { demo: false } });
+      const userId = await l.user();
+      const withdrawal = { amount: '10.00', currency: 'USD', idempotencyKey: key() };
+      expect((await rejection(l.tp.wallets.withdraw(userId, withdrawal))).code).toBe('insufficient_funds');
+      await l.tp.wallets.deposit(userId, { amount: '50.00', currency: 'USD', idempotencyKey: key() });
+      const replayed = await rejection(l.tp.wallets.withdraw(userId, withdrawal));
+      expect(replayed.code).toBe('insufficient_funds');
+      expect(replayed.headers).toEqual({ 'idempotency-replayed': 'true' });
+      expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('50.00');
+    });
+
+    it('scopes keys per user and forgets them after the retention period', async () => {
+      const l = await ledger(kind, { wallets: { demo: false, idempotencyTtl: 3600 } });
+      const alice = await l.user();
+      const bob = await l.user();
+      const idempotencyKey = key();
+      await l.tp.wallets.deposit(alice, { amount: '5.00', currency: 'USD', idempotencyKey });
+      await l.tp.wallets.deposit(bob, { amount: '7.00', currency: 'USD', idempotencyKey });
+      expect((await l.tp.wallets.defaultAccount(bob)).balance).toBe('7.00');
+      l.clock.advance(3599_000);
+      await l.tp.wallets.deposit(alice, { amount: '5.00', currency: 'USD', idempotencyKey });
+      expect((await l.tp.wallets.defaultAccount(alice)).balance).toBe('5.00');
+      l.clock.advance(2_000);
+      await l.tp.wallets.deposit(alice, { amount: '5.00', currency: 'USD', idempotencyKey });
+      expect((await l.tp.wallets.defaultAccount(alice)).balance).toBe('10.00');
+    });
+
+    it('lets exactly one of 50 concurrent identical requests move money; all get the same answer', async () => {
+      const l = await ledger(kind, { wallets: { demo: false } });
+      const userId = await l.user();
+      const input = { amount: '3.00', currency: 'USD', idempotencyKey: key() };
+      const results = await Promise.all(Array.from({ length: 50 }, () => l.tp.wallets.deposit(userId, input)));
+      for (const result of results) expect(result).toEqual(results[0]);
+      expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('3.00');
+      expect((await l.tp.wallets.transactions(userId)).transactions).toHaveLength(1);
+      expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+    });
+  });
+
+  it('never overdraws: 200 concurrent withdrawals of 1.00 against 100.00 → 100 succeed, 100 insufficient_funds', async () => {
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    await l.tp.wallets.deposit(userId, { amount: '100.00', currency: 'USD', idempotencyKey: key() });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 200 }, () => l.tp.wallets.withdraw(userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() })),
+    );
+    const ok = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(ok).toHaveLength(100);
+    expect(refused.map((o) => (o.reason as TradeplaneError).code)).toEqual(Array(100).fill('insufficient_funds'));
+    expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('0.00');
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  it('completes concurrent A→B and B→A transfers without deadlock, conserving money', async () => {
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    const a = await l.tp.wallets.defaultAccount(userId);
+    const b = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+    await l.tp.wallets.deposit(userId, { accountId: a.id, amount: '1000.00', currency: 'USD', idempotencyKey: key() });
+    await l.tp.wallets.deposit(userId, { accountId: b.id, amount: '1000.00', currency: 'USD', idempotencyKey: key() });
+    const transfers = Array.from({ length: 100 }, (_, i) =>
+      l.tp.wallets.transfer(userId, {
+        fromAccountId: i % 2 === 0 ? a.id : b.id,
+        toAccountId: i % 2 === 0 ? b.id : a.id,
+        amount: `${(i % 7) + 1}.00`,
+        currency: 'USD',
+        idempotencyKey: key(),
+      }),
+    );
+    const outcomes = await Promise.allSettled(transfers);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    const [finalA, finalB] = [await l.tp.wallets.getAccount(userId, a.id), await l.tp.wallets.getAccount(userId, b.id)];
+    let expectedA = 100000n;
+    for (let i = 0; i < 100; i++) expectedA += (i % 2 === 0 ? -1n : 1n) * BigInt(((i % 7) + 1) * 100);
+    expect(finalA.balance).toBe(`${expectedA / 100n}.00`);
+    expect(BigInt(finalA.balance.replace('.', '')) + BigInt(finalB.balance.replace('.', ''))).toBe(200000n);
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  it('is atomic: a failure between postings leaves no partial entry and no balance change', async () => {
+    let armed = false;
+    const failing = (storage: Storage): Storage => ({
+      ...storage,
+      repos: storage.repos,
+      transaction: (fn) =>
+        storage.transaction((repos) => {
+          let applied = 0;
+          const accounts = {
+            ...repos.accounts,
+            applyDelta: async (...args: Parameters<Repositories['accounts']['applyDelta']>) => {
+              const result = await repos.accounts.applyDelta(...args);
+              if (armed && ++applied === 1) throw new Error('injected failure after the first posting');
+              return result;
+            },
+          };
+          return fn({ ...repos, accounts });
+        }),
+      ping: () => storage.ping(),
+      close: () => storage.close(),
+    });
+    const l = await ledger(kind, { wallets: { demo: false }, wrap: failing });
+    const userId = await l.user();
+    const other = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+    await l.tp.wallets.deposit(userId, { amount: '80.00', currency: 'USD', idempotencyKey: key() });
+    const before = await l.db.snapshot();
+    armed = true;
+    const transfer = { toAccountId: other.id, amount: '30.00', currency: 'USD', idempotencyKey: key() };
+    await expect(l.tp.wallets.transfer(userId, transfer)).rejects.toThrow('injected failure');
+    await expect(l.tp.wallets.deposit(userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() })).rejects.toThrow('injected failure');
+    expect(await l.db.snapshot()).toEqual(before);
+    // A server error is not stored against the key: the retry runs once the fault is gone.
+    armed = false;
+    const retried = await l.tp.wallets.transfer(userId, transfer);
+    expect(retried.account.balance).toBe('50.00');
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  describe('holds', () => {
+    it('reserves funds, captures part of them and releases the rest', async () => {
+      const l = await ledger(kind, { wallets: { demo: { balance: '100.00' } } });
+      const userId = await l.user();
+      const hold = await l.tp.wallets.hold(userId, { amount: '60.00', currency: 'USD', reference: 'order-1' });
+      expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '100.00', held: '60.00', available: '40.00' });
+      expect((await rejection(l.tp.wallets.withdraw(userId, { amount: '40.01', currency: 'USD', idempotencyKey: key() }))).code).toBe('insufficient_funds');
+      expect((await rejection(l.tp.wallets.hold(userId, { amount: '40.01', currency: 'USD' }))).code).toBe('insufficient_funds');
+      const { hold: captured, movement } = await l.tp.wallets.captureHold(hold.id, { amount: '25.00' });
+      expect(captured).toMatchObject({ status: 'captured', capturedAmount: '25.00' });
+      expect(movement!.transaction).toMatchObject({ kind: 'trade_settlement', amount: '-25.00', reference: 'order-1' });
+      expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '75.00', held: '0.00', available: '75.00' });
+      expect((await rejection(l.tp.wallets.captureHold(hold.id))).code).toBe('hold_not_pending');
+      const second = await l.tp.wallets.hold(userId, { amount: '75.00', currency: 'USD' });
+      expect((await l.tp.wallets.releaseHold(second.id)).status).toBe('released');
+      expect((await rejection(l.tp.wallets.releaseHold(second.id))).code).toBe('hold_not_pending');
+      expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '75.00', available: '75.00' });
+      expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+    });
+
+    it('lets holds expire: expired funds are freed and cannot be captured', async () => {
+      const l = await ledger(kind, { wallets: { demo: { balance: '100.00' } } });
+      const userId = await l.user();
+      const expiresAt = new Date(l.clock.now().getTime() + 60_000);
+      const hold = await l.tp.wallets.hold(userId, { amount: '90.00', currency: 'USD', expiresAt });
+      l.clock.advance(60_000);
+      // The withdrawal needs the expired hold's funds: they are freed on the way.
+      await l.tp.wallets.withdraw(userId, { amount: '50.00', currency: 'USD', idempotencyKey: key() });
+      expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '50.00', held: '0.00' });
+      expect((await rejection(l.tp.wallets.captureHold(hold.id))).code).toBe('hold_not_pending');
+      const later = await l.tp.wallets.hold(userId, { amount: '10.00', currency: 'USD', expiresAt: new Date(l.clock.now().getTime() + 1000) });
+      l.clock.advance(1000);
+      expect(await l.tp.wallets.expireHolds()).toBe(1);
+      expect((await rejection(l.tp.wallets.captureHold(later.id))).code).toBe('hold_not_pending');
+      expect((await l.tp.wallets.defaultAccount(userId)).available).toBe('50.00');
+      expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+    });
+  });
+
+  describe('rules', () => {
+    it('keeps demo and real money apart, checks currencies, and hides other users’ accounts', async () => {
+      const l = await ledger(kind);
+      const alice = await l.user();
+      const bob = await l.user();
+      const demo = await l.tp.wallets.defaultAccount(alice);
+      const real = await l.tp.wallets.openAccount(alice, { currency: 'USD' });
+      const euros = await l.tp.wallets.openDemoAccount(alice, { currency: 'EUR' });
+      const bobs = await l.tp.wallets.defaultAccount(bob);
+      const transfer = (toAccountId: string, currency = 'USD') => rejection(l.tp.wallets.transfer(alice, { toAccountId, amount: '1.00', currency, idempotencyKey: key() }));
+      expect((await transfer(real.id)).code).toBe('transfer_not_allowed');
+      expect((await transfer(euros.id)).code).toBe('currency_mismatch');
+      expect((await transfer(demo.id)).code).toBe('transfer_not_allowed');
+      expect((await transfer(bobs.id)).code).toBe('not_found');
+      expect((await transfer('sys_external_USD')).code).toBe('not_found');
+      expect((await rejection(l.tp.wallets.getAccount(alice, bobs.id))).code).toBe('not_found');
+      expect((await rejection(l.tp.wallets.deposit(alice, { accountId: euros.id, amount: '1.00', currency: 'USD', idempotencyKey: key() }))).code).toBe('currency_mismatch');
+    });
+
+    it('moves money to another user’s account when user transfers are on', async () => {
+      const l = await ledger(kind, { wallets: { userTransfers: true } });
+      const alice = await l.user();
+      const bob = await l.user();
+      const bobs = await l.tp.wallets.defaultAccount(bob);
+      const sent = await l.tp.wallets.transfer(alice, { toAccountId: bobs.id, amount: '12.34', currency: 'USD', idempotencyKey: key() });
+      expect(sent.account.balance).toBe('9987.66');
+      expect((await l.tp.wallets.defaultAccount(bob)).balance).toBe('10012.34');
+    });
+
+    it('switches the default account atomically and limits how many accounts a user opens', async () => {
+      const l = await ledger(kind, { wallets: { maxAccountsPerUser: 3 } });
+      const userId = await l.user();
+      const first = await l.tp.wallets.defaultAccount(userId);
+      const second = await l.tp.wallets.openDemoAccount(userId);
+      await l.tp.wallets.openAccount(userId, { currency: 'EUR' });
+      expect((await rejection(l.tp.wallets.openAccount(userId, { currency: 'GBP' }))).code).toBe('account_limit_reached');
+      await Promise.all([l.tp.wallets.setDefault(userId, second.id), l.tp.wallets.setDefault(userId, first.id), l.tp.wallets.setDefault(userId, second.id)]);
+      // Whichever switch committed last wins; there is never more or less than one default.
+      const defaults = (await l.tp.wallets.listAccounts(userId)).filter((a) => a.isDefault);
+      expect(defaults).toHaveLength(1);
+      expect([first.id, second.id]).toContain(defaults[0]!.id);
+      await l.tp.wallets.setDefault(userId, second.id);
+      expect((await l.tp.wallets.defaultAccount(userId)).id).toBe(second.id);
+      expect((await rejection(l.tp.wallets.setDefault(userId, 'sys_external_USD'))).code).toBe('not_found');
+    });
+
+    it('corrects with audited adjustments and reversing entries, never by editing', async () => {
+      const l = await ledger(kind, { wallets: { demo: false } });
+      const admin = await l.user();
+      const userId = await l.user();
+      const account = await l.tp.wallets.defaultAccount(userId);
+      const deposit = await l.tp.wallets.deposit(userId, { amount: '70.00', currency: 'USD', idempotencyKey: key() });
+      await l.tp.wallets.deposit(userId, { amount: '30.00', currency: 'USD', idempotencyKey: key() });
+      const adjusted = await l.tp.wallets.adjust(admin, account.id, { direction: 'debit', amount: '20.00', currency: 'USD', reason: 'chargeback', idempotencyKey: key() });
+      expect(adjusted.transaction).toMatchObject({ kind: 'adjustment', amount: '-20.00', balanceAfter: '80.00', metadata: { reason: 'chargeback' } });
+      const reversal = await l.tp.wallets.reverse(admin, deposit.transaction.entryId, { reason: 'duplicate payment', idempotencyKey: key() });
+      expect(reversal.transactions.find((t) => t.accountId === account.id)).toMatchObject({ amount: '-70.00', balanceAfter: '10.00', reversesEntryId: deposit.transaction.entryId });
+      // The original entry is untouched: history shows both.
+      expect((await l.tp.wallets.transactions(userId)).transactions.map((t) => t.amount)).toEqual(['-70.00', '-20.00', '30.00', '70.00']);
+      expect((await rejection(l.tp.wallets.reverse(admin, deposit.transaction.entryId, { reason: 'again', idempotencyKey: key() }))).code).toBe('already_reversed');
+      expect((await rejection(l.tp.wallets.adjust(admin, account.id, { direction: 'debit', amount: '10.01', currency: 'USD', reason: 'too much', idempotencyKey: key() }))).code).toBe(
+        'insufficient_funds',
+      );
+      const audit = await l.tp.admin.auditLogs({ limit: 10 });
+      expect(audit.map((a) => a.action)).toEqual(['ledger.reversed', 'ledger.adjusted']);
+      expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+    });
+  });
+});
