@@ -37,7 +37,10 @@ export interface IdempotentRequest {
  * not retried — and the same key with a different request is `idempotency_conflict`. When two
  * requests with one key race, the loser's insert of the key conflicts (on PostgreSQL it waits
  * for the winner to commit), its transaction rolls back, and it replays the winner's outcome.
- * Validation errors (422 before anything runs) and server errors are not stored: a retry runs.
+ * Only failures that depend on the ledger's state at that moment (409: `insufficient_funds`,
+ * `already_reversed`, …) are stored. Bad input (4xx other than 409: an unknown account, a
+ * currency mismatch) writes nothing — not even the key — and server errors are not stored
+ * either: in both cases a retry runs again.
  */
 export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSeconds: number }) {
   const { storage, clock } = deps;
@@ -97,7 +100,7 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
         });
       } catch (error) {
         if (error instanceof LostRace) return storedOrThrow<T>(request, requestHash);
-        if (!isTradeplaneError(error) || error.status >= 500) throw error;
+        if (!isTradeplaneError(error) || error.status !== 409) throw error;
         // A business failure: the movement rolled back; remember the answer so a retry gets it too.
         const outcome: Outcome = { ok: false, code: error.code, detail: error.detail, ...(error.fields ? { fields: error.fields } : {}) };
         const stored = await storage.transaction((tx) => store(tx, request, requestHash, outcome));
