@@ -82,6 +82,8 @@ for (const [path, item] of Object.entries(doc.paths)) {
     const pathParams = [];
     const queryParams = [];
     for (const p of op.parameters ?? []) {
+      // Header parameters (Idempotency-Key) are the runtime's job, not input fields.
+      if (p.in === 'header') continue;
       if (fields.has(p.name)) throw new Error(`${id}: parameter ${p.name} appears twice`);
       fields.set(p.name, p.schema);
       if (p.required) required.add(p.name);

@@ -102,6 +102,41 @@ describe.each(['express', 'lambda'] as const)('client against %s', (host) => {
     await expect(api.auth.me()).rejects.toMatchObject({ status: 401, code: 'unauthenticated' });
   });
 
+  it('moves money once when a deposit’s response is lost and the client retries with the same Idempotency-Key', async () => {
+    const api = createClient(options);
+    await api.auth.register({ email: 'money@example.com', password: 'money-long-passphrase' });
+    await api.auth.login({ email: 'money@example.com', password: 'money-long-passphrase' });
+    const wallet = await api.wallet.get();
+    expect(wallet).toMatchObject({ kind: 'demo', balance: '10000.00' });
+
+    // The first attempt reaches the server, but its answer never comes back.
+    const sent: string[] = [];
+    const realFetch = options.fetch ?? fetch;
+    let lose = true;
+    const lossy = createClient({
+      ...options,
+      tokenStore: api.tokens,
+      fetch: async (input, init) => {
+        sent.push(new Headers(init?.headers).get('idempotency-key') ?? '');
+        const response = await realFetch(input, init);
+        if (lose) {
+          lose = false;
+          throw new TypeError('fetch failed: connection reset');
+        }
+        return response;
+      },
+    });
+    const movement = await lossy.wallet.deposit({ amount: '25.00', currency: 'USD' });
+    expect(movement.account.balance).toBe('10025.00');
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^[\x21-\x7e]{8,}$/);
+    expect(sent[1]).toBe(sent[0]);
+    expect((await api.wallet.get()).balance).toBe('10025.00');
+    const { transactions } = await api.wallet.transactions({ kind: 'deposit' });
+    expect(transactions).toHaveLength(1);
+    await expect(api.wallet.withdraw({ amount: '20000.00', currency: 'USD' })).rejects.toMatchObject({ status: 409, code: 'insufficient_funds' });
+  });
+
   it('throws typed errors carrying code, detail, field errors and request id', async () => {
     const api = createClient(options);
     const invalid = await api.auth.register({ email: 'not-an-email', password: 'short' }).catch((e: unknown) => e);

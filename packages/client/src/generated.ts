@@ -9,7 +9,7 @@ export type Problem = {
   title: string;
   status: number;
   detail: string;
-  code: "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error" | "service_unavailable";
+  code: "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
   instance?: string;
   request_id?: string;
   errors?: Array<{
@@ -106,6 +106,84 @@ export type AuditLog = {
   details: Record<string, unknown> | null;
   /** ISO 8601 timestamp (UTC) */
   created_at: string;
+};
+
+export type Account = {
+  id: string;
+  currency: string;
+  kind: "demo" | "real";
+  is_default: boolean;
+  status: "active" | "frozen";
+  balance: string;
+  /** Reserved by pending holds */
+  held: string;
+  /** balance − held */
+  available: string;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+};
+
+/** The posting on your account and the account after it */
+export type Movement = {
+  transaction: Transaction;
+  account: Account;
+};
+
+export type Transaction = {
+  /** Posting id; history pages by it */
+  id: string;
+  /** The journal entry this posting belongs to */
+  entry_id: string;
+  account_id: string;
+  kind: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+  /** Signed decimal string: negative left the account */
+  amount: string;
+  currency: string;
+  balance_after: string;
+  reference: string | null;
+  metadata: Record<string, unknown> | null;
+  reverses_entry_id: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+};
+
+export type LedgerReport = {
+  ok: boolean;
+  accounts_checked: number;
+  entries_checked: number;
+  balance_mismatches: Array<{
+    account_id: string;
+    /** Minor units (integer string) */
+    cached: string;
+    /** Minor units (integer string) */
+    computed: string;
+  }>;
+  held_mismatches: Array<{
+    account_id: string;
+    /** Minor units (integer string) */
+    cached: string;
+    /** Minor units (integer string) */
+    computed: string;
+  }>;
+  unbalanced_entries: Array<{
+    entry_id: string;
+    currency: string;
+    /** Minor units (integer string) */
+    sum: string;
+    postings: number;
+  }>;
+  currency_imbalances: Array<{
+    currency: string;
+    /** Minor units (integer string) */
+    sum: string;
+  }>;
+  negative_accounts: Array<{
+    account_id: string;
+    /** Minor units (integer string) */
+    balance: string;
+    /** Minor units (integer string) */
+    held: string;
+  }>;
 };
 
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
@@ -307,6 +385,212 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "internal_error";
   };
+  /** Your accounts, oldest first */
+  "accounts.list": {
+    input: void;
+    output: {
+      accounts: Array<Account>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Open a real account in a currency, at zero */
+  "accounts.open": {
+    input: {
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+    };
+    output: Account;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "account_limit_reached" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Your default account */
+  "accounts.getDefault": {
+    input: void;
+    output: Account;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "internal_error";
+  };
+  /** One of your accounts */
+  "accounts.get": {
+    input: {
+      id: string;
+    };
+    output: Account;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Open a demo account funded with the configured demo balance */
+  "accounts.openDemo": {
+    input: {
+      /** Defaults to the configured default currency */
+      currency?: string;
+    };
+    output: Account;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "account_limit_reached" | "payload_too_large" | "unsupported_media_type" | "transfer_not_allowed" | "validation_failed" | "internal_error";
+  };
+  /** Make this your default account (the previous default stops being one, atomically) */
+  "accounts.setDefault": {
+    input: {
+      id: string;
+    };
+    output: Account;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** An account’s balance, held and available amounts */
+  "accounts.balance": {
+    input: {
+      id: string;
+    };
+    output: {
+      account_id: string;
+      currency: string;
+      balance: string;
+      held: string;
+      available: string;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Your default account’s balance and available amount */
+  "wallet.get": {
+    input: void;
+    output: Account;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "internal_error";
+  };
+  /** Deposit into an account (demo accounts are topped up from the demo faucet) */
+  "wallet.deposit": {
+    input: {
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+      /** Defaults to your default account */
+      account_id?: string;
+      /** Your reference (an order or payment id) */
+      reference?: string;
+      /** Up to 20 flat key/value pairs stored with the entry */
+      metadata?: Record<string, string | number | boolean | null>;
+    };
+    output: Movement;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "internal_error";
+  };
+  /** Withdraw from an account; never more than its available amount */
+  "wallet.withdraw": {
+    input: {
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+      /** Defaults to your default account */
+      account_id?: string;
+      /** Your reference (an order or payment id) */
+      reference?: string;
+      /** Up to 20 flat key/value pairs stored with the entry */
+      metadata?: Record<string, string | number | boolean | null>;
+    };
+    output: Movement;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "internal_error";
+  };
+  /** Move money between your accounts (same currency and kind), or to another user where allowed */
+  "wallet.transfer": {
+    input: {
+      /** Defaults to your default account */
+      from_account_id?: string;
+      to_account_id: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+      /** Your reference (an order or payment id) */
+      reference?: string;
+      /** Up to 20 flat key/value pairs stored with the entry */
+      metadata?: Record<string, string | number | boolean | null>;
+    };
+    output: Movement;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "transfer_not_allowed" | "validation_failed" | "internal_error";
+  };
+  /** Transaction history of one account (default: your default account), newest first */
+  "wallet.transactions": {
+    input: {
+      account?: string;
+      kind?: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+      /** Inclusive lower bound on created_at */
+      from?: string;
+      /** Exclusive upper bound on created_at */
+      to?: string;
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      transactions: Array<Transaction>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Totals per currency and kind across your accounts */
+  "billing.balance": {
+    input: void;
+    output: {
+      totals: Array<{
+        currency: string;
+        kind: "demo" | "real";
+        balance: string;
+        held: string;
+        available: string;
+        accounts: number;
+      }>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Transaction history across all your accounts, newest first */
+  "billing.transactions": {
+    input: {
+      account?: string;
+      kind?: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+      /** Inclusive lower bound on created_at */
+      from?: string;
+      /** Exclusive upper bound on created_at */
+      to?: string;
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      transactions: Array<Transaction>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Credit or debit a user account against the adjustments system account (audited) */
+  "ledger.adjust": {
+    input: {
+      id: string;
+      direction: "credit" | "debit";
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+      /** Why; kept in the entry and the audit log */
+      reason: string;
+    };
+    output: Movement;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "internal_error";
+  };
+  /** Cancel a journal entry with a new entry of opposite postings (once per entry; audited) */
+  "ledger.reverse": {
+    input: {
+      id: string;
+      reason: string;
+    };
+    output: {
+      entry_id: string;
+      transactions: Array<Transaction>;
+    };
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "already_reversed" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Recompute every balance from its postings and report mismatches (a full scan) */
+  "ledger.verify": {
+    input: void;
+    output: LedgerReport;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -332,6 +616,23 @@ export const operations = {
   "admin.enableUser": { method: "POST", path: "/admin/users/{id}/enable", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "admin.setRole": { method: "PUT", path: "/admin/users/{id}/role", pathParams: ["id"], queryParams: [], bodyFields: ["role"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "admin.auditLogs": { method: "GET", path: "/admin/audit-logs", pathParams: [], queryParams: ["limit","cursor","action","actor_id","target_id"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "accounts.list": { method: "GET", path: "/accounts", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "accounts.open": { method: "POST", path: "/accounts", pathParams: [], queryParams: [], bodyFields: ["currency"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
+  "accounts.getDefault": { method: "GET", path: "/accounts/default", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "accounts.get": { method: "GET", path: "/accounts/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
+  "accounts.openDemo": { method: "POST", path: "/accounts/demo", pathParams: [], queryParams: [], bodyFields: ["currency"], hasBody: true, inputRequired: false, auth: "user", scope: "wallet:write", idempotent: false },
+  "accounts.setDefault": { method: "PUT", path: "/accounts/{id}/default", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
+  "accounts.balance": { method: "GET", path: "/accounts/{id}/balance", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
+  "wallet.get": { method: "GET", path: "/wallet", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "wallet.deposit": { method: "POST", path: "/wallet/deposit", pathParams: [], queryParams: [], bodyFields: ["amount","currency","account_id","reference","metadata"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: true },
+  "wallet.withdraw": { method: "POST", path: "/wallet/withdraw", pathParams: [], queryParams: [], bodyFields: ["amount","currency","account_id","reference","metadata"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: true },
+  "wallet.transfer": { method: "POST", path: "/wallet/transfer", pathParams: [], queryParams: [], bodyFields: ["from_account_id","to_account_id","amount","currency","reference","metadata"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: true },
+  "wallet.transactions": { method: "GET", path: "/wallet/transactions", pathParams: [], queryParams: ["account","kind","from","to","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "billing.balance": { method: "GET", path: "/billing/balance", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "billing.transactions": { method: "GET", path: "/billing/transactions", pathParams: [], queryParams: ["account","kind","from","to","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "ledger.adjust": { method: "POST", path: "/admin/accounts/{id}/adjust", pathParams: ["id"], queryParams: [], bodyFields: ["direction","amount","currency","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
+  "ledger.reverse": { method: "POST", path: "/admin/ledger/entries/{id}/reverse", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
+  "ledger.verify": { method: "GET", path: "/admin/ledger/verify", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -340,6 +641,10 @@ export const groups = {
   auth: { register: "auth.register", login: "auth.login", refresh: "auth.refresh", logout: "auth.logout", me: "auth.me", changePassword: "auth.changePassword", sessions: "auth.sessions", revokeSession: "auth.revokeSession", oidc: "auth.oidc" },
   apiKeys: { create: "apiKeys.create", list: "apiKeys.list", revoke: "apiKeys.revoke" },
   admin: { listUsers: "admin.listUsers", approveUser: "admin.approveUser", disableUser: "admin.disableUser", enableUser: "admin.enableUser", setRole: "admin.setRole", auditLogs: "admin.auditLogs" },
+  accounts: { list: "accounts.list", open: "accounts.open", getDefault: "accounts.getDefault", get: "accounts.get", openDemo: "accounts.openDemo", setDefault: "accounts.setDefault", balance: "accounts.balance" },
+  wallet: { get: "wallet.get", deposit: "wallet.deposit", withdraw: "wallet.withdraw", transfer: "wallet.transfer", transactions: "wallet.transactions" },
+  billing: { balance: "billing.balance", transactions: "billing.transactions" },
+  ledger: { adjust: "ledger.adjust", reverse: "ledger.reverse", verify: "ledger.verify" },
 } as const;
 
-export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error" | "service_unavailable";
+export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
