@@ -48,6 +48,18 @@ describe('createEngine options', () => {
   });
 });
 
+describe('SQLite durability setting', () => {
+  it('runs a file in WAL with synchronous=NORMAL by default and FULL on request', async () => {
+    const dir = tempDir();
+    for (const [setting, expected] of [[undefined, 1], ['full', 2]] as const) {
+      const handle = new Database(join(dir, `${setting ?? 'default'}.db`));
+      engines.push(await createEngine({ database: { sqlite: handle }, logger: silentLogger, auth: { jwtSecret: secret }, ...(setting ? { sqlite: { synchronous: setting } } : {}) }));
+      expect(handle.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(Number(handle.pragma('synchronous', { simple: true }))).toBe(expected);
+    }
+  });
+});
+
 describe('development secret', () => {
   it('is generated next to the SQLite file, warned about, and reused after a restart', async () => {
     const dir = tempDir();

@@ -35,12 +35,15 @@ export const version: string =
  * Opens the storage behind an engine without the services: for running migrations from a
  * deploy step, or for tooling. Takes the same `database` value as `createEngine`.
  */
-export function openStorage(database: EngineOptions['database'], options: { postgresPoolSize?: number } = {}): MigratableStorage {
+export function openStorage(
+  database: EngineOptions['database'],
+  options: { postgresPoolSize?: number; sqliteSynchronous?: 'normal' | 'full' } = {},
+): MigratableStorage {
   return openTarget(parseDatabase(database), options);
 }
 
-function openTarget(target: DatabaseTarget, options: { postgresPoolSize?: number }): MigratableStorage {
-  if (target.dialect === 'sqlite') return openSqliteStorage('path' in target ? target.path : target.instance);
+function openTarget(target: DatabaseTarget, options: { postgresPoolSize?: number; sqliteSynchronous?: 'normal' | 'full' }): MigratableStorage {
+  if (target.dialect === 'sqlite') return openSqliteStorage('path' in target ? target.path : target.instance, { synchronous: options.sqliteSynchronous });
   return openPostgresStorage('url' in target ? target.url : target.instance, { max: options.postgresPoolSize });
 }
 
@@ -69,7 +72,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
   }
   const jwtSecret = options.auth.jwtSecret ?? developmentSecret(target, logger);
 
-  const storage = openTarget(target, { postgresPoolSize: options.postgres.max });
+  const storage = openTarget(target, { postgresPoolSize: options.postgres.max, sqliteSynchronous: options.sqlite.synchronous });
   try {
     if (options.migrate) await storage.migrate();
   } catch (error) {

@@ -42,6 +42,8 @@ export const engineOptionsSchema = z.strictObject({
     })
     .prefault({}),
   postgres: z.strictObject({ max: z.number().int().min(1).max(100).default(10) }).prefault({}),
+  /** `synchronous`: `normal` survives process crashes; `full` also survives power loss (see `openSqliteStorage`). */
+  sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
   clock: z.custom<Clock>((v) => isObject(v) && typeof v.now === 'function').optional(),
   ids: z.custom<Ids>((v) => isObject(v) && typeof v.next === 'function').optional(),
   logger: z.custom<Logger>((v) => isObject(v) && typeof v.warn === 'function' && typeof v.error === 'function').optional(),

@@ -20,14 +20,24 @@ export interface SqliteStorage extends Storage {
  * transaction must not interleave with other statements on that connection. Every
  * transaction and every standalone statement therefore runs through one in-process queue:
  * SQLite allows one writer anyway, and statements take microseconds. Files run in WAL mode with
- * `synchronous=NORMAL` (durable across process crashes; the last transactions may be lost on
- * power loss) and `busy_timeout` so a second process waits instead of failing.
+ * `synchronous=NORMAL` by default (durable across process crashes; the last transactions may be
+ * lost on power loss — choose `full` to rule that out) and `busy_timeout` so a second process
+ * waits instead of failing.
  *
  * Open one engine per database file per process: `busy_timeout` waits synchronously, so a
  * second connection in the same process would block the event loop the first one needs to
  * commit. Several processes on one file are fine.
  */
-export function openSqliteStorage(target: string | Database.Database): SqliteStorage {
+export interface SqliteStorageOptions {
+  /**
+   * `normal` (default): in WAL mode a commit survives the process crashing (the durability test
+   * SIGKILLs a depositing process) but the last commits may be lost on power loss or an OS crash.
+   * `full`: every commit is fsynced, surviving power loss too, at several times the cost per commit.
+   */
+  synchronous?: 'normal' | 'full';
+}
+
+export function openSqliteStorage(target: string | Database.Database, options: SqliteStorageOptions = {}): SqliteStorage {
   // A caller-supplied handle stays the caller's: close() leaves it open.
   const owned = typeof target === 'string';
   let sqlite: Database.Database;
@@ -38,7 +48,7 @@ export function openSqliteStorage(target: string | Database.Database): SqliteSto
     sqlite = target;
   }
   if (sqlite.name !== ':memory:' && sqlite.name !== '') sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema.sqlite.ts).
