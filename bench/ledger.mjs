@@ -5,9 +5,9 @@
  * ≥ 0.5× the raw figure. Not a test: nothing here passes or fails, except that the ledger must
  * verify clean at the end (otherwise the figures measured a broken ledger and the run exits 1).
  *
- *   pnpm bench:ledger                                        # SQLite file in a temp dir
+ *   pnpm bench:ledger                                         # SQLite file in a temp dir
  *   TEST_DATABASE_URL=postgres://…/postgres pnpm bench:ledger # + PostgreSQL (a fresh database, dropped after)
- *   BENCH_SECONDS=5 pnpm bench:ledger                        # measure each figure for 5 s (default 2)
+ *   BENCH_SECONDS=5 pnpm bench:ledger                         # measure each figure for 5 s (default 2)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,13 +20,16 @@ import { createEngine } from '@tradeplane/engine';
 
 // The drivers are the engine's own dependencies (not the root's): resolve them from the engine
 // package, so the baseline runs the very driver versions the engine runs on.
-const requireFromEngine = createRequire(import.meta.resolve('@tradeplane/engine'));
+const requireFromEngine = createRequire(createRequire(import.meta.url).resolve('@tradeplane/engine'));
 const Database = requireFromEngine('better-sqlite3');
 const postgres = requireFromEngine('postgres');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 if (!(SECONDS > 0)) throw new Error(`BENCH_SECONDS must be a positive number, not ${process.env.BENCH_SECONDS}`);
 const WARMUP_MS = Math.min(500, SECONDS * 250);
+// Each figure is measured in ROUNDS slices, interleaved with the others, and the median slice is
+// reported: a burst of machine noise then hits the baseline and the ledger alike.
+const ROUNDS = 4;
 const CLIENTS = 16;
 // Sixteen currencies with two decimals: one per worker, so deposits need not share a system account.
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'NZD', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'SGD', 'HKD', 'MXN', 'ZAR'];
@@ -42,32 +45,59 @@ const engineOptions = (database) => ({
 });
 
 /**
- * Operations per second: `workers` async loops each call `op(worker)` back to back for
- * `SECONDS`, after a short warm-up whose operations are not counted.
+ * `workers` async loops each call `op(worker)` back to back for `ms`. Returns operations per
+ * second and this process's CPU time per operation (user + system): on SQLite that is nearly
+ * all of the cost; on PostgreSQL it is the client's share, the rest being waits on the server.
  */
-async function rate(workers, op) {
-  const run = async (ms) => {
-    let n = 0;
-    const end = performance.now() + ms;
-    const loop = async (w) => {
-      while (performance.now() < end) {
-        await op(w);
-        n++;
-      }
-    };
-    const start = performance.now();
-    await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
-    return (n / (performance.now() - start)) * 1000;
+async function run(workers, op, ms) {
+  let n = 0;
+  const end = performance.now() + ms;
+  const loop = async (w) => {
+    while (performance.now() < end) {
+      await op(w);
+      n++;
+    }
   };
-  await run(WARMUP_MS);
-  return run(SECONDS * 1000);
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
+  const elapsed = performance.now() - start;
+  const { user, system } = process.cpuUsage(cpu);
+  return { perSecond: (n / elapsed) * 1000, cpuMicros: (user + system) / n };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Measures every case `{ name: [workers, op] }`: a warm-up each (not counted), then ROUNDS rounds
+ * of SECONDS / ROUNDS per case, in turn. Returns the median per case.
+ */
+async function measure(cases) {
+  const entries = Object.entries(cases);
+  for (const [, [workers, op]] of entries) await run(workers, op, WARMUP_MS);
+  const samples = Object.fromEntries(entries.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, [workers, op]] of entries) samples[name].push(await run(workers, op, (SECONDS * 1000) / ROUNDS));
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, xs]) => [name, { perSecond: median(xs.map((x) => x.perSecond)), cpuMicros: median(xs.map((x) => x.cpuMicros)) }]),
+  );
 }
 
 let keyCounter = 0;
 const key = () => `bench-${++keyCounter}`;
-const num = (x) => Math.round(x).toLocaleString('en').padStart(7);
-const ratio = (x, base) => `(${(x / base).toFixed(2)}×)`;
-const label = (dialect, text) => `${dialect.padEnd(8)} ${text.padEnd(44)}`;
+const num = (x) => Math.round(x).toLocaleString('en');
+const ratio = (x, base) => `(${(x.perSecond / base.perSecond).toFixed(2)}×)`;
+const label = (dialect, text) => `${dialect.padEnd(8)} ${text.padEnd(48)}`;
+/** One figure: `sqlite   deposits/s   1,234 (0.55×)   node CPU 800 µs/op`. */
+function line(dialect, text, x, base) {
+  const vs = base ? ratio(x, base) : '';
+  console.log(`${label(dialect, text)}${num(x.perSecond).padStart(7)} ${vs.padEnd(9)}  node CPU ${num(x.cpuMicros).padStart(5)} µs/op`);
+}
+const summary = (dialect, text, raw, deposits, transfers) =>
+  console.log(
+    `${label(dialect, text)}raw insert tx/s ${num(raw.perSecond)}   deposits/s ${num(deposits.perSecond)} ${ratio(deposits, raw)}   transfers/s ${num(transfers.perSecond)} ${ratio(transfers, raw)}`,
+  );
 
 /** A user with a default USD account (opened at sign-up) funded by one deposit, and a second, empty USD account. */
 async function fundedUser(engine, name) {
@@ -108,24 +138,25 @@ async function benchSqlite() {
     const mode = `journal_mode=${raw.pragma('journal_mode', { simple: true })}, synchronous=${['OFF', 'NORMAL', 'FULL', 'EXTRA'][raw.pragma('synchronous', { simple: true })]}`;
     console.log(`sqlite   ${file} (${mode}); one connection, one writer: measured with 1 client\n`);
 
-    // 1. Baseline: one single-row INSERT per transaction (BEGIN IMMEDIATE … COMMIT), raw better-sqlite3.
     raw.exec('create table bench_raw (id integer primary key, k text not null, amount integer not null, created_at integer not null)');
     const insert = raw.prepare('insert into bench_raw (k, amount, created_at) values (?, ?, ?)');
     const insertTx = raw.transaction((k) => insert.run(k, 100, Date.now())).immediate;
-    const rawRate = await rate(1, () => insertTx(key()));
-
-    // 2. Deposits: one user's default account credited from the `external` system account.
     const depositor = await fundedUser(engine, 'depositor');
-    const depositRate = await rate(1, () => deposit(engine, depositor.userId));
-
-    // 3. Transfers: 0.01 between a user's two accounts.
     const mover = await fundedUser(engine, 'mover');
-    const transferRate = await rate(1, () => transfer(engine, mover));
 
-    console.log(`${label('sqlite', 'raw insert tx/s (1 INSERT per transaction)')}${num(rawRate)}`);
-    console.log(`${label('sqlite', 'deposits/s')}${num(depositRate)} ${ratio(depositRate, rawRate)}`);
-    console.log(`${label('sqlite', 'transfers/s')}${num(transferRate)} ${ratio(transferRate, rawRate)}`);
-    console.log(`${label('sqlite', 'summary')}raw insert tx/s ${num(rawRate).trim()}   deposits/s ${num(depositRate).trim()} ${ratio(depositRate, rawRate)}   transfers/s ${num(transferRate).trim()} ${ratio(transferRate, rawRate)}`);
+    const r = await measure({
+      // Baseline: one single-row INSERT per transaction (BEGIN IMMEDIATE … COMMIT), raw better-sqlite3.
+      raw: [1, () => insertTx(key())],
+      // Deposits: one user's default account credited from the `external` system account.
+      deposits: [1, () => deposit(engine, depositor.userId)],
+      // Transfers: 0.01 between a user's two accounts.
+      transfers: [1, () => transfer(engine, mover)],
+    });
+
+    line('sqlite', 'raw insert tx/s (1 INSERT per transaction)', r.raw);
+    line('sqlite', 'deposits/s', r.deposits, r.raw);
+    line('sqlite', 'transfers/s', r.transfers, r.raw);
+    summary('sqlite', 'summary', r.raw, r.deposits, r.transfers);
     return await verify(engine, 'sqlite');
   } finally {
     raw.close();
@@ -149,15 +180,11 @@ async function benchPostgres(adminUrl) {
     const [settings] = await sql`select current_setting('server_version') as version, current_setting('synchronous_commit') as sync, current_setting('fsync') as fsync`;
     console.log(`postgres database ${name} (server ${settings.version}, synchronous_commit=${settings.sync}, fsync=${settings.fsync}); pools of ${CLIENTS} connections\n`);
 
-    // 1. Baseline: one single-row INSERT per transaction (BEGIN; INSERT; COMMIT), raw postgres.js,
-    //    from 1 client and from 16 concurrent clients.
     await sql`create table bench_raw (id bigserial primary key, k text not null, amount bigint not null, created_at timestamptz not null default now())`;
     const rawInsert = () => sql.begin((tx) => tx`insert into bench_raw (k, amount) values (${key()}, 100)`);
-    const raw1 = await rate(1, rawInsert);
-    const raw16 = await rate(CLIENTS, rawInsert);
 
-    // Users for the ledger runs: worker w uses users[w] (its own two accounts, no row shared
-    // with another worker) and, for spread deposits, its own currency's account.
+    // Worker w uses users[w] (its own two accounts, no row shared with another worker) and, for
+    // spread deposits, its own account in its own currency.
     const users = [];
     for (let w = 0; w < CLIENTS; w++) users.push(await fundedUser(engine, `worker${w}`));
     const spread = [];
@@ -167,31 +194,35 @@ async function benchPostgres(adminUrl) {
       spread.push({ userId: users[w].userId, code, accountId: account.id });
     }
 
-    // 2. Deposits. Every deposit also credits the currency's `external` system account, so 16
-    //    workers depositing USD all update that one row (a hot row: they queue on its lock even
-    //    though each has its own user). "spread": each worker deposits its own currency, so no
-    //    two workers touch a common row — the contention-free figure.
-    const dep1 = await rate(1, () => deposit(engine, users[0].userId));
-    const dep16 = await rate(CLIENTS, (w) => deposit(engine, users[w].userId));
-    const dep16spread = await rate(CLIENTS, (w) => deposit(engine, spread[w].userId, spread[w].code, spread[w].accountId));
+    const r = await measure({
+      // Baseline: one single-row INSERT per transaction (BEGIN; INSERT; COMMIT), raw postgres.js,
+      // from 1 client and from 16 concurrent clients.
+      raw1: [1, rawInsert],
+      raw16: [CLIENTS, rawInsert],
+      // Deposits. Every deposit also credits the currency's `external` system account, so 16
+      // workers depositing USD all update that one row (a hot row: they queue on its lock even
+      // though each has its own user). With a currency each, no two workers touch a common row:
+      // the contention-free figure.
+      dep1: [1, () => deposit(engine, users[0].userId)],
+      dep16hot: [CLIENTS, (w) => deposit(engine, users[w].userId)],
+      dep16: [CLIENTS, (w) => deposit(engine, spread[w].userId, spread[w].code, spread[w].accountId)],
+      // Transfers between a user's two accounts touch no system account: 16 workers on 16 users
+      // share no row (contention-free); 16 workers on one user all lock the same two rows.
+      tr1: [1, () => transfer(engine, users[0])],
+      tr16: [CLIENTS, (w) => transfer(engine, users[w])],
+      tr16hot: [CLIENTS, () => transfer(engine, users[0])],
+    });
 
-    // 3. Transfers between a user's two accounts: touches no system account. 16 workers on 16
-    //    users share no row (contention-free); 16 workers on one user all lock the same two rows.
-    const tr1 = await rate(1, () => transfer(engine, users[0]));
-    const tr16 = await rate(CLIENTS, (w) => transfer(engine, users[w]));
-    const tr16hot = await rate(CLIENTS, () => transfer(engine, users[0]));
-
-    const line = (text, x, base) => console.log(`${label('postgres', text)}${num(x)}${base ? ` ${ratio(x, base)}` : ''}`);
-    line('raw insert tx/s, 1 client', raw1);
-    line(`raw insert tx/s, ${CLIENTS} clients`, raw16);
-    line('deposits/s, 1 client', dep1, raw1);
-    line(`deposits/s, ${CLIENTS} clients, one currency (hot row)`, dep16, raw16);
-    line(`deposits/s, ${CLIENTS} clients, own currency each`, dep16spread, raw16);
-    line('transfers/s, 1 client', tr1, raw1);
-    line(`transfers/s, ${CLIENTS} clients, own user each`, tr16, raw16);
-    line(`transfers/s, ${CLIENTS} clients, one user (hot rows)`, tr16hot, raw16);
-    console.log(`${label('postgres', 'summary, 1 client')}raw insert tx/s ${num(raw1).trim()}   deposits/s ${num(dep1).trim()} ${ratio(dep1, raw1)}   transfers/s ${num(tr1).trim()} ${ratio(tr1, raw1)}`);
-    console.log(`${label('postgres', `summary, ${CLIENTS} clients, no shared rows`)}raw insert tx/s ${num(raw16).trim()}   deposits/s ${num(dep16spread).trim()} ${ratio(dep16spread, raw16)}   transfers/s ${num(tr16).trim()} ${ratio(tr16, raw16)}`);
+    line('postgres', 'raw insert tx/s, 1 client', r.raw1);
+    line('postgres', `raw insert tx/s, ${CLIENTS} clients`, r.raw16);
+    line('postgres', 'deposits/s, 1 client', r.dep1, r.raw1);
+    line('postgres', `deposits/s, ${CLIENTS} clients, own currency each`, r.dep16, r.raw16);
+    line('postgres', `deposits/s, ${CLIENTS} clients, one currency (hot row)`, r.dep16hot, r.raw16);
+    line('postgres', 'transfers/s, 1 client', r.tr1, r.raw1);
+    line('postgres', `transfers/s, ${CLIENTS} clients, own user each`, r.tr16, r.raw16);
+    line('postgres', `transfers/s, ${CLIENTS} clients, one user (hot rows)`, r.tr16hot, r.raw16);
+    summary('postgres', 'summary, 1 client', r.raw1, r.dep1, r.tr1);
+    summary('postgres', `summary, ${CLIENTS} clients, no shared rows`, r.raw16, r.dep16, r.tr16);
     return await verify(engine, 'postgres');
   } finally {
     await sql?.end({ timeout: 5 });
@@ -204,7 +235,7 @@ async function benchPostgres(adminUrl) {
   }
 }
 
-console.log(`tradeplane ledger bench — node ${process.version}, ${SECONDS} s per figure after a ${WARMUP_MS} ms warm-up\n`);
+console.log(`tradeplane ledger bench — node ${process.version}; per figure: ${WARMUP_MS} ms warm-up, then ${SECONDS} s in ${ROUNDS} interleaved rounds (median)\n`);
 let ok = await benchSqlite();
 if (process.env.TEST_DATABASE_URL) ok = (await benchPostgres(process.env.TEST_DATABASE_URL)) && ok;
 else console.log('postgres skipped: set TEST_DATABASE_URL (a server the bench may create and drop databases on)');

@@ -40,6 +40,15 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     expect(report.entriesChecked).toBe(1);
   });
 
+  it('refuses, in the database itself, to edit or delete journal entries and postings', async () => {
+    const l = await ledger(kind);
+    await l.user();
+    for (const statement of ['update postings set amount = amount + 1', 'delete from postings', 'update journal_entries set reference = null', 'delete from journal_entries']) {
+      await expect(l.db.exec(statement), statement).rejects.toThrow(/append-only/);
+    }
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
   it('deposits, withdraws and transfers between own accounts, recording signed postings and balances after', async () => {
     const l = await ledger(kind, { wallets: { demo: false } });
     const userId = await l.user();

@@ -352,8 +352,11 @@ export interface LedgerCheck {
 
 export interface AccountsRepository {
   insert(account: AccountRecord): Promise<void>;
-  /** The system account for `code` and `currency`, created on first use; returns its id. */
-  ensureSystem(code: SystemAccountCode, currency: string, now: Date): Promise<string>;
+  /**
+   * The system account for `code` and `currency` (id `sys_<code>_<currency>`), created on first
+   * use. `existed` is true when another, committed transaction had already created it.
+   */
+  ensureSystem(code: SystemAccountCode, currency: string, now: Date): Promise<{ id: string; existed: boolean }>;
   findById(id: string): Promise<AccountRecord | undefined>;
   /** A user's accounts, oldest first. */
   listForUser(userId: string): Promise<AccountRecord[]>;

@@ -310,20 +310,17 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     }
   }
 
-  /** System account ids already known to exist (they are never deleted). */
+  /**
+   * System account ids known to be committed (they are never deleted), so the common path skips
+   * the insert. One this transaction creates is not remembered: it could still roll back.
+   */
   const knownSystem = new Set<string>();
   async function systemAccount(tx: Repositories, code: SystemAccountCode, currencyCode: string): Promise<AccountRecord> {
     const id = `sys_${code}_${currencyCode}`;
-    if (!knownSystem.has(id)) {
-      await tx.accounts.ensureSystem(code, currencyCode, clock.now());
-    }
+    if (!knownSystem.has(id) && (await tx.accounts.ensureSystem(code, currencyCode, clock.now())).existed) knownSystem.add(id);
     // Only id, kind and currency are read from it: balances come back from applyDelta.
     return { id, userId: null, currency: currencyCode, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: clock.now() };
   }
-  /** Remembers system accounts only after the transaction that created them committed. */
-  const rememberSystem = (lines: Line[]) => {
-    for (const line of lines) if (line.account.kind === 'system') knownSystem.add(line.account.id);
-  };
 
   /** Frees the funds of expired holds on one account (inside the caller's transaction); returns the amount freed. */
   async function sweepExpired(tx: Repositories, accountId: string, now: Date): Promise<bigint> {
@@ -461,7 +458,6 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           { account: system, amount: -operation.direction * amount },
         ];
         const result = await post(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
-        rememberSystem(lines);
         return { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
       },
     );

@@ -35,11 +35,13 @@ export function createLedgerRepositories(db: QueryDb, t: Tables): LedgerReposito
       async ensureSystem(code, currency, now) {
         // Deterministic ids: finding a system account needs no query once it exists.
         const id = `sys_${code}_${currency}`;
-        await db
+        // A conflict means the row is committed: PostgreSQL waits for an in-flight insert of it to end.
+        const inserted = await db
           .insert(a)
           .values({ id, userId: null, currency, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: now })
-          .onConflictDoNothing();
-        return id;
+          .onConflictDoNothing()
+          .returning({ id: a.id });
+        return { id, existed: inserted.length === 0 };
       },
       async findById(id) {
         const [row] = await db.select().from(a).where(eq(a.id, id)).limit(1);

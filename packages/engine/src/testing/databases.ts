@@ -23,6 +23,8 @@ export interface TestDatabase {
   database: string | DatabaseInstance;
   /** Reads every table (migrations bookkeeping excluded), rows in a stable order. */
   snapshot(options?: { except?: string[] }): Promise<DatabaseSnapshot>;
+  /** Runs a statement straight on the database, around the engine (to prove what the schema itself refuses). */
+  exec(statement: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDa
       kind,
       database: { sqlite: handle },
       snapshot: async (options) => sqliteSnapshot(handle, options?.except),
+      exec: async (statement) => void handle.exec(statement),
       cleanup: async () => {
         if (handle.open) handle.close();
       },
@@ -72,6 +75,14 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDa
           return sqliteSnapshot(reader, options?.except);
         } finally {
           reader.close();
+        }
+      },
+      exec: async (statement) => {
+        const writer = new Database(path);
+        try {
+          writer.exec(statement);
+        } finally {
+          writer.close();
         }
       },
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
@@ -105,6 +116,14 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDa
         return out;
       } finally {
         await reader.end();
+      }
+    },
+    exec: async (statement) => {
+      const writer = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        await writer.unsafe(statement);
+      } finally {
+        await writer.end();
       }
     },
     cleanup: async () => {
