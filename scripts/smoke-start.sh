@@ -28,4 +28,9 @@ token=$(curl -sf -X POST "$api/auth/login" -H 'content-type: application/json' -
 me=$(curl -sf "$api/auth/me" -H "authorization: Bearer $token")
 echo "$me" | grep -q '"email":"smoke@example.com"' || { echo "me answered: $me"; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$api/docs")" = 200 ] || { echo "docs not served"; exit 1; }
-echo "smoke: pnpm start served register → login → me and /docs on SQLite"
+withdraw() { curl -s -X POST "$api/wallet/withdraw" -H "authorization: Bearer $token" -H 'idempotency-key: smoke-1' -H 'content-type: application/json' -d '{"amount":"25.50","currency":"USD"}'; }
+withdraw | grep -q '"balance":"9974.50"' || { echo "withdraw answered: $(withdraw)"; exit 1; }
+withdraw >/dev/null
+wallet=$(curl -sf "$api/wallet" -H "authorization: Bearer $token")
+echo "$wallet" | grep -q '"balance":"9974.50"' || { echo "wallet answered: $wallet"; exit 1; }
+echo "smoke: pnpm start served register → login → me, /docs and an idempotent withdrawal on SQLite"
