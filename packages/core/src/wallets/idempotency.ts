@@ -88,10 +88,8 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
     async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T>): Promise<T> {
       assertKey(request.key);
       const requestHash = createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
-      // A plain retry (the common case) is answered without opening a transaction.
-      const existing = await storage.repos.idempotency.find(request.userId, request.key);
-      if (existing && existing.expiresAt > clock.now()) return replay<T>(existing, requestHash);
-
+      // No lookup first: a first attempt (the common case) pays nothing extra. A retry runs the
+      // operation, finds the key taken when storing it, rolls back and replays the stored outcome.
       try {
         return await storage.transaction(async (tx) => {
           const value = await operation(tx);
