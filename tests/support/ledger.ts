@@ -11,6 +11,7 @@ import {
   type WalletOptionsInput,
 } from '@tradeplane/core';
 import { openStorage } from '@tradeplane/engine';
+import { TEST_AUTH } from './server.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../../packages/engine/src/testing/databases.js';
 
 export interface Ledger {
@@ -42,7 +43,7 @@ export async function openLedger(
     ids: uuidV7Ids(clock),
     logger: silentLogger,
     version: 'test',
-    auth: { ...authOptionsSchema.parse({ passwordHashing: { memoryCost: 1024, timeCost: 1 } }), jwtSecret: 'test-secret-test-secret-test-secret!' },
+    auth: { ...authOptionsSchema.parse(TEST_AUTH), jwtSecret: TEST_AUTH.jwtSecret },
     wallets: walletOptionsSchema.parse(options.wallets ?? {}),
   });
   return {

@@ -12,6 +12,9 @@ export interface TestServer extends Transport {
   db: TestDatabase;
 }
 
+/** Test auth options: a fixed secret and cheap hashing (the argon2 parameters themselves are tested in core). */
+export const TEST_AUTH = { jwtSecret: 'test-secret-test-secret-test-secret!', passwordHashing: { memoryCost: 1024, timeCost: 1 } };
+
 /** A real Express server on an ephemeral loopback port, with a fresh database of `kind`. */
 export async function startTestServer(
   kind: TestDatabaseKind,
@@ -24,8 +27,7 @@ export async function startTestServer(
     mode: 'test',
     logger: silentLogger,
     ...options,
-    // Cheap hashing keeps suites fast; the argon2 parameters themselves are tested in core.
-    auth: { jwtSecret: 'test-secret-test-secret-test-secret!', passwordHashing: { memoryCost: 1024, timeCost: 1 }, ...options.auth },
+    auth: { ...TEST_AUTH, ...options.auth },
   });
   const transport = await openTransport('express', engine, adapter);
   return {

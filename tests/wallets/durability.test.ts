@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '@tradeplane/core';
 import { createEngine } from '@tradeplane/engine';
+import { TEST_AUTH } from '../support/server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const child = fileURLToPath(new URL('./fixtures/deposit-loop.ts', import.meta.url));
-const options = { mode: 'test' as const, logger: silentLogger, auth: { jwtSecret: 'durability-test-secret-durability!', passwordHashing: { memoryCost: 1024, timeCost: 1 } }, wallets: { demo: false as const } };
+const options = { mode: 'test' as const, logger: silentLogger, auth: TEST_AUTH, wallets: { demo: false as const } };
 
 let dir: string | undefined;
 afterEach(() => {

@@ -253,7 +253,6 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     let armed = false;
     const failing = (storage: Storage): Storage => ({
       ...storage,
-      repos: storage.repos,
       transaction: (fn) =>
         storage.transaction((repos) => {
           let applied = 0;
@@ -267,8 +266,6 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
           };
           return fn({ ...repos, accounts });
         }),
-      ping: () => storage.ping(),
-      close: () => storage.close(),
     });
     const l = await ledger(kind, { wallets: { demo: false }, wrap: failing });
     const userId = await l.user();
@@ -297,7 +294,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       expect((await rejection(l.tp.wallets.hold(userId, { amount: '40.01', currency: 'USD' }))).code).toBe('insufficient_funds');
       const { hold: captured, movement } = await l.tp.wallets.captureHold(hold.id, { amount: '25.00' });
       expect(captured).toMatchObject({ status: 'captured', capturedAmount: '25.00' });
-      expect(movement!.transaction).toMatchObject({ kind: 'trade_settlement', amount: '-25.00', reference: 'order-1' });
+      expect(movement.transaction).toMatchObject({ kind: 'trade_settlement', amount: '-25.00', reference: 'order-1' });
       expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '75.00', held: '0.00', available: '75.00' });
       expect((await rejection(l.tp.wallets.captureHold(hold.id))).code).toBe('hold_not_pending');
       const second = await l.tp.wallets.hold(userId, { amount: '75.00', currency: 'USD' });

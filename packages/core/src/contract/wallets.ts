@@ -58,13 +58,14 @@ export const movementSchema = z
   .meta({ id: 'Movement', description: 'The posting on your account and the account after it' });
 
 const transactionPage = z.object({ transactions: z.array(transactionSchema), next_cursor: z.string().nullable() });
-const historyQuery = {
+const historyQuery = z.object({
+  account: id.optional(),
   kind: z.enum(entryKinds).optional(),
   from: timestamp.optional().meta({ description: 'Inclusive lower bound on created_at' }),
   to: timestamp.optional().meta({ description: 'Exclusive upper bound on created_at' }),
   cursor: z.string().min(1).max(64).optional().meta({ description: 'The `next_cursor` of the previous page' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-};
+});
 const moneyBody = z.strictObject({
   amount: amountSchema,
   currency: currencyCode,
@@ -227,7 +228,7 @@ export const walletRoutes = {
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:read',
-    query: z.object({ account: id.optional(), ...historyQuery }),
+    query: historyQuery,
     response: transactionPage,
     errors: ['not_found'],
   }),
@@ -257,13 +258,14 @@ export const billingRoutes = {
     tags: ['billing'],
     auth: 'user',
     scope: 'wallet:read',
-    query: z.object({ account: id.optional(), ...historyQuery }),
+    query: historyQuery,
     response: transactionPage,
     errors: ['not_found'],
   }),
 } as const;
 
 const minorUnits = z.string().meta({ description: 'Minor units (integer string)' });
+const mismatch = z.object({ account_id: z.string(), cached: minorUnits, computed: minorUnits });
 
 export const ledgerRoutes = {
   adjust: defineRoute({
@@ -309,8 +311,8 @@ export const ledgerRoutes = {
         ok: z.boolean(),
         accounts_checked: z.number().int(),
         entries_checked: z.number().int(),
-        balance_mismatches: z.array(z.object({ account_id: z.string(), cached: minorUnits, computed: minorUnits })),
-        held_mismatches: z.array(z.object({ account_id: z.string(), cached: minorUnits, computed: minorUnits })),
+        balance_mismatches: z.array(mismatch),
+        held_mismatches: z.array(mismatch),
         unbalanced_entries: z.array(z.object({ entry_id: z.string(), currency: z.string(), sum: minorUnits, postings: z.number().int() })),
         currency_imbalances: z.array(z.object({ currency: z.string(), sum: minorUnits })),
         negative_accounts: z.array(z.object({ account_id: z.string(), balance: minorUnits, held: minorUnits })),

@@ -43,13 +43,15 @@ function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
   return isReplayed(result) ? reply(toWire(result), { headers: { [REPLAYED_HEADER]: 'true' } }) : toWire(result);
 }
 
+const mismatchToWire = (m: LedgerReport['balanceMismatches'][number]) => ({ account_id: m.accountId, cached: String(m.cached), computed: String(m.computed) });
+
 function reportToWire(r: LedgerReport) {
   return {
     ok: r.ok,
     accounts_checked: r.accountsChecked,
     entries_checked: r.entriesChecked,
-    balance_mismatches: r.balanceMismatches.map((m) => ({ account_id: m.accountId, cached: String(m.cached), computed: String(m.computed) })),
-    held_mismatches: r.heldMismatches.map((m) => ({ account_id: m.accountId, cached: String(m.cached), computed: String(m.computed) })),
+    balance_mismatches: r.balanceMismatches.map(mismatchToWire),
+    held_mismatches: r.heldMismatches.map(mismatchToWire),
     unbalanced_entries: r.unbalancedEntries.map((e) => ({ entry_id: e.entryId, currency: e.currency, sum: String(e.sum), postings: e.postings })),
     currency_imbalances: r.currencyImbalances.map((c) => ({ currency: c.currency, sum: String(c.sum) })),
     negative_accounts: r.negativeAccounts.map((a) => ({ account_id: a.accountId, balance: String(a.balance), held: String(a.held) })),

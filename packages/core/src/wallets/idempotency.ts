@@ -84,7 +84,6 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
   }
 
   return {
-    assertKey,
     async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T>): Promise<T> {
       assertKey(request.key);
       const requestHash = createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');

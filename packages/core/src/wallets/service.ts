@@ -166,7 +166,7 @@ export interface WalletService {
   totals(userId: string): Promise<BalanceTotal[]>;
   /** Reserves funds (available = balance − held). */
   hold(userId: string, input: HoldInput): Promise<Hold>;
-  captureHold(holdId: string, input?: CaptureInput): Promise<{ hold: Hold; movement: Movement | null }>;
+  captureHold(holdId: string, input?: CaptureInput): Promise<{ hold: Hold; movement: Movement }>;
   releaseHold(holdId: string): Promise<Hold>;
   /** Expires pending holds whose time has passed, freeing their funds; returns how many. */
   expireHolds(limit?: number): Promise<number>;
@@ -213,21 +213,21 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     for (const code of Object.keys(options.demo.balances)) demoBalance(code);
   }
 
-  function currency(code: string, field = 'currency'): Currency {
+  function currency(code: string): Currency {
     const found = currencies.get(code);
     if (!found) {
       throw new TradeplaneError('validation_failed', `Unknown currency ${code}`, {
-        fields: [{ in: 'body', path: field, code: 'unknown_currency', message: `${code} is not a configured currency` }],
+        fields: [{ in: 'body', path: 'currency', code: 'unknown_currency', message: `${code} is not a configured currency` }],
       });
     }
     return found;
   }
 
-  function amountOf(text: string, code: string, field = 'amount'): bigint {
+  function amountOf(text: string, code: string): bigint {
     const parsed = parseAmount(text, currency(code));
     if (!parsed.ok) {
       throw new TradeplaneError('validation_failed', `amount ${parsed.message}`, {
-        fields: [{ in: 'body', path: field, code: parsed.problem, message: parsed.message }],
+        fields: [{ in: 'body', path: 'amount', code: parsed.problem, message: parsed.message }],
       });
     }
     return parsed.minor;
@@ -257,7 +257,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     };
   };
 
-  const toTransaction = (p: Omit<PostingWithEntry, 'metadata'> & { metadata: Record<string, unknown> | null }): Transaction => {
+  const toTransaction = (p: PostingWithEntry): Transaction => {
     const c = currency(p.currency);
     return {
       id: p.id,
@@ -314,22 +314,31 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
    * System account ids known to be committed (they are never deleted), so the common path skips
    * the insert. One this transaction creates is not remembered: it could still roll back.
    */
-  const knownSystem = new Set<string>();
+  const knownSystem = new Map<string, string>();
   async function systemAccount(tx: Repositories, code: SystemAccountCode, currencyCode: string): Promise<AccountRecord> {
-    const id = `sys_${code}_${currencyCode}`;
-    if (!knownSystem.has(id) && (await tx.accounts.ensureSystem(code, currencyCode, clock.now())).existed) knownSystem.add(id);
+    const key = `${code}:${currencyCode}`;
+    let id = knownSystem.get(key);
+    if (id === undefined) {
+      const ensured = await tx.accounts.ensureSystem(code, currencyCode, clock.now());
+      id = ensured.id;
+      if (ensured.existed) knownSystem.set(key, id);
+    }
     // Only id, kind and currency are read from it: balances come back from applyDelta.
     return { id, userId: null, currency: currencyCode, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: clock.now() };
   }
 
-  /** Frees the funds of expired holds on one account (inside the caller's transaction); returns the amount freed. */
-  async function sweepExpired(tx: Repositories, accountId: string, now: Date): Promise<bigint> {
+  /** Expires one account's due holds and frees their funds (inside the caller's transaction). */
+  async function sweepExpired(tx: Repositories, accountId: string, now: Date): Promise<{ expired: number; freed: bigint }> {
+    let expired = 0;
     let freed = 0n;
     for (const hold of await tx.holds.listExpired(now, accountId)) {
-      if (await tx.holds.resolve(hold.id, { status: 'expired', at: now })) freed += hold.amount;
+      if (await tx.holds.resolve(hold.id, { status: 'expired', at: now })) {
+        expired += 1;
+        freed += hold.amount;
+      }
     }
     if (freed > 0n) await tx.accounts.applyDelta(accountId, 0n, -freed);
-    return freed;
+    return { expired, freed };
   }
 
   /**
@@ -340,7 +349,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     const heldDelta = line.heldDelta ?? 0n;
     let result = await tx.accounts.applyDelta(line.account.id, line.amount, heldDelta);
     const reducesAvailable = line.amount - heldDelta < 0n;
-    if (!result && reducesAvailable && line.account.kind !== 'system' && (await sweepExpired(tx, line.account.id, now)) > 0n) {
+    if (!result && reducesAvailable && line.account.kind !== 'system' && (await sweepExpired(tx, line.account.id, now)).freed > 0n) {
       result = await tx.accounts.applyDelta(line.account.id, line.amount, heldDelta);
     }
     if (!result) {
@@ -381,9 +390,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       actorId: entry.actorId,
       createdAt: now,
     };
-    const postings = lines
-      .filter((line) => line.amount !== 0n)
-      .map((line) => ({ id: ids.next(), entryId: record.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, createdAt: now }));
+    const postings = lines.map((line) => ({ id: ids.next(), entryId: record.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, createdAt: now }));
     await tx.journal.insert(record, postings);
     const transactions = postings.map((p) =>
       toTransaction({ ...p, ...record, id: p.id, createdAt: now, balanceAfter: after.get(p.accountId)!.balance }),
@@ -624,17 +631,17 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           destination = await systemAccount(tx, input.to?.system ?? 'settlement', account.currency);
         }
         const entryId = ids.next();
-        const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: now, capturedAmount: captured, entryId: captured > 0n ? entryId : undefined });
+        const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: now, capturedAmount: captured, entryId });
         if (!resolved) throw new TradeplaneError('hold_not_pending', `The hold is already ${hold.status}`);
         const lines: Line[] = [
           { account, amount: -captured, heldDelta: -hold.amount },
           { account: destination, amount: captured },
         ];
-        const result = await postWithId(tx, entryId, { kind: input.kind ?? 'trade_settlement', reference: input.reference ?? hold.reference, metadata: input.metadata, actorId: account.userId }, lines);
+        const result = await post(tx, { id: entryId, kind: input.kind ?? 'trade_settlement', reference: input.reference ?? hold.reference, metadata: input.metadata, actorId: account.userId }, lines);
         return {
           expired: false as const,
           hold: toHold(resolved, account.currency),
-          movement: result ? { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) } : null,
+          movement: { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) },
         };
       });
       if (outcome.expired) throw new TradeplaneError('hold_not_pending', 'The hold has expired');
@@ -658,11 +665,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       const due = await storage.repos.holds.listExpired(now, undefined, limit);
       let expired = 0;
       for (const accountId of new Set(due.map((h) => h.accountId))) {
-        await storage.transaction(async (tx) => {
-          const before = (await tx.holds.listExpired(now, accountId)).length;
-          await sweepExpired(tx, accountId, now);
-          expired += before;
-        });
+        expired += (await storage.transaction((tx) => sweepExpired(tx, accountId, now))).expired;
       }
       return expired;
     },
@@ -709,13 +712,15 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
     async verifyLedger() {
       const check = await storage.repos.journal.verify();
-      const ok =
-        check.balanceMismatches.length === 0 &&
-        check.heldMismatches.length === 0 &&
-        check.unbalancedEntries.length === 0 &&
-        check.currencyImbalances.length === 0 &&
-        check.negativeAccounts.length === 0;
-      if (!ok) deps.logger.error({ event: 'ledger.verify_failed', ...summarise(check) }, 'ledger verification found mismatches');
+      const problems = {
+        balanceMismatches: check.balanceMismatches.length,
+        heldMismatches: check.heldMismatches.length,
+        unbalancedEntries: check.unbalancedEntries.length,
+        currencyImbalances: check.currencyImbalances.length,
+        negativeAccounts: check.negativeAccounts.length,
+      };
+      const ok = Object.values(problems).every((n) => n === 0);
+      if (!ok) deps.logger.error({ event: 'ledger.verify_failed', ...problems }, 'ledger verification found mismatches');
       return { ok, ...check };
     },
 
@@ -724,24 +729,5 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     },
   };
 
-  /** A capture names its entry on the hold before posting; a zero capture only releases the held amount. */
-  async function postWithId(tx: Repositories, entryId: string, entry: Parameters<typeof post>[1], lines: Line[]) {
-    if (lines.every((l) => l.amount === 0n)) {
-      for (const line of lines) if (line.heldDelta) await apply(tx, { account: line.account, amount: 0n, heldDelta: line.heldDelta }, clock.now());
-      return null;
-    }
-    return post(tx, { ...entry, id: entryId }, lines);
-  }
-
   return service;
-}
-
-function summarise(check: LedgerCheck) {
-  return {
-    balanceMismatches: check.balanceMismatches.length,
-    heldMismatches: check.heldMismatches.length,
-    unbalancedEntries: check.unbalancedEntries.length,
-    currencyImbalances: check.currencyImbalances.length,
-    negativeAccounts: check.negativeAccounts.length,
-  };
 }

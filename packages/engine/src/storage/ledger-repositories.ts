@@ -33,7 +33,7 @@ export function createLedgerRepositories(db: QueryDb, t: Tables): LedgerReposito
         await db.insert(a).values(account);
       },
       async ensureSystem(code, currency, now) {
-        // Deterministic ids: finding a system account needs no query once it exists.
+        // Deterministic ids, so callers can remember them once the row is known to exist.
         const id = `sys_${code}_${currency}`;
         // A conflict means the row is committed: PostgreSQL waits for an in-flight insert of it to end.
         const inserted = await db
