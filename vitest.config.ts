@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     // Tests run against source; the build (tsup) is checked separately in CI.
     alias: {
+      // Subpath before its package: aliases match by prefix, first one wins.
+      '@tradeplane/core/signals': fileURLToPath(new URL('./packages/core/src/signals/index.ts', import.meta.url)),
       '@tradeplane/core': src('core'),
       '@tradeplane/engine': src('engine'),
       '@tradeplane/adapter-express': src('adapter-express'),

@@ -18,19 +18,29 @@ const fail = (msg) => {
 for (const name of packages) {
   const dir = join(root, 'packages', name);
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const entry = pkg.exports?.['.'];
-  const targets = [entry?.import?.types, entry?.import?.default, entry?.require?.types, entry?.require?.default];
-  for (const target of targets) {
-    if (!target || !existsSync(join(dir, target))) fail(`${pkg.name}: exports target ${target} missing`);
-  }
   if (!pkg.files?.includes('dist')) fail(`${pkg.name}: "files" must include dist`);
   if (pkg.engines?.node !== '>=20') fail(`${pkg.name}: engines.node must be >=20`);
-  const esm = await import(pathToFileURL(join(dir, entry.import.default)).href);
-  const cjs = createRequire(join(dir, 'package.json'))(join(dir, entry.require.default));
-  const esmNames = Object.keys(esm).filter((k) => k !== 'default').sort();
-  const cjsNames = Object.keys(cjs).filter((k) => k !== 'default').sort();
-  if (JSON.stringify(esmNames) !== JSON.stringify(cjsNames)) fail(`${pkg.name}: ESM and CJS export different names`);
-  else console.log(`✓ ${pkg.name}: ${esmNames.length} exports, ESM = CJS`);
+  // Every entry point (the package root and subpaths such as @tradeplane/core/signals).
+  let esm;
+  let cjs;
+  for (const [subpath, entry] of Object.entries(pkg.exports ?? {})) {
+    if (subpath === './package.json') continue;
+    const label = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+    const targets = [entry?.import?.types, entry?.import?.default, entry?.require?.types, entry?.require?.default];
+    for (const target of targets) {
+      if (!target || !existsSync(join(dir, target))) fail(`${label}: exports target ${target} missing`);
+    }
+    const esmModule = await import(pathToFileURL(join(dir, entry.import.default)).href);
+    const cjsModule = createRequire(join(dir, 'package.json'))(join(dir, entry.require.default));
+    const esmNames = Object.keys(esmModule).filter((k) => k !== 'default').sort();
+    const cjsNames = Object.keys(cjsModule).filter((k) => k !== 'default').sort();
+    if (JSON.stringify(esmNames) !== JSON.stringify(cjsNames)) fail(`${label}: ESM and CJS export different names`);
+    else console.log(`✓ ${label}: ${esmNames.length} exports, ESM = CJS`);
+    if (subpath === '.') {
+      esm = esmModule;
+      cjs = cjsModule;
+    }
+  }
 
   if (name === 'engine') {
     if (!pkg.files.includes('migrations')) fail(`${pkg.name}: "files" must include migrations`);
