@@ -29,9 +29,14 @@ export abstract class Indicator<TInput, TOutput> {
 
   /** Adds a closed bar (or the first revision of a forming one). Returns the new value. */
   update(input: TInput): TOutput | undefined {
-    this.current = this.step(input, false);
+    return this.record(this.step(input, false));
+  }
+
+  /** Stores the value of a new bar (subclasses with their own `update` call this). */
+  protected record(value: TOutput | undefined): TOutput | undefined {
+    this.current = value;
     this.bars++;
-    return this.current;
+    return value;
   }
 
   /** Replaces the last bar given to `update` (the forming candle moved). Returns the new value. */

@@ -1,7 +1,7 @@
 import { priceOf, requirePeriod, type PriceInput } from '../candle.js';
 import { TradeplaneError } from '../../errors.js';
-import { batchSeries, Indicator, runBatch } from './base.js';
-import { EMA, type EmaSeed } from './moving-averages.js';
+import { Indicator, runBatch } from './base.js';
+import { EMA, finiteAt, type EmaSeed } from './moving-averages.js';
 
 /**
  * Relative Strength Index (Wilder). Changes dₜ = xₜ − xₜ₋₁ split into gains and losses; the first
@@ -28,6 +28,11 @@ export class RSI extends Indicator<PriceInput, number> {
 
   describe(): string {
     return `RSI(${this.period})`;
+  }
+
+  // Hot path: its own update() keeps the call to step() monomorphic (see SMA).
+  override update(input: PriceInput): number | undefined {
+    return this.record(this.step(input, false));
   }
 
   protected step(input: PriceInput, replacing: boolean): number | undefined {
@@ -138,9 +143,42 @@ export class MACD extends Indicator<PriceInput, MacdValue> {
   }
 }
 
-/** RSI over an array: NaN for the first `period` positions. */
+/** RSI over an array: NaN for the first `period` positions. A tight loop, identical to streaming `RSI`. */
 export function rsi(values: ArrayLike<number>, period: number): Float64Array {
-  return batchSeries(new RSI(period), values.length, (i) => values[i]!);
+  requirePeriod(period, 'RSI');
+  const n = values.length;
+  const out = new Float64Array(n);
+  let gain = 0;
+  let loss = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const x = finiteAt(values, i, 'RSI');
+    if (i === 0) {
+      previous = x;
+      out[0] = Number.NaN;
+      continue;
+    }
+    const d = x - previous;
+    previous = x;
+    const up = d > 0 ? d : 0;
+    const down = d < 0 ? -d : 0;
+    if (i < period) {
+      gain += up;
+      loss += down;
+      out[i] = Number.NaN;
+      continue;
+    }
+    if (i === period) {
+      gain = (gain + up) / period;
+      loss = (loss + down) / period;
+    } else {
+      gain = (gain * (period - 1) + up) / period;
+      loss = (loss * (period - 1) + down) / period;
+    }
+    const total = gain + loss;
+    out[i] = total === 0 ? 50 : (100 * gain) / total;
+  }
+  return out;
 }
 
 /** MACD over an array: three aligned series, NaN while warming up. */

@@ -28,6 +28,8 @@ import {
   rsi,
   sma,
   supportResistance,
+  wilderMA,
+  WilderMA,
   wma,
   type Indicator,
 } from './index.js';
@@ -316,6 +318,29 @@ describe('streaming replace() equals a batch over the final bars', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('batch helpers written as tight loops equal streaming, exactly', () => {
+  const streamed = (make: () => Indicator<number, number>, xs: number[]) => {
+    const indicator = make();
+    return xs.map((x) => indicator.update(x) ?? NaN);
+  };
+  it('sma, ema (both seeds), wilderMA, rsi', () => {
+    fc.assert(
+      fc.property(prices(1, 200), period, (xs, n) => {
+        expect(Array.from(sma(xs, n))).toEqual(streamed(() => new SMA(n), xs));
+        expect(Array.from(ema(xs, n))).toEqual(streamed(() => new EMA(n), xs));
+        expect(Array.from(ema(xs, n, { seed: 'first' }))).toEqual(streamed(() => new EMA(n, { seed: 'first' }), xs));
+        expect(Array.from(wilderMA(xs, n))).toEqual(streamed(() => new WilderMA(n), xs));
+        expect(Array.from(rsi(xs, n))).toEqual(streamed(() => new RSI(n), xs));
+      }),
+    );
+  });
+
+  it('refuse a non-finite value by its index', () => {
+    expect(() => sma([1, 2, NaN], 2)).toThrow('SMA: values[2] must be a finite number, got NaN');
+    expect(() => rsi([1, Infinity], 2)).toThrow('RSI: values[1] must be a finite number, got Infinity');
   });
 });
 
