@@ -92,7 +92,7 @@ export type ApiKey = {
   last_used_at: string | null;
 };
 
-export type ApiKeyScope = "account:read" | "wallet:read" | "wallet:write" | "trading:read" | "trading:write" | "copy:read" | "copy:write";
+export type ApiKeyScope = "account:read" | "wallet:read" | "wallet:write" | "trading:read" | "trading:write" | "copy:read" | "copy:write" | "market:write";
 
 export type AuditLog = {
   id: string;
@@ -184,6 +184,33 @@ export type LedgerReport = {
     /** Minor units (integer string) */
     held: string;
   }>;
+};
+
+export type Candle = {
+  /** ISO 8601 timestamp (UTC) */
+  open_time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+};
+
+export type Ticker = {
+  symbol: string;
+  /** Close of the latest bar */
+  price: number;
+  /** When the latest bar closes (or closed) */
+  time: string;
+  /** The finest stored interval, used for the 24-hour figures */
+  interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+  open_24h: number;
+  high_24h: number;
+  low_24h: number;
+  volume_24h: number;
+  /** price − open_24h */
+  change_24h: number;
+  change_percent_24h: number;
 };
 
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
@@ -591,6 +618,58 @@ export interface Operations {
     output: LedgerReport;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
   };
+  /** Store a batch of candles (re-sending a bar replaces it) */
+  "market.ingestCandles": {
+    input: {
+      candles: Array<{
+        /** Instrument symbol */
+        symbol: string;
+        /** Bar length */
+        interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+        /** Bar open time, aligned to the interval */
+        open_time: string;
+        open: number | string;
+        high: number | string;
+        low: number | string;
+        close: number | string;
+        volume: number | string;
+      }>;
+    };
+    output: {
+      /** Distinct bars stored (duplicates within the batch count once; the last wins) */
+      accepted: number;
+    };
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Stored candles of a symbol, oldest first */
+  "market.candles": {
+    input: {
+      /** Instrument symbol */
+      symbol: string;
+      /** Bar length */
+      interval?: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+      /** Inclusive lower bound on open_time */
+      from?: string;
+      /** Exclusive upper bound on open_time */
+      to?: string;
+      limit?: number;
+    };
+    output: {
+      symbol: string;
+      interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+      candles: Array<Candle>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** Last price and 24-hour figures of a symbol */
+  "market.ticker": {
+    input: {
+      /** Instrument symbol */
+      symbol: string;
+    };
+    output: Ticker;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -633,6 +712,9 @@ export const operations = {
   "ledger.adjust": { method: "POST", path: "/admin/accounts/{id}/adjust", pathParams: ["id"], queryParams: [], bodyFields: ["direction","amount","currency","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "ledger.reverse": { method: "POST", path: "/admin/ledger/entries/{id}/reverse", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "ledger.verify": { method: "GET", path: "/admin/ledger/verify", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "market.ingestCandles": { method: "POST", path: "/market/candles", pathParams: [], queryParams: [], bodyFields: ["candles"], hasBody: true, inputRequired: true, auth: "user", scope: "market:write", idempotent: false },
+  "market.candles": { method: "GET", path: "/market/candles/{symbol}", pathParams: ["symbol"], queryParams: ["interval","from","to","limit"], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "market.ticker": { method: "GET", path: "/market/ticker/{symbol}", pathParams: ["symbol"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -645,6 +727,7 @@ export const groups = {
   wallet: { get: "wallet.get", deposit: "wallet.deposit", withdraw: "wallet.withdraw", transfer: "wallet.transfer", transactions: "wallet.transactions" },
   billing: { balance: "billing.balance", transactions: "billing.transactions" },
   ledger: { adjust: "ledger.adjust", reverse: "ledger.reverse", verify: "ledger.verify" },
+  market: { ingestCandles: "market.ingestCandles", candles: "market.candles", ticker: "market.ticker" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

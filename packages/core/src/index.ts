@@ -28,6 +28,8 @@ export {
   transactionSchema,
   movementSchema,
   amountSchema,
+  candleSchema,
+  tickerSchema,
 } from './contract/index.js';
 export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup, ApiKeyScope } from './contract/index.js';
 
@@ -104,8 +106,14 @@ export type {
   HoldsRepository,
   IdempotencyRecord,
   IdempotencyRepository,
+  CandleRecord,
+  CandleRange,
+  CandlesRepository,
 } from './ports/storage.js';
 
+export { candleIntervals, intervalMs } from './market/intervals.js';
+export type { CandleInterval } from './market/intervals.js';
+export type { MarketDataService, CandleInput, StoredCandle, Ticker, CandleQuery } from './market/service.js';
 export { walletOptionsSchema } from './wallets/options.js';
 export type { WalletOptions, WalletOptionsInput } from './wallets/options.js';
 export { isReplayed } from './wallets/idempotency.js';

@@ -12,6 +12,8 @@ import type { AuthOptions } from './auth/options.js';
 import { createWalletService, type WalletService } from './wallets/service.js';
 import { walletHandlers } from './wallets/handlers.js';
 import type { WalletOptions } from './wallets/options.js';
+import { createMarketDataService, type MarketDataService } from './market/service.js';
+import { marketHandlers } from './market/handlers.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import type { Clock, Ids, Logger, Storage } from './ports/index.js';
@@ -37,6 +39,7 @@ export interface Tradeplane {
   readonly apiKeys: ApiKeyService;
   readonly admin: AdminService;
   readonly wallets: WalletService;
+  readonly market: MarketDataService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -55,6 +58,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const auth = createAuthService({ storage, clock, ids, logger, audit, options: deps.auth, onUserCreated: wallets.openInitialAccount });
   const apiKeys = createApiKeyService({ storage, clock, ids, audit });
   const admin = createAdminService({ storage, clock, audit });
+  const market = createMarketDataService({ storage, clock, logger });
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
@@ -72,6 +76,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     apiKeys: apiKeyHandlers(apiKeys),
     admin: adminHandlers(admin),
     ...walletHandlers(wallets),
+    ...marketHandlers(market),
   };
   const handle = createDispatcher({
     contract,
@@ -82,5 +87,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, handle, contract, openapi, health };
 }

@@ -7,6 +7,7 @@ import { systemRoutes } from './system.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { adminRoutes } from './admin.js';
 import { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from './wallets.js';
+import { marketRoutes } from './market.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -18,6 +19,7 @@ export const contract = {
   wallet: walletRoutes,
   billing: billingRoutes,
   ledger: ledgerRoutes,
+  market: marketRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -32,3 +34,4 @@ export { auditLogSchema } from './admin.js';
 export { apiKeyScopes, apiKeyScopeSchema } from './scopes.js';
 export type { ApiKeyScope } from './scopes.js';
 export { healthSchema } from './system.js';
+export { candleSchema, tickerSchema, symbolSchema } from './market.js';

@@ -14,6 +14,7 @@ export const apiKeyScopes = [
   'trading:write',
   'copy:read',
   'copy:write',
+  'market:write',
 ] as const;
 
 export type ApiKeyScope = (typeof apiKeyScopes)[number];

@@ -13,6 +13,7 @@ import {
 } from '@tradeplane/core';
 import * as sqliteSchema from './schema.sqlite.js';
 import { createLedgerRepositories } from './ledger-repositories.js';
+import { createMarketRepositories } from './market-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -24,7 +25,7 @@ import { createLedgerRepositories } from './ledger-repositories.js';
  * conformance suite runs every method on both databases to keep that honest.
  */
 export type Tables = typeof sqliteSchema;
-export type QueryDb = Pick<BetterSQLite3Database<Tables>, 'select' | 'insert' | 'update' | 'delete'>;
+export type QueryDb = Pick<BetterSQLite3Database<Tables>, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete'>;
 
 export function createRepositories(db: QueryDb, t: Tables): Repositories {
   // The per-request authentication lookup is prepared once: building the SQL and preparing the
@@ -302,6 +303,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
       },
     },
     ...createLedgerRepositories(db, t),
+    ...createMarketRepositories(db, t),
   });
 }
 

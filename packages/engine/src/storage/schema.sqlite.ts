@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, customType, index, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { check, customType, index, primaryKey, real, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 
 /*
  * The connection runs with better-sqlite3's `safeIntegers`, so every INTEGER arrives as a
@@ -264,4 +264,24 @@ export const idempotencyKeys = sqliteTable(
     expiresAt: timestampMs('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Market data: OHLCV bars per symbol and interval, keyed by open time so re-ingesting a bar
+ * replaces it instead of duplicating it. Prices are REAL: they are measurements that feed
+ * floating-point indicators, not money.
+ */
+export const candles = sqliteTable(
+  'candles',
+  {
+    symbol: text('symbol').notNull(),
+    interval: text('interval').notNull(),
+    openTime: timestampMs('open_time').notNull(),
+    open: real('open').notNull(),
+    high: real('high').notNull(),
+    low: real('low').notNull(),
+    close: real('close').notNull(),
+    volume: real('volume').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.symbol, t.interval, t.openTime] })],
 );
