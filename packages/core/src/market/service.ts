@@ -2,17 +2,8 @@ import { TradeplaneError, type FieldError } from '../errors.js';
 import type { CandleRecord, Clock, Logger, Storage } from '../ports/index.js';
 import { intervalMs, isAligned, type CandleInterval } from './intervals.js';
 
-/** A bar as the service takes it in. */
-export interface CandleInput {
-  symbol: string;
-  interval: CandleInterval;
-  openTime: Date;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+/** A bar as the service takes it in: the stored record, with the interval checked. */
+export type CandleInput = Omit<CandleRecord, 'interval'> & { interval: CandleInterval };
 
 /** A stored bar. */
 export type StoredCandle = CandleInput;
