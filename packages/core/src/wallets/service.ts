@@ -293,7 +293,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   /** The user's account (the default one when `accountId` is absent); other users' accounts are 404. */
   async function ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord> {
     if (accountId === undefined) {
-      const found = (await tx.accounts.listForUser(userId)).find((a) => a.isDefault);
+      const found = await tx.accounts.findDefault(userId);
       if (!found) throw new TradeplaneError('not_found', 'You have no default account; open one first');
       return found;
     }
