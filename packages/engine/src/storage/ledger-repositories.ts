@@ -245,7 +245,7 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
 
     journal: {
       async insert(entry, postings) {
-        await insertEntryQuery.execute({
+        const entryInserted = insertEntryQuery.execute({
           id: entry.id,
           kind: entry.kind,
           reference: entry.reference,
@@ -263,7 +263,11 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
           values[`amount${i}`] = p.amount;
           values[`createdAt${i}`] = p.createdAt;
         });
-        await insertPostingsQuery(postings.length).execute(values);
+        // Sent together (on PostgreSQL one round trip); the connection runs them in this order, so
+        // the entry exists when its postings reference it. Both settle before anything else runs.
+        const [entry_, postings_] = await Promise.allSettled([entryInserted, insertPostingsQuery(postings.length).execute(values)]);
+        if (entry_.status === 'rejected') throw entry_.reason;
+        if (postings_.status === 'rejected') throw postings_.reason;
       },
       async findEntry(id) {
         const [entry] = await db.select().from(t.journalEntries).where(eq(t.journalEntries.id, id)).limit(1);
