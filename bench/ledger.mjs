@@ -5,7 +5,11 @@
  * ≥ 0.5× the raw figure. Not a test: nothing here passes or fails, except that the ledger must
  * verify clean at the end (otherwise the figures measured a broken ledger and the run exits 1).
  *
- *   pnpm bench:ledger                                         # SQLite file in a temp dir
+ * SQLite is measured twice, each on a fresh file: with `synchronous=NORMAL` (the engine's default:
+ * a commit is not fsynced, so the raw baseline is bound by CPU alone) and with `synchronous=FULL`
+ * (every commit fsynced, like a durable PostgreSQL), the baseline connection set up the same way.
+ *
+ *   pnpm bench:ledger                                         # SQLite files in a temp dir
  *   TEST_DATABASE_URL=postgres://…/postgres pnpm bench:ledger # + PostgreSQL (a fresh database, dropped after)
  *   BENCH_SECONDS=5 pnpm bench:ledger                         # measure each figure for 5 s (default 2)
  */
@@ -34,8 +38,9 @@ const CLIENTS = 16;
 // Sixteen currencies with two decimals: one per worker, so deposits need not share a system account.
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'NZD', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'SGD', 'HKD', 'MXN', 'ZAR'];
 
-const engineOptions = (database) => ({
+const engineOptions = (database, synchronous = 'normal') => ({
   database,
+  sqlite: { synchronous },
   mode: 'test',
   logger: silentLogger,
   auth: { jwtSecret: 'bench-secret-bench-secret-bench-secret', passwordHashing: { memoryCost: 1024, timeCost: 1 } },
@@ -88,7 +93,7 @@ let keyCounter = 0;
 const key = () => `bench-${++keyCounter}`;
 const num = (x) => Math.round(x).toLocaleString('en');
 const ratio = (x, base) => `(${(x.perSecond / base.perSecond).toFixed(2)}×)`;
-const label = (dialect, text) => `${dialect.padEnd(8)} ${text.padEnd(48)}`;
+const label = (dialect, text) => `${dialect.padEnd(13)} ${text.padEnd(48)}`;
 /** One figure: `sqlite   deposits/s   1,234 (0.55×)   node CPU 800 µs/op`. */
 function line(dialect, text, x, base) {
   const vs = base ? ratio(x, base) : '';
@@ -123,20 +128,22 @@ async function verify(engine, dialect) {
   return report.ok;
 }
 
-async function benchSqlite() {
+/** `synchronous`: the engine's `sqlite.synchronous` option, applied to the raw baseline's connection too. */
+async function benchSqlite(synchronous) {
+  const dialect = `sqlite/${synchronous.toUpperCase()}`;
   const dir = mkdtempSync(join(tmpdir(), 'tp-bench-ledger-'));
   const file = join(dir, 'bench.db');
-  const engine = await createEngine(engineOptions(file));
+  const engine = await createEngine(engineOptions(file, synchronous));
   // A second connection to the engine's file, set up as the engine sets up its own
   // (packages/engine/src/storage/sqlite.ts). Everything below runs one thing at a time,
   // so the two connections never wait on each other's locks.
   const raw = new Database(file);
   try {
     raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
+    raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
     raw.pragma('busy_timeout = 5000');
     const mode = `journal_mode=${raw.pragma('journal_mode', { simple: true })}, synchronous=${['OFF', 'NORMAL', 'FULL', 'EXTRA'][raw.pragma('synchronous', { simple: true })]}`;
-    console.log(`sqlite   ${file} (${mode}); one connection, one writer: measured with 1 client\n`);
+    console.log(`${dialect.padEnd(13)} ${file} (${mode}); one connection, one writer: measured with 1 client\n`);
 
     raw.exec('create table bench_raw (id integer primary key, k text not null, amount integer not null, created_at integer not null)');
     const insert = raw.prepare('insert into bench_raw (k, amount, created_at) values (?, ?, ?)');
@@ -153,11 +160,11 @@ async function benchSqlite() {
       transfers: [1, () => transfer(engine, mover)],
     });
 
-    line('sqlite', 'raw insert tx/s (1 INSERT per transaction)', r.raw);
-    line('sqlite', 'deposits/s', r.deposits, r.raw);
-    line('sqlite', 'transfers/s', r.transfers, r.raw);
-    summary('sqlite', 'summary', r.raw, r.deposits, r.transfers);
-    return await verify(engine, 'sqlite');
+    line(dialect, 'raw insert tx/s (1 INSERT per transaction)', r.raw);
+    line(dialect, 'deposits/s', r.deposits, r.raw);
+    line(dialect, 'transfers/s', r.transfers, r.raw);
+    summary(dialect, 'summary', r.raw, r.deposits, r.transfers);
+    return await verify(engine, dialect);
   } finally {
     raw.close();
     await engine.close();
@@ -236,7 +243,8 @@ async function benchPostgres(adminUrl) {
 }
 
 console.log(`tradeplane ledger bench — node ${process.version}; per figure: ${WARMUP_MS} ms warm-up, then ${SECONDS} s in ${ROUNDS} interleaved rounds (median)\n`);
-let ok = await benchSqlite();
+let ok = await benchSqlite('normal');
+ok = (await benchSqlite('full')) && ok;
 if (process.env.TEST_DATABASE_URL) ok = (await benchPostgres(process.env.TEST_DATABASE_URL)) && ok;
 else console.log('postgres skipped: set TEST_DATABASE_URL (a server the bench may create and drop databases on)');
 if (!ok) {

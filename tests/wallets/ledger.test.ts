@@ -284,6 +284,52 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 
+  it('is atomic when the last writes fail: the entry append and the key insert, issued together, commit together', async () => {
+    // The entry's append and the Idempotency-Key's insert are sent without waiting for each
+    // other; a failure of either (here: the append, or the key store) must still leave nothing.
+    let failing: 'journal' | 'key' | null = null;
+    const wrap = (storage: Storage): Storage => ({
+      ...storage,
+      transaction: (fn) =>
+        storage.transaction((repos) =>
+          fn({
+            ...repos,
+            journal: {
+              ...repos.journal,
+              insert: async (...args: Parameters<Repositories['journal']['insert']>) => {
+                await repos.journal.insert(...args);
+                if (failing === 'journal') throw new Error('injected append failure');
+              },
+            },
+            idempotency: {
+              ...repos.idempotency,
+              insert: async (...args: Parameters<Repositories['idempotency']['insert']>) => {
+                const stored = await repos.idempotency.insert(...args);
+                if (failing === 'key') throw new Error('injected key failure');
+                return stored;
+              },
+            },
+          }),
+        ),
+    });
+    const l = await ledger(kind, { wallets: { demo: false }, wrap });
+    const userId = await l.user();
+    const other = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+    await l.tp.wallets.deposit(userId, { amount: '80.00', currency: 'USD', idempotencyKey: key() });
+    const before = await l.db.snapshot();
+    const transfer = { toAccountId: other.id, amount: '30.00', currency: 'USD', idempotencyKey: key() };
+    const deposit = { amount: '1.00', currency: 'USD', idempotencyKey: key() };
+    for (const where of ['journal', 'key'] as const) {
+      failing = where;
+      await expect(l.tp.wallets.transfer(userId, transfer)).rejects.toThrow(`injected ${where === 'journal' ? 'append' : 'key'} failure`);
+      await expect(l.tp.wallets.withdraw(userId, deposit)).rejects.toThrow('injected');
+      expect(await l.db.snapshot()).toEqual(before);
+    }
+    failing = null;
+    expect((await l.tp.wallets.transfer(userId, transfer)).account.balance).toBe('50.00');
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
   describe('holds', () => {
     it('reserves funds, captures part of them and releases the rest', async () => {
       const l = await ledger(kind, { wallets: { demo: { balance: '100.00' } } });

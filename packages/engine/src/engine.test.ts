@@ -132,6 +132,24 @@ describe('ready database handles', () => {
     }
   });
 
+  it.runIf(testDatabaseKinds().includes('postgres'))('moves money with named prepared statements off (postgres.prepare: false, for PgBouncer)', async () => {
+    const db = await createTestDatabase('postgres');
+    try {
+      const engine = await createEngine({ database: db.database, postgres: { prepare: false }, wallets: { demo: false }, auth: { jwtSecret: secret }, logger: silentLogger });
+      engines.push(engine);
+      const user = await engine.auth.register({ email: 'bouncer@example.com', password: 'password-123' });
+      const other = await engine.wallets.openAccount(user.id, { currency: 'USD' });
+      await engine.wallets.deposit(user.id, { amount: '10.00', currency: 'USD', idempotencyKey: 'k1' });
+      await engine.wallets.withdraw(user.id, { amount: '1.00', currency: 'USD', idempotencyKey: 'k2' });
+      const moved = await engine.wallets.transfer(user.id, { toAccountId: other.id, amount: '2.00', currency: 'USD', idempotencyKey: 'k3' });
+      expect(moved.account.balance).toBe('7.00');
+      expect((await engine.wallets.verifyLedger()).ok).toBe(true);
+      await engine.close();
+    } finally {
+      await db.cleanup();
+    }
+  });
+
   it.runIf(testDatabaseKinds().includes('postgres'))('refuses, rather than hangs on, a one-connection pool it must migrate with', async () => {
     const db = await createTestDatabase('postgres');
     const sql = postgres(db.database as string, { max: 1, onnotice: () => {} });

@@ -37,14 +37,14 @@ export const version: string =
  */
 export function openStorage(
   database: EngineOptions['database'],
-  options: { postgresPoolSize?: number; sqliteSynchronous?: 'normal' | 'full' } = {},
+  options: { postgresPoolSize?: number; postgresPrepare?: boolean; sqliteSynchronous?: 'normal' | 'full' } = {},
 ): MigratableStorage {
   return openTarget(parseDatabase(database), options);
 }
 
-function openTarget(target: DatabaseTarget, options: { postgresPoolSize?: number; sqliteSynchronous?: 'normal' | 'full' }): MigratableStorage {
+function openTarget(target: DatabaseTarget, options: { postgresPoolSize?: number; postgresPrepare?: boolean; sqliteSynchronous?: 'normal' | 'full' }): MigratableStorage {
   if (target.dialect === 'sqlite') return openSqliteStorage('path' in target ? target.path : target.instance, { synchronous: options.sqliteSynchronous });
-  return openPostgresStorage('url' in target ? target.url : target.instance, { max: options.postgresPoolSize });
+  return openPostgresStorage('url' in target ? target.url : target.instance, { max: options.postgresPoolSize, prepare: options.postgresPrepare });
 }
 
 /**
@@ -72,7 +72,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
   }
   const jwtSecret = options.auth.jwtSecret ?? developmentSecret(target, logger);
 
-  const storage = openTarget(target, { postgresPoolSize: options.postgres.max, sqliteSynchronous: options.sqlite.synchronous });
+  const storage = openTarget(target, { postgresPoolSize: options.postgres.max, postgresPrepare: options.postgres.prepare, sqliteSynchronous: options.sqlite.synchronous });
   try {
     if (options.migrate) await storage.migrate();
   } catch (error) {

@@ -41,7 +41,18 @@ export const engineOptionsSchema = z.strictObject({
       validateResponses: z.boolean().optional(),
     })
     .prefault({}),
-  postgres: z.strictObject({ max: z.number().int().min(1).max(100).default(10) }).prefault({}),
+  postgres: z
+    .strictObject({
+      max: z.number().int().min(1).max(100).default(10),
+      /**
+       * Named prepared statements (default true): the ledger's hot statements are parsed once per
+       * connection, saving a round trip per statement. Set false behind a pooler in transaction
+       * mode that does not track prepared statements (PgBouncer before 1.21, or without
+       * `max_prepared_statements`). Ignored for a `{ postgres }` handle: it keeps its own `prepare`.
+       */
+      prepare: z.boolean().default(true),
+    })
+    .prefault({}),
   /** `synchronous`: `normal` survives process crashes; `full` also survives power loss (see `openSqliteStorage`). */
   sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
   clock: z.custom<Clock>((v) => isObject(v) && typeof v.now === 'function').optional(),

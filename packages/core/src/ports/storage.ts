@@ -358,6 +358,8 @@ export interface AccountsRepository {
    */
   ensureSystem(code: SystemAccountCode, currency: string, now: Date): Promise<{ id: string; existed: boolean }>;
   findById(id: string): Promise<AccountRecord | undefined>;
+  /** The user's default account, if they have one. */
+  findDefault(userId: string): Promise<AccountRecord | undefined>;
   /** A user's accounts, oldest first. */
   listForUser(userId: string): Promise<AccountRecord[]>;
   /**

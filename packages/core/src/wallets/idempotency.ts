@@ -20,6 +20,18 @@ export const REPLAYED_HEADER = 'idempotency-replayed';
 /** Thrown inside the transaction when another request stored the key first: roll back, then replay. */
 class LostRace extends Error {}
 
+/**
+ * An idempotent operation's value while its last writes (issued in the same transaction) are
+ * still running: `run` issues the key's insert alongside and waits for both before committing,
+ * so on PostgreSQL they share a round trip. They fail or commit together.
+ */
+export class WithWrites<T> {
+  constructor(
+    readonly value: T,
+    readonly writes: Promise<unknown>,
+  ) {}
+}
+
 export interface IdempotentRequest {
   userId: string;
   key: string;
@@ -84,15 +96,21 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
   }
 
   return {
-    async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T>): Promise<T> {
+    async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T | WithWrites<T>>): Promise<T> {
       assertKey(request.key);
       const requestHash = createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
       // No lookup first: a first attempt (the common case) pays nothing extra. A retry runs the
       // operation, finds the key taken when storing it, rolls back and replays the stored outcome.
       try {
         return await storage.transaction(async (tx) => {
-          const value = await operation(tx);
-          if (!(await store(tx, request, requestHash, { ok: true, value }))) throw new LostRace();
+          const result = await operation(tx);
+          const [value, writes] = result instanceof WithWrites ? [result.value, result.writes] : [result, undefined];
+          const stored = store(tx, request, requestHash, { ok: true, value });
+          // Settle both before the transaction ends, whichever fails; the writes went first, so their failure is the cause.
+          const [written, kept] = await Promise.allSettled([writes, stored]);
+          if (written.status === 'rejected') throw written.reason;
+          if (kept.status === 'rejected') throw kept.reason;
+          if (!kept.value) throw new LostRace();
           return value;
         });
       } catch (error) {

@@ -14,7 +14,7 @@ import type {
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { createCurrencyRegistry, type Currency, type CurrencyRegistry } from '../money/currency.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
-import { createIdempotency } from './idempotency.js';
+import { createIdempotency, WithWrites } from './idempotency.js';
 import type { WalletOptions } from './options.js';
 
 /** An account as callers see it: amounts are decimal strings in the account's currency. */
@@ -200,6 +200,30 @@ interface Line {
   heldDelta?: bigint;
 }
 
+interface EntryInput {
+  id?: string;
+  kind: EntryKind;
+  reference?: string | null;
+  metadata?: Record<string, unknown> | null;
+  actorId: string | null;
+  reversesEntryId?: string | null;
+}
+
+interface Posted {
+  entryId: string;
+  transactions: Transaction[];
+  after: Map<string, { balance: bigint; held: bigint }>;
+}
+
+/**
+ * Waits for every promise to settle, then throws the first failure in array order (on
+ * PostgreSQL the statement that failed first, the later ones failing only because the
+ * transaction aborted). Never returns while a statement of the transaction is still running.
+ */
+async function settled(promises: Promise<unknown>[]): Promise<void> {
+  for (const result of await Promise.allSettled(promises)) if (result.status === 'rejected') throw result.reason;
+}
+
 const iso = (d: Date) => d.toISOString();
 
 export function createWalletService(deps: WalletServiceDeps): WalletService {
@@ -293,7 +317,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   /** The user's account (the default one when `accountId` is absent); other users' accounts are 404. */
   async function ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord> {
     if (accountId === undefined) {
-      const found = (await tx.accounts.listForUser(userId)).find((a) => a.isDefault);
+      const found = await tx.accounts.findDefault(userId);
       if (!found) throw new TradeplaneError('not_found', 'You have no default account; open one first');
       return found;
     }
@@ -341,6 +365,9 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     return { expired, freed };
   }
 
+  /** A debit of a user account: `apply` may free its expired holds and retry it. */
+  const mayRetry = (line: Line) => line.account.kind !== 'system' && line.amount - (line.heldDelta ?? 0n) < 0n;
+
   /**
    * Applies one line: a conditional update that refuses to overdraw. A refused debit first frees
    * the account's expired holds and tries once more.
@@ -362,15 +389,24 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   }
 
   /**
-   * Posts one journal entry. Lines are applied in ascending account id order (the lock order that
-   * rules out deadlocks), then the entry and its postings are appended. Returns the postings as
-   * transactions, in the order of `lines`.
+   * Posts one journal entry and waits for all of it. Returns the postings as transactions, in the
+   * order of `lines`.
    */
-  async function post(
-    tx: Repositories,
-    entry: { id?: string; kind: EntryKind; reference?: string | null; metadata?: Record<string, unknown> | null; actorId: string | null; reversesEntryId?: string | null },
-    lines: Line[],
-  ): Promise<{ entryId: string; transactions: Transaction[]; after: Map<string, { balance: bigint; held: bigint }> }> {
+  async function post(tx: Repositories, entry: EntryInput, lines: Line[]): Promise<Posted> {
+    const result = await postPending(tx, entry, lines);
+    await result.written;
+    return result;
+  }
+
+  /**
+   * Posts one journal entry, leaving its append in flight (`written`), so that a caller with a
+   * last write of its own (the idempotency key) issues both together: on PostgreSQL they share a
+   * round trip. Lines are applied in ascending account id order (the lock order that rules out
+   * deadlocks); consecutive lines are sent without waiting for each other's answers, except after
+   * a debit that may be refused and retried (see `apply`): that retry locks its account again, so
+   * no line with a higher id may be locked before it has settled.
+   */
+  async function postPending(tx: Repositories, entry: EntryInput, lines: Line[]): Promise<Posted & { written: Promise<void> }> {
     if (lines.length < 2) throw new Error('A journal entry needs at least two postings');
     const sums = new Map<string, bigint>();
     for (const line of lines) sums.set(line.account.currency, (sums.get(line.account.currency) ?? 0n) + line.amount);
@@ -378,9 +414,15 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
     const now = clock.now();
     const after = new Map<string, { balance: bigint; held: bigint }>();
+    let inFlight: Promise<void>[] = [];
     for (const line of [...lines].sort((x, y) => (x.account.id < y.account.id ? -1 : x.account.id > y.account.id ? 1 : 0))) {
-      after.set(line.account.id, await apply(tx, line, now));
+      inFlight.push(apply(tx, line, now).then((state) => void after.set(line.account.id, state)));
+      if (mayRetry(line)) {
+        await settled(inFlight);
+        inFlight = [];
+      }
     }
+    await settled(inFlight);
     const record = {
       id: entry.id ?? ids.next(),
       kind: entry.kind,
@@ -391,11 +433,13 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       createdAt: now,
     };
     const postings = lines.map((line) => ({ id: ids.next(), entryId: record.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, createdAt: now }));
-    await tx.journal.insert(record, postings);
+    const written = tx.journal.insert(record, postings);
+    // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
+    written.catch(() => undefined);
     const transactions = postings.map((p) =>
       toTransaction({ ...p, ...record, id: p.id, createdAt: now, balanceAfter: after.get(p.accountId)!.balance }),
     );
-    return { entryId: record.id, transactions, after };
+    return { entryId: record.id, transactions, after, written };
   }
 
   const accountAfter = (account: AccountRecord, state: { balance: bigint; held: bigint }) => toAccount({ ...account, ...state });
@@ -464,8 +508,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           { account, amount: operation.direction * amount },
           { account: system, amount: -operation.direction * amount },
         ];
-        const result = await post(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
-        return { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
+        const result = await postPending(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
+        return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) }, result.written);
       },
     );
   }
@@ -529,8 +573,10 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           },
         },
         async (tx) => {
-          const from = await ownAccount(tx, userId, input.fromAccountId);
-          const to = await tx.accounts.findById(input.toAccountId);
+          // Two independent reads, sent together.
+          const reads = [ownAccount(tx, userId, input.fromAccountId), tx.accounts.findById(input.toAccountId)] as const;
+          await settled([...reads]);
+          const [from, to] = [await reads[0], await reads[1]];
           // Another user's account is invisible unless transfers between users are on.
           if (!to || to.kind === 'system' || (to.userId !== userId && !options.userTransfers)) {
             throw new TradeplaneError('not_found', 'No such destination account');
@@ -539,11 +585,11 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           if (to.id === from.id) throw new TradeplaneError('transfer_not_allowed', 'The source and destination are the same account');
           if (to.currency !== from.currency) throw new TradeplaneError('currency_mismatch', `The destination holds ${to.currency}, not ${from.currency}`);
           if (to.kind !== from.kind) throw new TradeplaneError('transfer_not_allowed', 'Money cannot move between demo and real accounts');
-          const result = await post(tx, { kind: 'transfer', reference: input.reference, metadata: input.metadata, actorId: userId }, [
+          const result = await postPending(tx, { kind: 'transfer', reference: input.reference, metadata: input.metadata, actorId: userId }, [
             { account: from, amount: -amount },
             { account: to, amount },
           ]);
-          return { transaction: result.transactions[0]!, account: accountAfter(from, result.after.get(from.id)!) };
+          return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(from, result.after.get(from.id)!) }, result.written);
         },
       );
     },

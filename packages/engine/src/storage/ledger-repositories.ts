@@ -9,7 +9,7 @@ import {
   type PostingWithEntry,
   type Repositories,
 } from '@tradeplane/core';
-import type { QueryDb, Tables } from './repositories.js';
+import type { QueryDb, Statements, Tables } from './repositories.js';
 
 type LedgerRepositories = Pick<Repositories, 'accounts' | 'journal' | 'holds' | 'idempotency'>;
 
@@ -21,11 +21,171 @@ const toBigInt = (value: unknown): bigint => (value === null || value === undefi
  * `repositories.ts`). Money columns are signed 64-bit integers in both schemas, so balance
  * arithmetic and the overdraft CHECK run in the database; amounts are bound through the column
  * (`sql.param(value, column)`) so each driver receives its own encoding.
+ *
+ * Every statement of a money movement (deposit, withdrawal, transfer, holds, the idempotency
+ * key) is prepared once (`statements.prepared`) with `sql.placeholder`s: building and preparing
+ * them cost more than running them.
  */
-export function createLedgerRepositories(db: QueryDb, t: Tables): LedgerRepositories {
+export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Statements): LedgerRepositories {
   const a = t.accounts;
-  const money = (value: bigint) => sql.param(value, a.balance);
-  const at = (value: Date) => sql.param(value, a.createdAt);
+  const k = t.idempotencyKeys;
+  /**
+   * A placeholder bound through a column, so the driver gets the column's encoding. Null-safe:
+   * drizzle encodes a placeholder's value even when it is null, which the timestamp and money
+   * encoders reject (a plain `sql.placeholder` in `values()` is fine for non-null values).
+   */
+  const slot = (name: string, column: { mapToDriverValue(value: unknown): unknown }) =>
+    sql`${sql.param(sql.placeholder(name), { mapToDriverValue: (value: unknown) => (value === null ? null : column.mapToDriverValue(value)) })}`;
+  const rows = async <T>(query: { execute(values?: Record<string, unknown>): PromiseLike<unknown> }, values: Record<string, unknown>) =>
+    (await query.execute(values)) as T[];
+
+  const ensureSystemQuery = statements.prepared('tp_account_ensure_system', (db) =>
+    db
+      .insert(a)
+      .values({
+        id: sql.placeholder('id'),
+        userId: null,
+        currency: sql.placeholder('currency'),
+        kind: 'system',
+        systemCode: sql.placeholder('code'),
+        isDefault: false,
+        status: 'active',
+        balance: 0n,
+        held: 0n,
+        createdAt: sql.placeholder('now'),
+      })
+      .onConflictDoNothing()
+      .returning({ id: a.id }),
+  );
+  const accountByIdQuery = statements.prepared('tp_account_by_id', (db) => db.select().from(a).where(eq(a.id, sql.placeholder('id'))).limit(1));
+  const defaultAccountQuery = statements.prepared('tp_account_default', (db) =>
+    db
+      .select()
+      .from(a)
+      .where(and(eq(a.userId, sql.placeholder('userId')), eq(a.isDefault, true)))
+      .limit(1),
+  );
+  // One statement per sign of `delta`: its range bound (see applyDelta) faces the other way.
+  const applyDeltaQuery = (direction: 'credit' | 'debit') =>
+    statements.prepared(`tp_account_apply_${direction}`, (db) => {
+      const delta = slot('delta', a.balance);
+      const newHeld = sql`${a.held} + ${slot('heldDelta', a.held)}`;
+      const bound = slot('bound', a.balance);
+      const withinRange = direction === 'credit' ? sql`${a.balance} <= ${bound}` : sql`${a.balance} >= ${bound}`;
+      const covered = or(eq(a.kind, 'system'), sql`${a.balance} + ${delta} >= ${newHeld} and ${newHeld} >= 0`);
+      return db
+        .update(a)
+        .set({ balance: sql`${a.balance} + ${delta}`, held: newHeld })
+        .where(and(eq(a.id, sql.placeholder('id')), withinRange, covered))
+        .returning({ balance: a.balance, held: a.held });
+    });
+  const creditQuery = applyDeltaQuery('credit');
+  const debitQuery = applyDeltaQuery('debit');
+
+  const e = t.journalEntries;
+  const insertEntryQuery = statements.prepared('tp_journal_entry_insert', (db) =>
+    db.insert(e).values({
+      id: sql.placeholder('id'),
+      kind: sql.placeholder('kind'),
+      reference: sql.placeholder('reference'),
+      metadata: sql.placeholder('metadata'),
+      reversesEntryId: sql.placeholder('reversesEntryId'),
+      actorId: sql.placeholder('actorId'),
+      createdAt: sql.placeholder('createdAt'),
+    }),
+  );
+  /** One multi-row INSERT per number of postings (two, nearly always). */
+  const insertPostingsQueries = new Map<number, ReturnType<Statements['prepared']>>();
+  const insertPostingsQuery = (n: number) => {
+    let query = insertPostingsQueries.get(n);
+    if (query === undefined) {
+      query = statements.prepared(`tp_postings_insert_${n}`, (db) =>
+        db.insert(t.postings).values(
+          Array.from({ length: n }, (_, i) => ({
+            id: sql.placeholder(`id${i}`),
+            entryId: sql.placeholder(`entryId${i}`),
+            accountId: sql.placeholder(`accountId${i}`),
+            currency: sql.placeholder(`currency${i}`),
+            amount: sql.placeholder(`amount${i}`),
+            // The entry's balance updates ran first in this transaction, so this is the new balance.
+            balanceAfter: sql`(select ${a.balance} from ${a} where ${a.id} = ${slot(`accountId${i}`, a.id)})` as unknown as bigint,
+            createdAt: sql.placeholder(`createdAt${i}`),
+          })),
+        ),
+      );
+      insertPostingsQueries.set(n, query);
+    }
+    return query;
+  };
+
+  const h = t.holds;
+  const insertHoldQuery = statements.prepared('tp_hold_insert', (db) =>
+    db.insert(h).values({
+      id: sql.placeholder('id'),
+      accountId: sql.placeholder('accountId'),
+      amount: sql.placeholder('amount'),
+      status: sql.placeholder('status'),
+      reference: sql.placeholder('reference'),
+      expiresAt: slot('expiresAt', h.expiresAt) as unknown as Date,
+      createdAt: sql.placeholder('createdAt'),
+      resolvedAt: slot('resolvedAt', h.resolvedAt) as unknown as Date,
+      capturedAmount: slot('capturedAmount', h.capturedAmount) as unknown as bigint,
+      entryId: sql.placeholder('entryId'),
+    }),
+  );
+  const holdByIdQuery = statements.prepared('tp_hold_by_id', (db) => db.select().from(h).where(eq(h.id, sql.placeholder('id'))).limit(1));
+  const resolveHoldQuery = statements.prepared('tp_hold_resolve', (db) =>
+    db
+      .update(h)
+      .set({
+        status: slot('status', h.status),
+        resolvedAt: slot('resolvedAt', h.resolvedAt),
+        capturedAmount: slot('capturedAmount', h.capturedAmount),
+        entryId: slot('entryId', h.entryId),
+      })
+      .where(and(eq(h.id, sql.placeholder('id')), eq(h.status, 'pending')))
+      .returning(),
+  );
+  const expiredHoldsOfAccountQuery = statements.prepared('tp_holds_expired_of_account', (db) =>
+    db
+      .select()
+      .from(h)
+      .where(and(eq(h.status, 'pending'), lte(h.expiresAt, slot('now', h.expiresAt)), eq(h.accountId, sql.placeholder('accountId'))))
+      .orderBy(asc(h.expiresAt), asc(h.id))
+      .limit(sql.placeholder('limit')),
+  );
+
+  const findKeyQuery = statements.prepared('tp_idempotency_find', (db) =>
+    db
+      .select()
+      .from(k)
+      .where(and(eq(k.userId, sql.placeholder('userId')), eq(k.key, sql.placeholder('key'))))
+      .limit(1),
+  );
+  const insertKeyQuery = statements.prepared('tp_idempotency_insert', (db) =>
+    db
+      .insert(k)
+      .values({
+        userId: sql.placeholder('userId'),
+        key: sql.placeholder('key'),
+        requestHash: sql.placeholder('requestHash'),
+        outcome: sql.placeholder('outcome'),
+        createdAt: sql.placeholder('createdAt'),
+        expiresAt: sql.placeholder('expiresAt'),
+      })
+      // Replaces a record only once it has expired; a live one wins and nothing is returned.
+      .onConflictDoUpdate({
+        target: [k.userId, k.key],
+        set: {
+          requestHash: sql`excluded.request_hash`,
+          outcome: sql`excluded.outcome`,
+          createdAt: sql`excluded.created_at`,
+          expiresAt: sql`excluded.expires_at`,
+        },
+        setWhere: sql`${k.expiresAt} <= excluded.created_at`,
+      })
+      .returning({ key: k.key }),
+  );
 
   return {
     accounts: {
@@ -36,16 +196,16 @@ export function createLedgerRepositories(db: QueryDb, t: Tables): LedgerReposito
         // Deterministic ids, so callers can remember them once the row is known to exist.
         const id = `sys_${code}_${currency}`;
         // A conflict means the row is committed: PostgreSQL waits for an in-flight insert of it to end.
-        const inserted = await db
-          .insert(a)
-          .values({ id, userId: null, currency, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: now })
-          .onConflictDoNothing()
-          .returning({ id: a.id });
+        const inserted = await rows(ensureSystemQuery, { id, currency, code, now });
         return { id, existed: inserted.length === 0 };
       },
       async findById(id) {
-        const [row] = await db.select().from(a).where(eq(a.id, id)).limit(1);
-        return row as AccountRecord | undefined;
+        const [row] = await rows<AccountRecord>(accountByIdQuery, { id });
+        return row;
+      },
+      async findDefault(userId) {
+        const [row] = await rows<AccountRecord>(defaultAccountQuery, { userId });
+        return row;
       },
       async listForUser(userId) {
         const rows = await db.select().from(a).where(eq(a.userId, userId)).orderBy(asc(a.createdAt), asc(a.id));
@@ -73,31 +233,41 @@ export function createLedgerRepositories(db: QueryDb, t: Tables): LedgerReposito
         return true;
       },
       async applyDelta(id, delta, heldDelta = 0n) {
-        const newHeld = sql`${a.held} + ${money(heldDelta)}`;
         // Bounds are written so that no intermediate value leaves the signed 64-bit range:
         // SQLite would turn an overflowing integer into a float instead of failing.
-        const withinRange =
-          delta > 0n ? sql`${a.balance} <= ${money(MAX_MINOR_UNITS - delta)}` : sql`${a.balance} >= ${money(-MAX_MINOR_UNITS - delta)}`;
-        const covered = or(eq(a.kind, 'system'), sql`${a.balance} + ${money(delta)} >= ${newHeld} and ${newHeld} >= 0`);
-        const rows = await db
-          .update(a)
-          .set({ balance: sql`${a.balance} + ${money(delta)}`, held: newHeld })
-          .where(and(eq(a.id, id), withinRange, covered))
-          .returning({ balance: a.balance, held: a.held });
-        return rows[0];
+        const [row] =
+          delta > 0n
+            ? await rows<{ balance: bigint; held: bigint }>(creditQuery, { id, delta, heldDelta, bound: MAX_MINOR_UNITS - delta })
+            : await rows<{ balance: bigint; held: bigint }>(debitQuery, { id, delta, heldDelta, bound: -MAX_MINOR_UNITS - delta });
+        return row;
       },
     },
 
     journal: {
       async insert(entry, postings) {
-        await db.insert(t.journalEntries).values({ ...entry, metadata: entry.metadata ? JSON.stringify(entry.metadata) : null });
-        await db.insert(t.postings).values(
-          postings.map((p) => ({
-            ...p,
-            // The entry's balance updates ran first in this transaction, so this is the new balance.
-            balanceAfter: sql`(select ${a.balance} from ${a} where ${a.id} = ${p.accountId})` as unknown as bigint,
-          })),
-        );
+        const entryInserted = insertEntryQuery.execute({
+          id: entry.id,
+          kind: entry.kind,
+          reference: entry.reference,
+          metadata: entry.metadata ? JSON.stringify(entry.metadata) : null,
+          reversesEntryId: entry.reversesEntryId,
+          actorId: entry.actorId,
+          createdAt: entry.createdAt,
+        });
+        const values: Record<string, unknown> = {};
+        postings.forEach((p, i) => {
+          values[`id${i}`] = p.id;
+          values[`entryId${i}`] = p.entryId;
+          values[`accountId${i}`] = p.accountId;
+          values[`currency${i}`] = p.currency;
+          values[`amount${i}`] = p.amount;
+          values[`createdAt${i}`] = p.createdAt;
+        });
+        // Sent together (on PostgreSQL one round trip); the connection runs them in this order, so
+        // the entry exists when its postings reference it. Both settle before anything else runs.
+        const [entry_, postings_] = await Promise.allSettled([entryInserted, insertPostingsQuery(postings.length).execute(values)]);
+        if (entry_.status === 'rejected') throw entry_.reason;
+        if (postings_.status === 'rejected') throw postings_.reason;
       },
       async findEntry(id) {
         const [entry] = await db.select().from(t.journalEntries).where(eq(t.journalEntries.id, id)).limit(1);
@@ -200,55 +370,37 @@ export function createLedgerRepositories(db: QueryDb, t: Tables): LedgerReposito
 
     holds: {
       async insert(hold) {
-        await db.insert(t.holds).values(hold);
+        await insertHoldQuery.execute({ ...hold });
       },
       async findById(id) {
-        const [row] = await db.select().from(t.holds).where(eq(t.holds.id, id)).limit(1);
-        return row as HoldRecord | undefined;
+        const [row] = await rows<HoldRecord>(holdByIdQuery, { id });
+        return row;
       },
       async resolve(id, { status, at: resolvedAt, capturedAmount, entryId }) {
-        const rows = await db
-          .update(t.holds)
-          .set({ status, resolvedAt, capturedAmount: capturedAmount ?? null, entryId: entryId ?? null })
-          .where(and(eq(t.holds.id, id), eq(t.holds.status, 'pending')))
-          .returning();
-        return rows[0] as HoldRecord | undefined;
+        const [row] = await rows<HoldRecord>(resolveHoldQuery, { id, status, resolvedAt, capturedAmount: capturedAmount ?? null, entryId: entryId ?? null });
+        return row;
       },
       async listExpired(now, accountId, limit = 500) {
-        const rows = await db
+        // The per-account sweep runs inside money movements (a refused debit): prepared.
+        if (accountId !== undefined) return rows<HoldRecord>(expiredHoldsOfAccountQuery, { now, accountId, limit });
+        const found = await db
           .select()
-          .from(t.holds)
-          .where(and(eq(t.holds.status, 'pending'), lte(t.holds.expiresAt, now), accountId ? eq(t.holds.accountId, accountId) : undefined))
-          .orderBy(asc(t.holds.expiresAt), asc(t.holds.id))
+          .from(h)
+          .where(and(eq(h.status, 'pending'), lte(h.expiresAt, now)))
+          .orderBy(asc(h.expiresAt), asc(h.id))
           .limit(limit);
-        return rows as HoldRecord[];
+        return found as HoldRecord[];
       },
     },
 
     idempotency: {
       async find(userId, key) {
-        const k = t.idempotencyKeys;
-        const [row] = await db
-          .select()
-          .from(k)
-          .where(and(eq(k.userId, userId), eq(k.key, key)))
-          .limit(1);
+        const [row] = await rows<Tables['idempotencyKeys']['$inferSelect']>(findKeyQuery, { userId, key });
         return row ? { ...row, outcome: JSON.parse(row.outcome) as unknown } : undefined;
       },
       async insert(record) {
-        const k = t.idempotencyKeys;
-        const values = { ...record, outcome: JSON.stringify(record.outcome) };
-        // Replaces a record only once it has expired; a live one wins and nothing is returned.
-        const rows = await db
-          .insert(k)
-          .values(values)
-          .onConflictDoUpdate({
-            target: [k.userId, k.key],
-            set: { requestHash: values.requestHash, outcome: values.outcome, createdAt: values.createdAt, expiresAt: values.expiresAt },
-            setWhere: sql`${k.expiresAt} <= ${at(record.createdAt)}`,
-          })
-          .returning({ key: k.key });
-        return rows.length === 1;
+        const inserted = await rows(insertKeyQuery, { ...record, outcome: JSON.stringify(record.outcome) });
+        return inserted.length === 1;
       },
     },
   };

@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
-import { createRepositories, type QueryDb, type Tables } from './repositories.js';
+import { createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
 
 export interface PostgresStorage extends Storage {
@@ -15,6 +15,14 @@ export interface PostgresStorage extends Storage {
 export interface PostgresStorageOptions {
   /** Pool size (default 10). On Lambda use 1–2 per container, or RDS Proxy. */
   max?: number;
+  /**
+   * Named prepared statements (default true): the hot statements are parsed and planned once per
+   * connection instead of paying a describe round trip on every call. Turn off behind a pooler
+   * in transaction mode that does not track them (PgBouncer before 1.21, or without
+   * `max_prepared_statements`). Applies to a pool the storage opens; a caller-supplied pool keeps
+   * its own `prepare` setting.
+   */
+  prepare?: boolean;
 }
 
 /** An arbitrary but fixed key for the migration advisory lock. */
@@ -26,17 +34,22 @@ const MIGRATION_LOCK_KEY = 7_305_112_001;
  */
 export function openPostgresStorage(target: string | postgres.Sql, options: PostgresStorageOptions = {}): PostgresStorage {
   const owned = typeof target === 'string';
-  const client = owned ? postgres(target, { max: options.max ?? 10, onnotice: () => {} }) : target;
+  const client = owned ? postgres(target, { max: options.max ?? 10, prepare: options.prepare ?? true, onnotice: () => {} }) : target;
   const db = drizzle(client, { schema });
   // See repositories.ts: one implementation, typed against the SQLite schema.
   const tables = schema as unknown as Tables;
-  const repos = createRepositories(db as unknown as QueryDb, tables);
+  // Statements are built once on the pool; a transaction runs them on its own connection.
+  const statements = statementCache(db as unknown as QueryDb);
+  const repos = createRepositories(db as unknown as QueryDb, tables, statements.on());
 
   return {
     dialect: 'postgres',
     repos,
     transaction(fn) {
-      return db.transaction(async (tx) => fn(createRepositories(tx as unknown as QueryDb, tables)));
+      return db.transaction(async (tx) => {
+        const connection = transactionConnection(tx);
+        return fn(createRepositories(tx as unknown as QueryDb, tables, statements.on((query) => onConnection(query, client, connection))));
+      });
     },
     async ping() {
       await db.execute(sql`select 1`);
@@ -72,4 +85,22 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
       if (owned) await client.end({ timeout: 5 });
     },
   };
+}
+
+/** The postgres.js handle of a drizzle transaction: its reserved connection. */
+function transactionConnection(tx: unknown): postgres.Sql {
+  const connection = (tx as { session?: { client?: unknown } }).session?.client;
+  if (typeof connection !== 'function') throw new Error('Unexpected drizzle transaction shape: no postgres.js connection on tx.session.client');
+  return connection as postgres.Sql;
+}
+
+/**
+ * A statement prepared on the pool, run on a transaction's connection. drizzle's postgres.js
+ * prepared query sends everything through its `client` field, so a child object overriding just
+ * that field shares the built SQL and result mapping. Checked, so that a drizzle upgrade that
+ * moves the field fails loudly instead of running statements outside their transaction.
+ */
+function onConnection(query: PreparedQuery, pool: postgres.Sql, connection: postgres.Sql): PreparedQuery {
+  if ((query as { client?: unknown }).client !== pool) throw new Error('Unexpected drizzle prepared query shape: it does not run on its client field');
+  return Object.create(query, { client: { value: connection } }) as PreparedQuery;
 }

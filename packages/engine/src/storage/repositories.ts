@@ -27,10 +27,10 @@ import { createMarketRepositories } from './market-repositories.js';
 export type Tables = typeof sqliteSchema;
 export type QueryDb = Pick<BetterSQLite3Database<Tables>, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete'>;
 
-export function createRepositories(db: QueryDb, t: Tables): Repositories {
+export function createRepositories(db: QueryDb, t: Tables, statements: Statements): Repositories {
   // The per-request authentication lookup is prepared once: building the SQL and preparing the
   // statement cost more than running it.
-  const authStateQuery = preparedOnce('tp_auth_state', () =>
+  const authStateQuery = statements.prepared('tp_auth_state', (db) =>
     db
       .select({ role: t.users.role, status: t.users.status, tokenVersion: t.users.tokenVersion })
       .from(t.sessions)
@@ -51,11 +51,11 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
       .limit(1),
   );
 
-  const userByIdQuery = preparedOnce('tp_user_by_id', () =>
+  const userByIdQuery = statements.prepared('tp_user_by_id', (db) =>
     db.select().from(t.users).where(eq(t.users.id, sql.placeholder('id'))).limit(1),
   );
 
-  const apiKeyAuthQuery = preparedOnce('tp_api_key_auth', () =>
+  const apiKeyAuthQuery = statements.prepared('tp_api_key_auth', (db) =>
     db
       .select({ key: t.apiKeys, role: t.users.role, status: t.users.status })
       .from(t.apiKeys)
@@ -83,7 +83,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         }
       },
       async findById(id) {
-        const [row] = await userByIdQuery().execute({ id });
+        const [row] = (await userByIdQuery.execute({ id })) as unknown[];
         return row as UserRecord | undefined;
       },
       async findByEmail(email) {
@@ -165,7 +165,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         return rows as SessionRecord[];
       },
       async authState({ sessionId, userId, tokenId }) {
-        const rows = await authStateQuery().execute({ sessionId, userId, tokenId });
+        const rows = (await authStateQuery.execute({ sessionId, userId, tokenId })) as unknown[];
         return rows[0] as AuthState | undefined;
       },
     },
@@ -250,7 +250,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         await db.insert(t.apiKeys).values({ ...key, scopes: key.scopes.join(' ') });
       },
       async authState(keyHash) {
-        const [row] = (await apiKeyAuthQuery().execute({ keyHash })) as { key: typeof t.apiKeys.$inferSelect; role: AuthState['role']; status: AuthState['status'] }[];
+        const [row] = (await apiKeyAuthQuery.execute({ keyHash })) as { key: typeof t.apiKeys.$inferSelect; role: AuthState['role']; status: AuthState['status'] }[];
         return row ? { key: toApiKey(row.key), role: row.role, status: row.status } : undefined;
       },
       async listForUser(userId) {
@@ -302,7 +302,7 @@ export function createRepositories(db: QueryDb, t: Tables): Repositories {
         }
       },
     },
-    ...createLedgerRepositories(db, t),
+    ...createLedgerRepositories(db, t, statements),
     ...createMarketRepositories(db, t),
   });
 }
@@ -311,17 +311,51 @@ function toApiKey(row: Tables['apiKeys']['$inferSelect']): ApiKeyRecord {
   return { ...row, scopes: row.scopes.split(' ').filter(Boolean) };
 }
 
-interface PreparedSelect {
-  execute(values: Record<string, unknown>): PromiseLike<unknown[]>;
+/** A statement built once: `execute` fills its `sql.placeholder`s and runs it. */
+export interface PreparedQuery {
+  execute(values?: Record<string, unknown>): PromiseLike<unknown>;
+}
+
+type Preparable = { prepare(): unknown } | { prepare(name: string): unknown };
+
+/**
+ * The hot statements, each built by drizzle (SQL text, parameter encoders, result mapping) and
+ * prepared by the driver once per process rather than on every call, which cost more than
+ * running them. `build` receives the storage's base connection, never a transaction's: the
+ * storage says how a statement runs on the connection of the transaction at hand (`bind`).
+ */
+export interface Statements {
+  prepared(name: string, build: (db: QueryDb) => Preparable): PreparedQuery;
 }
 
 /**
- * Prepares a query on first use and reuses it. drizzle's SQLite builders take no name and
- * PostgreSQL's require one; passing it to both keeps this one implementation.
+ * A cache of statements built on `db`. `bind` adapts a cached statement to the connection the
+ * repositories run on (identity for SQLite's single connection; see `postgres.ts`).
  */
-function preparedOnce(name: string, build: () => { prepare(): unknown }): () => PreparedSelect {
-  let prepared: PreparedSelect | undefined;
-  return () => (prepared ??= (build() as unknown as { prepare(name: string): PreparedSelect }).prepare(name));
+export function statementCache(db: QueryDb): { on(bind?: (query: PreparedQuery) => PreparedQuery): Statements } {
+  const cache = new Map<string, PreparedQuery>();
+  function get(name: string, build: (db: QueryDb) => Preparable): PreparedQuery {
+    let query = cache.get(name);
+    if (query === undefined) {
+      // drizzle's SQLite builders take no name and PostgreSQL's require one (a name makes
+      // postgres.js keep a prepared statement per connection); passing it to both keeps one implementation.
+      query = (build(db) as { prepare(name: string): PreparedQuery }).prepare(name);
+      cache.set(name, query);
+    }
+    return query;
+  }
+  return {
+    on(bind = (query) => query) {
+      // Built and bound on first use: the tables may not exist yet when the repositories are
+      // created (migrations run later), and a transaction pays only for the statements it runs.
+      return {
+        prepared(name, build) {
+          let bound: PreparedQuery | undefined;
+          return { execute: (values) => (bound ??= bind(get(name, build))).execute(values) };
+        },
+      };
+    },
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Storage } from '@tradeplane/core';
 import * as schema from './schema.sqlite.js';
-import { createRepositories, wrapMethods } from './repositories.js';
+import { createRepositories, statementCache, wrapMethods } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
 
 export interface SqliteStorage extends Storage {
@@ -54,7 +54,8 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema.sqlite.ts).
   sqlite.defaultSafeIntegers(true);
   const db = drizzle(sqlite, { schema });
-  const raw = createRepositories(db, schema);
+  // One connection: statements prepared once serve every transaction.
+  const raw = createRepositories(db, schema, statementCache(db).on());
 
   let tail: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
