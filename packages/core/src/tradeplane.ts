@@ -58,7 +58,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const auth = createAuthService({ storage, clock, ids, logger, audit, options: deps.auth, onUserCreated: wallets.openInitialAccount });
   const apiKeys = createApiKeyService({ storage, clock, ids, audit });
   const admin = createAdminService({ storage, clock, audit });
-  const market = createMarketDataService({ storage, clock, logger });
+  const market = createMarketDataService({ storage, logger });
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);

@@ -1,5 +1,5 @@
 import { TradeplaneError, type FieldError } from '../errors.js';
-import type { CandleRecord, Clock, Logger, Storage } from '../ports/index.js';
+import type { CandleRecord, Logger, Storage } from '../ports/index.js';
 import { intervalMs, isAligned, type CandleInterval } from './intervals.js';
 
 /** A bar as the service takes it in: the stored record, with the interval checked. */
@@ -69,7 +69,7 @@ function problemsOf(c: CandleInput, index: number): FieldError[] {
 
 const keyOf = (c: { symbol: string; interval: string; openTime: Date }) => `${c.symbol}\u0000${c.interval}\u0000${c.openTime.getTime()}`;
 
-export function createMarketDataService(deps: { storage: Storage; clock: Clock; logger: Logger }): MarketDataService {
+export function createMarketDataService(deps: { storage: Storage; logger: Logger }): MarketDataService {
   const { storage, logger } = deps;
   const listeners = new Set<(candle: StoredCandle) => void | Promise<void>>();
   const last = new Map<string, { price: number; time: Date }>();

@@ -44,11 +44,19 @@ export function defaultRiskLimits(currency: Currency): RiskLimits {
   };
 }
 
-/** A plain decimal (`"0.35"`) as minor units, rounding half up past the exponent. */
-function decimalToMinor(text: string, exponent: number): bigint {
+/** A plain decimal string (`"2.25"`) as an exact fraction: digits / 10^scale. */
+function decimal(text: string): { digits: bigint; denominator: bigint } {
   const [whole = '0', fraction = ''] = text.split('.');
-  const digits = BigInt(whole + fraction.padEnd(exponent + 1, '0').slice(0, exponent + 1));
-  return (digits + 5n) / 10n;
+  return { digits: BigInt(whole + fraction), denominator: 10n ** BigInt(fraction.length) };
+}
+
+/** n / d for non-negative n and positive d, rounded half up. */
+const roundHalfUp = (n: bigint, d: bigint): bigint => (2n * n + d) / (2n * d);
+
+/** A plain decimal in major units (`"0.35"`) as minor units, rounding half up past the exponent. */
+function decimalToMinor(text: string, exponent: number): bigint {
+  const { digits, denominator } = decimal(text);
+  return roundHalfUp(digits * 10n ** BigInt(exponent), denominator);
 }
 
 /** Who a lock stops: everybody's trades of the user, one symbol, or one side (of one symbol, or of all). */
@@ -121,11 +129,8 @@ export class RiskManager {
    */
   recommendedStake(consecutiveLosses: number): bigint {
     const table = this.limits.stakeProgression;
-    const multiplier = table[Math.min(Math.max(0, consecutiveLosses), table.length - 1)]!;
-    const [whole = '0', fraction = ''] = multiplier.split('.');
-    const scale = 10n ** BigInt(fraction.length);
-    const scaled = this.limits.minStake * BigInt(whole + fraction);
-    const stake = (scaled * 2n + scale) / (2n * scale);
+    const multiplier = decimal(table[Math.min(Math.max(0, consecutiveLosses), table.length - 1)]!);
+    const stake = roundHalfUp(this.limits.minStake * multiplier.digits, multiplier.denominator);
     return stake > this.limits.maxStake ? this.limits.maxStake : stake;
   }
 

@@ -218,10 +218,13 @@ interface Posted {
 /**
  * Waits for every promise to settle, then throws the first failure in array order (on
  * PostgreSQL the statement that failed first, the later ones failing only because the
- * transaction aborted). Never returns while a statement of the transaction is still running.
+ * transaction aborted), or returns the values. Never returns while a statement of the
+ * transaction is still running.
  */
-async function settled(promises: Promise<unknown>[]): Promise<void> {
-  for (const result of await Promise.allSettled(promises)) if (result.status === 'rejected') throw result.reason;
+async function settled<T extends readonly unknown[]>(promises: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -574,9 +577,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         },
         async (tx) => {
           // Two independent reads, sent together.
-          const reads = [ownAccount(tx, userId, input.fromAccountId), tx.accounts.findById(input.toAccountId)] as const;
-          await settled([...reads]);
-          const [from, to] = [await reads[0], await reads[1]];
+          const [from, to] = await settled([ownAccount(tx, userId, input.fromAccountId), tx.accounts.findById(input.toAccountId)]);
           // Another user's account is invisible unless transfers between users are on.
           if (!to || to.kind === 'system' || (to.userId !== userId && !options.userTransfers)) {
             throw new TradeplaneError('not_found', 'No such destination account');

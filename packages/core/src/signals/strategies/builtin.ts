@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ATR, MACrossover, RSI, SupportResistance } from '../indicators/index.js';
-import { confidenceFrom, defineStrategy, fmt } from './strategy.js';
+import { confidenceFrom, defineStrategy, fmt, persistence } from './strategy.js';
 
 /**
  * Breakout: buys when a close crosses above resistance (the latest swing-pivot high confirmed
@@ -23,7 +23,7 @@ export const breakout = defineStrategy({
     const levels = new SupportResistance({ left: params.left, right: params.right });
     const range = new ATR(params.atrPeriod);
     let previousClose = Number.NaN;
-    let active: { side: 'BUY' | 'SELL'; level: number; left: number } | null = null;
+    const setup = persistence<{ side: 'BUY' | 'SELL'; level: number }>(params.persist);
     return {
       name: 'breakout',
       onCandle(candle) {
@@ -33,16 +33,13 @@ export const breakout = defineStrategy({
         const prev = previousClose;
         previousClose = candle.close;
         if (!before || atrValue === undefined || !(atrValue > 0)) return null;
-        if (prev <= before.resistance && candle.close > before.resistance) {
-          active = { side: 'BUY', level: before.resistance, left: params.persist };
-        } else if (prev >= before.support && candle.close < before.support) {
-          active = { side: 'SELL', level: before.support, left: params.persist };
-        } else if (active && active.left > 0 && (active.side === 'BUY' ? candle.close > active.level : candle.close < active.level)) {
-          active.left--;
-        } else {
-          active = null;
-          return null;
-        }
+        const active =
+          prev <= before.resistance && candle.close > before.resistance
+            ? setup.start({ side: 'BUY', level: before.resistance })
+            : prev >= before.support && candle.close < before.support
+              ? setup.start({ side: 'SELL', level: before.support })
+              : setup.next((s) => (s.side === 'BUY' ? candle.close > s.level : candle.close < s.level));
+        if (!active) return null;
         const overshoot = Math.abs(candle.close - active.level) / atrValue;
         return {
           side: active.side,
@@ -109,21 +106,17 @@ export const scalping = defineStrategy({
   create(params) {
     const cross = new MACrossover(params.fast, params.slow, { type: params.type });
     const range = new ATR(params.atrPeriod);
-    let active: { side: 'BUY' | 'SELL'; left: number } | null = null;
+    const setup = persistence<{ side: 'BUY' | 'SELL' }>(params.persist);
     return {
       name: 'scalping',
       onCandle(candle) {
         const atrValue = range.update(candle);
         const lines = cross.update(candle);
         if (!lines || atrValue === undefined || !(atrValue > 0)) return null;
-        if (lines.cross) {
-          active = { side: lines.cross === 'up' ? 'BUY' : 'SELL', left: params.persist };
-        } else if (active && active.left > 0 && (active.side === 'BUY' ? lines.fast > lines.slow : lines.fast < lines.slow)) {
-          active.left--;
-        } else {
-          active = null;
-          return null;
-        }
+        const active = lines.cross
+          ? setup.start({ side: lines.cross === 'up' ? 'BUY' : 'SELL' })
+          : setup.next((s) => (s.side === 'BUY' ? lines.fast > lines.slow : lines.fast < lines.slow));
+        if (!active) return null;
         const separation = Math.abs(lines.fast - lines.slow) / atrValue;
         return {
           side: active.side,

@@ -78,5 +78,28 @@ export function confidenceFrom(strength: number): number {
   return Math.min(1, 0.6 + 0.4 * Math.max(0, strength));
 }
 
+/**
+ * A setup that keeps voting for `persist` more bars while it still holds, so strategies that
+ * fire on one bar (a cross, a breakout) can meet others in consensus. `start()` on the trigger
+ * bar; `next(holds)` on each later bar. Both return the active setup, or null once it lapsed.
+ */
+export function persistence<T extends { side: 'BUY' | 'SELL' }>(persist: number) {
+  let active: { setup: T; left: number } | null = null;
+  return {
+    start(setup: T): T {
+      active = { setup, left: persist };
+      return setup;
+    },
+    next(holds: (setup: T) => boolean): T | null {
+      if (active && active.left > 0 && holds(active.setup)) {
+        active.left--;
+        return active.setup;
+      }
+      active = null;
+      return null;
+    },
+  };
+}
+
 /** Shortest readable number for reasons. */
 export const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(2) : x.toPrecision(4));
