@@ -9,7 +9,7 @@ export type Problem = {
   title: string;
   status: number;
   detail: string;
-  code: "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
+  code: "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
   instance?: string;
   request_id?: string;
   errors?: Array<{
@@ -211,6 +211,144 @@ export type Ticker = {
   /** price − open_24h */
   change_24h: number;
   change_percent_24h: number;
+};
+
+export type Trade = {
+  id: string;
+  account_id: string;
+  order_id: string;
+  symbol: string;
+  side: "BUY" | "SELL";
+  /** Money at risk, in the account currency */
+  stake: string;
+  currency: string;
+  /** Units of the instrument: stake ÷ entry price */
+  quantity: number;
+  entry_price: number;
+  stop_loss: number | null;
+  take_profit: number | null;
+  status: "open" | "closed";
+  exit_price: number | null;
+  close_reason: "manual" | "stop_loss" | "take_profit" | "stop_out" | "signal" | "copy" | null;
+  /** Realised P&L: direction × stake × (exit − entry) ÷ entry, rounded half away from zero, never below −stake */
+  pnl: string | null;
+  source: "manual" | "strategy" | "copy";
+  reference: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  opened_at: string;
+  closed_at: string | null;
+};
+
+export type TradeProfit = {
+  trade_id: string;
+  status: "open" | "closed";
+  price: number;
+  pnl: string;
+  /** pnl ÷ stake × 100 */
+  pnl_percent: number;
+  realised: boolean;
+  currency: string;
+};
+
+export type Order = {
+  id: string;
+  account_id: string;
+  symbol: string;
+  side: "BUY" | "SELL";
+  type: "market" | "limit" | "stop";
+  status: "pending" | "filled" | "cancelled" | "rejected";
+  /** Reserved from placement until the order fills or is cancelled */
+  stake: string;
+  currency: string;
+  /** Limit or stop price */
+  price: number | null;
+  stop_loss: number | null;
+  take_profit: number | null;
+  trade_id: string | null;
+  fill_price: number | null;
+  source: "manual" | "strategy" | "copy";
+  reference: string | null;
+  reject_reason: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  resolved_at: string | null;
+};
+
+export type Position = {
+  account_id: string;
+  symbol: string;
+  side: "BUY" | "SELL";
+  trades: number;
+  quantity: number;
+  stake: string;
+  currency: string;
+  average_entry_price: number;
+  /** Last price */
+  price: number | null;
+  /** Σ of each open trade’s P&L at the last price */
+  unrealised_pnl: string | null;
+};
+
+export type RiskProfile = {
+  currency: string;
+  min_stake: string;
+  max_stake: string;
+  /** Net realised loss in one local day that locks trading until the next local midnight */
+  max_daily_loss: string;
+  max_consecutive_losses: number;
+  /** Multipliers of min_stake for the recommended stake after 0, 1, 2, … consecutive losses (the last repeats) */
+  stake_progression: Array<string>;
+  /** Open trades plus pending orders */
+  max_open_positions: number;
+  /** Stake of open trades plus pending orders on one symbol */
+  max_exposure_per_symbol: string;
+  /** How long a losing streak of max_consecutive_losses locks trading */
+  loss_cooldown_minutes: number;
+  /** IANA zone whose midnight starts a trading day */
+  time_zone: string;
+  /** True until you save a profile of your own */
+  is_default: boolean;
+  updated_at: string | null;
+  state: {
+    consecutive_losses: number;
+    daily_loss: string;
+    /** ISO 8601 timestamp (UTC) */
+    day_started_at: string;
+    recommended_stake: string;
+  };
+};
+
+export type RiskLock = {
+  id: string;
+  scope: "user" | "symbol" | "side";
+  symbol: string | null;
+  side: "BUY" | "SELL" | null;
+  reason: string;
+  /** ISO 8601 timestamp (UTC) */
+  until: string;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  cleared_at: string | null;
+  cleared_by: string | null;
+  active: boolean;
+};
+
+export type ProtectionEvent = {
+  id: string;
+  user_id: string;
+  /** `risk`: refused by tradeplane’s risk manager; `ea`: reported by a trading terminal */
+  source: "risk" | "ea";
+  subscription_id: string | null;
+  reason: string;
+  symbol: string | null;
+  side: "BUY" | "SELL" | null;
+  stake: string | null;
+  currency: string | null;
+  details: Record<string, unknown> | null;
+  /** ISO 8601 timestamp (UTC) */
+  occurred_at: string;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
 };
 
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
@@ -670,6 +808,217 @@ export interface Operations {
     output: Ticker;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
   };
+  /** Open a trade at market, after the risk check, with the stake reserved */
+  "trades.execute": {
+    input: {
+      /** Defaults to your default account */
+      account_id?: string;
+      /** Instrument symbol */
+      symbol: string;
+      side: "BUY" | "SELL";
+      /** Stake in the account currency. Give a stake or a quantity; neither → the recommended stake for your losing streak */
+      stake?: string;
+      /** Units of the instrument, converted to a stake at the order price (rounded up) */
+      quantity?: number;
+      stop_loss?: number;
+      take_profit?: number;
+      reference?: string;
+    };
+    output: Trade;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "risk_rejected" | "no_market_price" | "order_rejected" | "insufficient_funds" | "idempotency_conflict" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Your trades, newest first */
+  "trades.list": {
+    input: {
+      /** Instrument symbol */
+      symbol?: string;
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+      status?: "open" | "closed";
+    };
+    output: {
+      trades: Array<Trade>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** Your open trades, newest first */
+  "trades.open": {
+    input: {
+      /** Instrument symbol */
+      symbol?: string;
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      trades: Array<Trade>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** One of your trades */
+  "trades.get": {
+    input: {
+      id: string;
+    };
+    output: Trade;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Close an open trade at market and settle its P&L into the account */
+  "trades.close": {
+    input: {
+      id: string;
+    };
+    output: Trade;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "trade_not_open" | "no_market_price" | "order_rejected" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** A trade’s P&L: realised when closed, at the last price while open */
+  "trades.profit": {
+    input: {
+      id: string;
+    };
+    output: TradeProfit;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "no_market_price" | "validation_failed" | "internal_error";
+  };
+  /** Your orders, newest first */
+  "orders.list": {
+    input: {
+      status?: "pending" | "filled" | "cancelled" | "rejected";
+      /** Instrument symbol */
+      symbol?: string;
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      orders: Array<Order>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** Place a market, limit or stop order (the stake is reserved until it fills or is cancelled) */
+  "orders.place": {
+    input: {
+      /** Defaults to your default account */
+      account_id?: string;
+      /** Instrument symbol */
+      symbol: string;
+      side: "BUY" | "SELL";
+      /** Stake in the account currency. Give a stake or a quantity; neither → the recommended stake for your losing streak */
+      stake?: string;
+      /** Units of the instrument, converted to a stake at the order price (rounded up) */
+      quantity?: number;
+      stop_loss?: number;
+      take_profit?: number;
+      reference?: string;
+      type?: "market" | "limit" | "stop";
+      /** Required for limit and stop orders */
+      price?: number;
+    };
+    output: Order;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "risk_rejected" | "no_market_price" | "order_rejected" | "insufficient_funds" | "idempotency_conflict" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** One of your orders */
+  "orders.get": {
+    input: {
+      id: string;
+    };
+    output: Order;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Cancel a pending order and release its stake */
+  "orders.cancel": {
+    input: {
+      id: string;
+    };
+    output: Order;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "order_not_pending" | "validation_failed" | "internal_error";
+  };
+  /** Your open positions per account, symbol and side, with unrealised P&L at the last price */
+  "positions.list": {
+    input: void;
+    output: {
+      positions: Array<Position>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Your risk limits and where you stand against them */
+  "risk.profile": {
+    input: void;
+    output: RiskProfile;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Change your risk limits (fields you leave out keep their value) */
+  "risk.updateProfile": {
+    input: {
+      currency?: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      min_stake?: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      max_stake?: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      max_daily_loss?: string;
+      max_consecutive_losses?: number;
+      stake_progression?: Array<string>;
+      max_open_positions?: number;
+      /** Decimal string in the currency’s units, at most its decimals */
+      max_exposure_per_symbol?: string;
+      loss_cooldown_minutes?: number;
+      time_zone?: string;
+    };
+    output: RiskProfile;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Your trading locks: the ones in force, or all with `all=true` */
+  "risk.locks": {
+    input: {
+      all?: "true" | "false";
+    };
+    output: {
+      locks: Array<RiskLock>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** Admin: a user’s trading locks (all of them) */
+  "risk.userLocks": {
+    input: {
+      id: string;
+    };
+    output: {
+      locks: Array<RiskLock>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "internal_error";
+  };
+  /** Admin: lift a lock before its time (audited) */
+  "risk.clearLock": {
+    input: {
+      id: string;
+    };
+    output: RiskLock;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+  };
+  /** Signals and trades refused for your protection, newest first (admins: everyone’s, or one user’s) */
+  "risk.events": {
+    input: {
+      /** Admins only */
+      user_id?: string;
+      source?: "risk" | "ea";
+      reason?: string;
+      /** ISO 8601 timestamp (UTC) */
+      from?: string;
+      /** ISO 8601 timestamp (UTC) */
+      to?: string;
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      events: Array<ProtectionEvent>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -715,6 +1064,23 @@ export const operations = {
   "market.ingestCandles": { method: "POST", path: "/market/candles", pathParams: [], queryParams: [], bodyFields: ["candles"], hasBody: true, inputRequired: true, auth: "user", scope: "market:write", idempotent: false },
   "market.candles": { method: "GET", path: "/market/candles/{symbol}", pathParams: ["symbol"], queryParams: ["interval","from","to","limit"], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
   "market.ticker": { method: "GET", path: "/market/ticker/{symbol}", pathParams: ["symbol"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "trades.execute": { method: "POST", path: "/trades/execute", pathParams: [], queryParams: [], bodyFields: ["account_id","symbol","side","stake","quantity","stop_loss","take_profit","reference"], hasBody: true, inputRequired: true, auth: "user", scope: "trading:write", idempotent: true },
+  "trades.list": { method: "GET", path: "/trades", pathParams: [], queryParams: ["symbol","cursor","limit","status"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "trades.open": { method: "GET", path: "/trades/open", pathParams: [], queryParams: ["symbol","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "trades.get": { method: "GET", path: "/trades/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "trades.close": { method: "POST", path: "/trades/{id}/close", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "trades.profit": { method: "GET", path: "/trades/{id}/profit", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "orders.list": { method: "GET", path: "/orders", pathParams: [], queryParams: ["status","symbol","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "orders.place": { method: "POST", path: "/orders", pathParams: [], queryParams: [], bodyFields: ["account_id","symbol","side","stake","quantity","stop_loss","take_profit","reference","type","price"], hasBody: true, inputRequired: true, auth: "user", scope: "trading:write", idempotent: true },
+  "orders.get": { method: "GET", path: "/orders/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "orders.cancel": { method: "DELETE", path: "/orders/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "positions.list": { method: "GET", path: "/positions", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "risk.profile": { method: "GET", path: "/risk/profile", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "risk.updateProfile": { method: "PUT", path: "/risk/profile", pathParams: [], queryParams: [], bodyFields: ["currency","min_stake","max_stake","max_daily_loss","max_consecutive_losses","stake_progression","max_open_positions","max_exposure_per_symbol","loss_cooldown_minutes","time_zone"], hasBody: true, inputRequired: false, auth: "user", scope: null, idempotent: false },
+  "risk.locks": { method: "GET", path: "/risk/locks", pathParams: [], queryParams: ["all"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "risk.userLocks": { method: "GET", path: "/admin/users/{id}/risk/locks", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: true },
+  "risk.clearLock": { method: "DELETE", path: "/admin/risk/locks/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: false },
+  "risk.events": { method: "GET", path: "/protection-events", pathParams: [], queryParams: ["user_id","source","reason","from","to","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -728,6 +1094,10 @@ export const groups = {
   billing: { balance: "billing.balance", transactions: "billing.transactions" },
   ledger: { adjust: "ledger.adjust", reverse: "ledger.reverse", verify: "ledger.verify" },
   market: { ingestCandles: "market.ingestCandles", candles: "market.candles", ticker: "market.ticker" },
+  trades: { execute: "trades.execute", list: "trades.list", open: "trades.open", get: "trades.get", close: "trades.close", profit: "trades.profit" },
+  orders: { list: "orders.list", place: "orders.place", get: "orders.get", cancel: "orders.cancel" },
+  positions: { list: "positions.list" },
+  risk: { profile: "risk.profile", updateProfile: "risk.updateProfile", locks: "risk.locks", userLocks: "risk.userLocks", clearLock: "risk.clearLock", events: "risk.events" },
 } as const;
 
-export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
+export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

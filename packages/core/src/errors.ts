@@ -37,6 +37,11 @@ export const errorCatalog = {
   account_limit_reached: { status: 409, title: 'Account limit reached' },
   already_reversed: { status: 409, title: 'Entry already reversed' },
   hold_not_pending: { status: 409, title: 'Hold is no longer pending' },
+  risk_rejected: { status: 409, title: 'Refused by risk management' },
+  no_market_price: { status: 409, title: 'No market price' },
+  order_rejected: { status: 409, title: 'Order rejected by the broker' },
+  order_not_pending: { status: 409, title: 'Order is no longer pending' },
+  trade_not_open: { status: 409, title: 'Trade is not open' },
   // 413 / 415
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

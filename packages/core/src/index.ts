@@ -3,7 +3,7 @@
  * Imports no database driver, ORM or web framework.
  */
 export { createTradeplane } from './tradeplane.js';
-export type { Tradeplane, TradeplaneDeps } from './tradeplane.js';
+export type { Tradeplane, TradeplaneDeps, TradingOptions } from './tradeplane.js';
 
 // Errors
 export { TradeplaneError, isTradeplaneError, toProblem, problemType, errorCatalog } from './errors.js';
@@ -109,6 +109,25 @@ export type {
   CandleRecord,
   CandleRange,
   CandlesRepository,
+  TradeSide,
+  OrderType,
+  OrderStatus,
+  TradeStatus,
+  TradeCloseReason,
+  TradeSource,
+  OrderRecord,
+  OrderChanges,
+  TradeRecord,
+  TradeClose,
+  TradeFilter,
+  OrderFilter,
+  OrdersRepository,
+  TradesRepository,
+  RiskProfileRecord,
+  RiskLockRecord,
+  ProtectionEventRecord,
+  ProtectionEventFilter,
+  RiskRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';
@@ -119,6 +138,7 @@ export type { WalletOptions, WalletOptionsInput } from './wallets/options.js';
 export { isReplayed } from './wallets/idempotency.js';
 export type {
   WalletService,
+  LedgerSteps,
   Account,
   Transaction,
   Movement,
@@ -131,3 +151,12 @@ export type {
   HoldInput,
   CaptureInput,
 } from './wallets/service.js';
+
+// Trading and risk
+export { createPaperBroker } from './trading/broker.js';
+export type { Broker, PaperBroker, PaperBrokerOptions, BrokerOrder, BrokerBar, BrokerPosition, Fill, PlaceOrderResult, Quote } from './trading/broker.js';
+export { stakePnl, stakeForQuantity, exactPrice } from './trading/pricing.js';
+export { orderFillPrice, exitOnBar } from './trading/triggers.js';
+export type { PriceBar, ExitLevels } from './trading/triggers.js';
+export type { TradingService, Trade, Order, Position, TradeProfit, OrderInput, ListFilter } from './trading/service.js';
+export type { RiskService, RiskProfile, RiskProfileUpdate, RiskLockView, ProtectionEvent, RiskCheck, RiskVerdict } from './risk/service.js';

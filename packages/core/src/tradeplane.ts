@@ -14,6 +14,12 @@ import { walletHandlers } from './wallets/handlers.js';
 import type { WalletOptions } from './wallets/options.js';
 import { createMarketDataService, type MarketDataService } from './market/service.js';
 import { marketHandlers } from './market/handlers.js';
+import { createRiskService, type RiskService, type RiskProfileUpdate } from './risk/service.js';
+import { riskHandlers } from './risk/handlers.js';
+import { createTradingService, type TradingService } from './trading/service.js';
+import { tradingHandlers } from './trading/handlers.js';
+import { createPaperBroker, type Broker, type PaperBrokerOptions } from './trading/broker.js';
+import { intervalMs } from './market/intervals.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import type { Clock, Ids, Logger, Storage } from './ports/index.js';
@@ -28,6 +34,16 @@ export interface TradeplaneDeps {
   /** Reported by /health and the OpenAPI document. */
   version: string;
   http?: { bodyLimit?: number; validateResponses?: boolean };
+  trading?: TradingOptions;
+}
+
+export interface TradingOptions {
+  /** Where orders execute. Default: the built-in paper broker, fed by the market-data service. */
+  broker?: Broker;
+  /** Spread and slippage of the built-in paper broker. */
+  paper?: Pick<PaperBrokerOptions, 'spreadBps' | 'slippageBps'>;
+  /** Default risk limits for users without a saved profile (money in major units of the wallets' default currency). */
+  risk?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
 }
 
 /**
@@ -40,6 +56,8 @@ export interface Tradeplane {
   readonly admin: AdminService;
   readonly wallets: WalletService;
   readonly market: MarketDataService;
+  readonly risk: RiskService;
+  readonly trading: TradingService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -59,6 +77,19 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const apiKeys = createApiKeyService({ storage, clock, ids, audit });
   const admin = createAdminService({ storage, clock, audit });
   const market = createMarketDataService({ storage, logger });
+  const risk = createRiskService({ storage, clock, ids, audit, currencies: wallets.currencies, defaultCurrency: deps.wallets.defaultCurrency, defaults: deps.trading?.risk });
+  const broker =
+    deps.trading?.broker ??
+    createPaperBroker({
+      ...deps.trading?.paper,
+      // Before this process has seen a bar of a symbol, its last stored close is the price.
+      lastPrice: async (symbol) => market.lastPrice(symbol) ?? (await market.ticker(symbol).catch(() => undefined)),
+    });
+  const trading = createTradingService({ storage, clock, ids, logger, wallets, risk, broker, idempotencyTtl: deps.wallets.idempotencyTtl });
+  // Every stored bar drives fills, stops and targets.
+  market.subscribe((candle) =>
+    trading.onBar({ ...candle, closeTime: new Date(candle.openTime.getTime() + intervalMs[candle.interval]) }),
+  );
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
@@ -77,6 +108,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     admin: adminHandlers(admin),
     ...walletHandlers(wallets),
     ...marketHandlers(market),
+    ...tradingHandlers(trading),
+    ...riskHandlers(risk),
   };
   const handle = createDispatcher({
     contract,
@@ -87,5 +120,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, handle, contract, openapi, health };
 }

@@ -88,6 +88,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     version,
     auth: { ...options.auth, jwtSecret },
     wallets: options.wallets,
+    trading: options.trading,
     http: {
       bodyLimit: options.http.bodyLimit,
       validateResponses: options.http.validateResponses ?? options.mode !== 'production',

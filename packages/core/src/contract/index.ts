@@ -8,6 +8,8 @@ import { apiKeyRoutes } from './api-keys.js';
 import { adminRoutes } from './admin.js';
 import { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from './wallets.js';
 import { marketRoutes } from './market.js';
+import { orderRoutes, positionRoutes, tradeRoutes } from './trading.js';
+import { riskRoutes } from './risk.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -20,6 +22,10 @@ export const contract = {
   billing: billingRoutes,
   ledger: ledgerRoutes,
   market: marketRoutes,
+  trades: tradeRoutes,
+  orders: orderRoutes,
+  positions: positionRoutes,
+  risk: riskRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -35,3 +41,5 @@ export { apiKeyScopes, apiKeyScopeSchema } from './scopes.js';
 export type { ApiKeyScope } from './scopes.js';
 export { healthSchema } from './system.js';
 export { candleSchema, tickerSchema, symbolSchema } from './market.js';
+export { tradeSchema, orderSchema, positionSchema } from './trading.js';
+export { riskProfileSchema, riskLockSchema, protectionEventSchema } from './risk.js';

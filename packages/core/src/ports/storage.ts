@@ -455,6 +455,215 @@ export interface CandlesRepository {
   intervals(symbol: string): Promise<string[]>;
 }
 
+export type TradeSide = 'BUY' | 'SELL';
+export type OrderType = 'market' | 'limit' | 'stop';
+/** `pending` waits for its price; `filled` opened a trade; `cancelled` by the user; `rejected` by the broker. */
+export type OrderStatus = 'pending' | 'filled' | 'cancelled' | 'rejected';
+export type TradeStatus = 'open' | 'closed';
+/** Why a trade closed. `stop_out`: a short's loss reached its whole stake. */
+export type TradeCloseReason = 'manual' | 'stop_loss' | 'take_profit' | 'stop_out' | 'signal' | 'copy';
+/** Who asked for it: the user, one of their running strategies, or copy trading. */
+export type TradeSource = 'manual' | 'strategy' | 'copy';
+
+/**
+ * An order to open a trade. Its stake is reserved by a ledger hold from placement until the
+ * order fills (the hold then backs the trade) or is cancelled (the hold is released).
+ */
+export interface OrderRecord {
+  id: string;
+  userId: string;
+  accountId: string;
+  symbol: string;
+  side: TradeSide;
+  type: OrderType;
+  status: OrderStatus;
+  /** Minor units of `currency`, reserved by `holdId`. */
+  stake: bigint;
+  currency: string;
+  /** The limit or stop price; null for market orders. */
+  price: number | null;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  holdId: string;
+  /** The trade the fill opened. */
+  tradeId: string | null;
+  fillPrice: number | null;
+  source: TradeSource;
+  /** The signal, strategy or master trade that caused it (null for manual orders). */
+  reference: string | null;
+  /** Why the broker refused it. */
+  rejectReason: string | null;
+  createdAt: Date;
+  /** When it left `pending`. */
+  resolvedAt: Date | null;
+}
+
+export interface OrderChanges {
+  status: Exclude<OrderStatus, 'pending'>;
+  resolvedAt: Date;
+  tradeId?: string;
+  fillPrice?: number;
+  rejectReason?: string;
+}
+
+/** An open or closed trade: a stake at risk on one symbol, backed by its order's hold while open. */
+export interface TradeRecord {
+  id: string;
+  userId: string;
+  accountId: string;
+  orderId: string;
+  symbol: string;
+  side: TradeSide;
+  stake: bigint;
+  currency: string;
+  /** Units of the instrument: stake ÷ entry price (informative; P&L is computed from the stake). */
+  quantity: number;
+  entryPrice: number;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  status: TradeStatus;
+  exitPrice: number | null;
+  closeReason: TradeCloseReason | null;
+  /** Realised P&L in minor units (negative: a loss, never below −stake). */
+  pnl: bigint | null;
+  holdId: string;
+  /** The `trade_settlement` journal entry (null when the P&L was exactly zero). */
+  settlementEntryId: string | null;
+  source: TradeSource;
+  reference: string | null;
+  openedAt: Date;
+  closedAt: Date | null;
+}
+
+export interface TradeClose {
+  exitPrice: number;
+  closeReason: TradeCloseReason;
+  pnl: bigint;
+  settlementEntryId: string | null;
+  closedAt: Date;
+}
+
+export interface TradeFilter {
+  userId: string;
+  status?: TradeStatus;
+  symbol?: string;
+  /** Newest first; `cursor` is the last id of the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface OrderFilter {
+  userId: string;
+  status?: OrderStatus;
+  symbol?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface OrdersRepository {
+  insert(order: OrderRecord): Promise<void>;
+  findById(id: string): Promise<OrderRecord | undefined>;
+  /** Moves a pending order to a final state; undefined if it was no longer pending (someone else resolved it). */
+  resolve(id: string, changes: OrderChanges): Promise<OrderRecord | undefined>;
+  list(filter: OrderFilter): Promise<OrderRecord[]>;
+  /** Every pending order (of one symbol), oldest first: what the broker must be watching. */
+  listPending(symbol?: string): Promise<OrderRecord[]>;
+}
+
+export interface TradesRepository {
+  insert(trade: TradeRecord): Promise<void>;
+  findById(id: string): Promise<TradeRecord | undefined>;
+  /** Closes an open trade; undefined if it was already closed (a concurrent close won). */
+  close(id: string, change: TradeClose): Promise<TradeRecord | undefined>;
+  list(filter: TradeFilter): Promise<TradeRecord[]>;
+  /** Open trades of a symbol with a stop-loss or take-profit to watch, or of a SELL (stop-out), oldest first. */
+  listOpenBySymbol(symbol: string): Promise<TradeRecord[]>;
+  /** Open trades plus pending orders of the user, and the stake of both on `symbol`. */
+  exposure(userId: string, symbol: string): Promise<{ positions: number; symbolStake: bigint }>;
+  /** Σ pnl of the user's trades in `currency` closed at or after `since`. */
+  realisedSince(userId: string, currency: string, since: Date): Promise<bigint>;
+}
+
+/** A user's stored risk limits (money in minor units of `currency`). */
+export interface RiskProfileRecord {
+  userId: string;
+  currency: string;
+  minStake: bigint;
+  maxStake: bigint;
+  maxDailyLoss: bigint;
+  maxConsecutiveLosses: number;
+  stakeProgression: string[];
+  maxOpenPositions: number;
+  maxExposurePerSymbol: bigint;
+  lossCooldownMinutes: number;
+  timeZone: string;
+  updatedAt: Date;
+}
+
+export interface RiskLockRecord {
+  id: string;
+  userId: string;
+  scope: 'user' | 'symbol' | 'side';
+  symbol: string | null;
+  side: TradeSide | null;
+  reason: string;
+  until: Date;
+  createdAt: Date;
+  clearedAt: Date | null;
+  clearedBy: string | null;
+}
+
+/**
+ * A signal or trade refused for the user's protection: by tradeplane's risk manager
+ * (`source: 'risk'`) or reported by the follower's trading terminal (`source: 'ea'`).
+ */
+export interface ProtectionEventRecord {
+  id: string;
+  userId: string;
+  source: 'risk' | 'ea';
+  subscriptionId: string | null;
+  /** The reporter's own event id, unique per user (EA reports are idempotent on it). */
+  externalId: string | null;
+  reason: string;
+  symbol: string | null;
+  side: TradeSide | null;
+  /** The stake asked for, minor units of `currency`. */
+  stake: bigint | null;
+  currency: string | null;
+  details: Record<string, unknown> | null;
+  occurredAt: Date;
+  createdAt: Date;
+}
+
+export interface ProtectionEventFilter {
+  /** Omitted: every user's (admin). */
+  userId?: string;
+  source?: 'risk' | 'ea';
+  reason?: string;
+  from?: Date;
+  to?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+export interface RiskRepository {
+  findProfile(userId: string): Promise<RiskProfileRecord | undefined>;
+  upsertProfile(profile: RiskProfileRecord): Promise<void>;
+  /** The user's losing streak: how many settled trades in a row lost, and when the last one did. */
+  streak(userId: string): Promise<{ consecutiveLosses: number; lastLossAt: Date | null }>;
+  /** Counts a settlement into the streak in one statement: a loss adds one, anything else resets it. */
+  recordResult(userId: string, lost: boolean, at: Date): Promise<{ consecutiveLosses: number; lastLossAt: Date | null }>;
+  insertLock(lock: RiskLockRecord): Promise<void>;
+  findLock(id: string): Promise<RiskLockRecord | undefined>;
+  /** Locks not cleared whose `until` is after `now` (all of the user's when `now` is omitted), newest first. */
+  listLocks(userId: string, now?: Date): Promise<RiskLockRecord[]>;
+  /** Clears a lock; undefined if it was already cleared. */
+  clearLock(id: string, by: string, at: Date): Promise<RiskLockRecord | undefined>;
+  /** Inserts an event; false if the user already has one with the same `externalId`. */
+  insertEvent(event: ProtectionEventRecord): Promise<boolean>;
+  listEvents(filter: ProtectionEventFilter): Promise<ProtectionEventRecord[]>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -469,6 +678,9 @@ export interface Repositories {
   holds: HoldsRepository;
   idempotency: IdempotencyRepository;
   candles: CandlesRepository;
+  orders: OrdersRepository;
+  trades: TradesRepository;
+  risk: RiskRepository;
 }
 
 export interface Storage {

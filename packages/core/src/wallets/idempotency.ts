@@ -10,6 +10,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; code: ErrorCode; deta
 /** Results handed back from a stored outcome rather than computed now (the HTTP layer says so in a header). */
 const replayed = new WeakSet<object>();
 
+/** Marks a value as replayed (for services that rebuild their answer from a stored outcome). */
+export function markReplayed<T extends object>(value: T): T {
+  replayed.add(value);
+  return value;
+}
+
 /** True if `result` was replayed from an earlier request with the same Idempotency-Key. */
 export function isReplayed(result: object): boolean {
   return replayed.has(result);

@@ -183,6 +183,28 @@ export interface WalletService {
   verifyLedger(): Promise<LedgerReport>;
   /** Called by sign-up inside its transaction: opens the user's default account. */
   openInitialAccount(tx: Repositories, user: UserRecord): Promise<void>;
+  /**
+   * The ledger steps other services compose into their own transaction (trading reserves a
+   * stake when it places an order and settles it when the trade closes): same rules, no
+   * transaction of their own.
+   */
+  readonly within: LedgerSteps;
+}
+
+/** Ledger operations that run inside the caller's transaction. Amounts are minor units. */
+export interface LedgerSteps {
+  /** The user's account (their default one without `accountId`); other users' accounts are `not_found`. */
+  ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord>;
+  /** Reserves `amount` of the account's available balance (`insufficient_funds` if it is not there). */
+  reserve(tx: Repositories, account: AccountRecord, amount: bigint, reference: string | null): Promise<HoldRecord>;
+  /** Releases a pending hold in full. */
+  release(tx: Repositories, holdId: string): Promise<void>;
+  /**
+   * Resolves a pending hold with a signed result: the account gains `pnl` (a loss takes at most
+   * the held amount) against the `settlement` system account, in one `trade_settlement` entry
+   * with id `entryId`, and the hold stops reserving. A zero result only releases the hold.
+   */
+  settle(tx: Repositories, input: { holdId: string; pnl: bigint; entryId: string; reference: string | null; metadata?: Record<string, unknown> }): Promise<void>;
 }
 
 export interface WalletServiceDeps {
@@ -520,8 +542,50 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   /** Demo money comes from and returns to the faucet; real money from and to the outside world. */
   const cashSide = (account: AccountRecord): SystemAccountCode => (account.kind === 'demo' ? 'demo_faucet' : 'external');
 
+  const within: LedgerSteps = {
+    ownAccount,
+    async reserve(tx, account, amount, reference) {
+      const now = clock.now();
+      await apply(tx, { account, amount: 0n, heldDelta: amount }, now);
+      const record: HoldRecord = {
+        id: ids.next(),
+        accountId: account.id,
+        amount,
+        status: 'pending',
+        reference,
+        expiresAt: null,
+        createdAt: now,
+        resolvedAt: null,
+        capturedAmount: null,
+        entryId: null,
+      };
+      await tx.holds.insert(record);
+      return record;
+    },
+    async release(tx, holdId) {
+      const resolved = await tx.holds.resolve(holdId, { status: 'released', at: clock.now() });
+      if (!resolved) throw new TradeplaneError('hold_not_pending', 'The stake is no longer reserved');
+      await tx.accounts.applyDelta(resolved.accountId, 0n, -resolved.amount);
+    },
+    async settle(tx, { holdId, pnl, entryId, reference, metadata }) {
+      if (pnl === 0n) return within.release(tx, holdId);
+      const hold = await tx.holds.findById(holdId);
+      if (!hold) throw new TradeplaneError('not_found', 'No such hold');
+      if (-pnl > hold.amount) throw new Error(`A settlement cannot take more than the held ${hold.amount}, asked ${-pnl}`);
+      const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: clock.now(), capturedAmount: pnl < 0n ? -pnl : 0n, entryId });
+      if (!resolved) throw new TradeplaneError('hold_not_pending', 'The stake is no longer reserved');
+      const account = (await tx.accounts.findById(hold.accountId))!;
+      const settlement = await systemAccount(tx, 'settlement', account.currency);
+      await post(tx, { id: entryId, kind: 'trade_settlement', reference, metadata, actorId: account.userId }, [
+        { account, amount: pnl, heldDelta: -hold.amount },
+        { account: settlement, amount: -pnl },
+      ]);
+    },
+  };
+
   const service: WalletService = {
     currencies,
+    within,
 
     async listAccounts(userId) {
       return (await storage.repos.accounts.listForUser(userId)).map(toAccount);

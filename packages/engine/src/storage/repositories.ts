@@ -14,6 +14,7 @@ import {
 import * as sqliteSchema from './schema.sqlite.js';
 import { createLedgerRepositories } from './ledger-repositories.js';
 import { createMarketRepositories } from './market-repositories.js';
+import { createTradingRepositories } from './trading-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -304,6 +305,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     },
     ...createLedgerRepositories(db, t, statements),
     ...createMarketRepositories(db, t),
+    ...createTradingRepositories(db, t),
   });
 }
 

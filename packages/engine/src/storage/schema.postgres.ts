@@ -246,3 +246,159 @@ export const candles = pgTable(
   },
   (t) => [primaryKey({ columns: [t.symbol, t.interval, t.openTime] })],
 );
+
+/**
+ * Trading: orders open trades. An order's stake is reserved by a ledger hold from placement; a
+ * fill moves the same hold behind the trade, and the trade's settlement resolves it. Prices are
+ * REAL (market measurements); stakes and P&L are money (INTEGER minor units).
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    symbol: text('symbol').notNull(),
+    side: text('side', { enum: ['BUY', 'SELL'] }).notNull(),
+    type: text('type', { enum: ['market', 'limit', 'stop'] }).notNull(),
+    status: text('status', { enum: ['pending', 'filled', 'cancelled', 'rejected'] }).notNull(),
+    stake: money('stake').notNull(),
+    currency: text('currency').notNull(),
+    price: doublePrecision('price'),
+    stopLoss: doublePrecision('stop_loss'),
+    takeProfit: doublePrecision('take_profit'),
+    holdId: text('hold_id').notNull(),
+    tradeId: text('trade_id'),
+    fillPrice: doublePrecision('fill_price'),
+    source: text('source', { enum: ['manual', 'strategy', 'copy'] }).notNull(),
+    reference: text('reference'),
+    rejectReason: text('reject_reason'),
+    createdAt: ts('created_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    index('orders_user_idx').on(t.userId, t.id),
+    index('orders_pending_idx').on(t.status, t.symbol),
+    check('orders_stake_check', sql`${t.stake} > 0`),
+  ],
+);
+
+export const trades = pgTable(
+  'trades',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    orderId: text('order_id').notNull(),
+    symbol: text('symbol').notNull(),
+    side: text('side', { enum: ['BUY', 'SELL'] }).notNull(),
+    stake: money('stake').notNull(),
+    currency: text('currency').notNull(),
+    quantity: doublePrecision('quantity').notNull(),
+    entryPrice: doublePrecision('entry_price').notNull(),
+    stopLoss: doublePrecision('stop_loss'),
+    takeProfit: doublePrecision('take_profit'),
+    status: text('status', { enum: ['open', 'closed'] }).notNull(),
+    exitPrice: doublePrecision('exit_price'),
+    closeReason: text('close_reason', { enum: ['manual', 'stop_loss', 'take_profit', 'stop_out', 'signal', 'copy'] }),
+    pnl: money('pnl'),
+    holdId: text('hold_id').notNull(),
+    settlementEntryId: text('settlement_entry_id'),
+    source: text('source', { enum: ['manual', 'strategy', 'copy'] }).notNull(),
+    reference: text('reference'),
+    openedAt: ts('opened_at').notNull(),
+    closedAt: ts('closed_at'),
+  },
+  (t) => [
+    index('trades_user_idx').on(t.userId, t.id),
+    index('trades_user_open_idx').on(t.userId, t.status, t.symbol),
+    index('trades_user_closed_idx').on(t.userId, t.closedAt),
+    index('trades_open_symbol_idx').on(t.status, t.symbol),
+    uniqueIndex('trades_order_unique').on(t.orderId),
+    check('trades_stake_check', sql`${t.stake} > 0`),
+    check('trades_pnl_check', sql`${t.pnl} is null or ${t.pnl} >= -${t.stake}`),
+  ],
+);
+
+/** A user's risk limits; users without a row get the engine's defaults. */
+export const riskProfiles = pgTable('risk_profiles', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  currency: text('currency').notNull(),
+  minStake: money('min_stake').notNull(),
+  maxStake: money('max_stake').notNull(),
+  maxDailyLoss: money('max_daily_loss').notNull(),
+  maxConsecutiveLosses: integer('max_consecutive_losses').notNull(),
+  /** JSON array of decimal strings. */
+  stakeProgression: text('stake_progression').notNull(),
+  maxOpenPositions: integer('max_open_positions').notNull(),
+  maxExposurePerSymbol: money('max_exposure_per_symbol').notNull(),
+  lossCooldownMinutes: integer('loss_cooldown_minutes').notNull(),
+  timeZone: text('time_zone').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** Each user's losing streak, updated by every settlement in its transaction. */
+export const riskStreaks = pgTable('risk_streaks', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  consecutiveLosses: integer('consecutive_losses').notNull(),
+  lastLossAt: ts('last_loss_at'),
+});
+
+export const riskLocks = pgTable(
+  'risk_locks',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    scope: text('scope', { enum: ['user', 'symbol', 'side'] }).notNull(),
+    symbol: text('symbol'),
+    side: text('side', { enum: ['BUY', 'SELL'] }),
+    reason: text('reason').notNull(),
+    until: ts('until').notNull(),
+    createdAt: ts('created_at').notNull(),
+    clearedAt: ts('cleared_at'),
+    clearedBy: text('cleared_by'),
+  },
+  (t) => [index('risk_locks_user_idx').on(t.userId, t.until)],
+);
+
+/** Refused signals and trades: the risk manager's rejections and those reported by trading terminals. */
+export const protectionEvents = pgTable(
+  'protection_events',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    source: text('source', { enum: ['risk', 'ea'] }).notNull(),
+    subscriptionId: text('subscription_id'),
+    externalId: text('external_id'),
+    reason: text('reason').notNull(),
+    symbol: text('symbol'),
+    side: text('side', { enum: ['BUY', 'SELL'] }),
+    stake: money('stake'),
+    currency: text('currency'),
+    /** JSON. */
+    details: text('details'),
+    occurredAt: ts('occurred_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('protection_events_user_idx').on(t.userId, t.id),
+    index('protection_events_reason_idx').on(t.reason, t.occurredAt),
+    uniqueIndex('protection_events_external_unique').on(t.userId, t.externalId),
+  ],
+);

@@ -1,0 +1,96 @@
+import type { riskRoutes } from '../contract/risk.js';
+import { TradeplaneError } from '../errors.js';
+import type { ContractHandlers } from '../http/types.js';
+import { requestContext } from '../auth/handlers.js';
+import type { ProtectionEvent, RiskLockView, RiskProfile, RiskService } from './service.js';
+
+type Handlers = ContractHandlers<{ risk: typeof riskRoutes }>;
+
+const profileToWire = (p: RiskProfile) => ({
+  currency: p.currency,
+  min_stake: p.minStake,
+  max_stake: p.maxStake,
+  max_daily_loss: p.maxDailyLoss,
+  max_consecutive_losses: p.maxConsecutiveLosses,
+  stake_progression: p.stakeProgression,
+  max_open_positions: p.maxOpenPositions,
+  max_exposure_per_symbol: p.maxExposurePerSymbol,
+  loss_cooldown_minutes: p.lossCooldownMinutes,
+  time_zone: p.timeZone,
+  is_default: p.isDefault,
+  updated_at: p.updatedAt,
+  state: {
+    consecutive_losses: p.state.consecutiveLosses,
+    daily_loss: p.state.dailyLoss,
+    day_started_at: p.state.dayStartedAt,
+    recommended_stake: p.state.recommendedStake,
+  },
+});
+
+const lockToWire = (l: RiskLockView) => ({
+  id: l.id,
+  scope: l.scope,
+  symbol: l.symbol,
+  side: l.side,
+  reason: l.reason,
+  until: l.until,
+  created_at: l.createdAt,
+  cleared_at: l.clearedAt,
+  cleared_by: l.clearedBy,
+  active: l.active,
+});
+
+export const protectionEventToWire = (e: ProtectionEvent) => ({
+  id: e.id,
+  user_id: e.userId,
+  source: e.source,
+  subscription_id: e.subscriptionId,
+  reason: e.reason,
+  symbol: e.symbol,
+  side: e.side,
+  stake: e.stake,
+  currency: e.currency,
+  details: e.details,
+  occurred_at: e.occurredAt,
+  created_at: e.createdAt,
+});
+
+export function riskHandlers(risk: RiskService): Handlers {
+  return {
+    risk: {
+      profile: async ({ principal }) => profileToWire(await risk.profile(principal.userId)),
+      updateProfile: async ({ principal, body }) =>
+        profileToWire(
+          await risk.updateProfile(principal.userId, {
+            currency: body.currency,
+            minStake: body.min_stake,
+            maxStake: body.max_stake,
+            maxDailyLoss: body.max_daily_loss,
+            maxConsecutiveLosses: body.max_consecutive_losses,
+            stakeProgression: body.stake_progression,
+            maxOpenPositions: body.max_open_positions,
+            maxExposurePerSymbol: body.max_exposure_per_symbol,
+            lossCooldownMinutes: body.loss_cooldown_minutes,
+            timeZone: body.time_zone,
+          }),
+        ),
+      locks: async ({ principal, query }) => ({ locks: (await risk.locks(principal.userId, { all: query.all })).map(lockToWire) }),
+      userLocks: async ({ params }) => ({ locks: (await risk.locks(params.id, { all: true })).map(lockToWire) }),
+      clearLock: async ({ principal, params, request }) => lockToWire(await risk.clearLock(principal.userId, params.id, requestContext(request))),
+      events: async ({ principal, query }) => {
+        const admin = principal.role === 'admin';
+        if (query.user_id !== undefined && !admin) throw new TradeplaneError('forbidden', 'Only admins may read other users’ events');
+        const page = await risk.events({
+          userId: admin ? query.user_id : principal.userId,
+          source: query.source,
+          reason: query.reason,
+          from: query.from === undefined ? undefined : new Date(query.from),
+          to: query.to === undefined ? undefined : new Date(query.to),
+          cursor: query.cursor,
+          limit: query.limit,
+        });
+        return { events: page.events.map(protectionEventToWire), next_cursor: page.nextCursor };
+      },
+    },
+  };
+}

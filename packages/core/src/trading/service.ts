@@ -1,0 +1,593 @@
+import { TradeplaneError, type FieldError } from '../errors.js';
+import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
+import type { OrderRecord, OrderStatus, OrderType, Repositories, TradeCloseReason, TradeRecord, TradeSide, TradeSource, TradeStatus } from '../ports/storage.js';
+import { formatAmount, parseAmount } from '../money/amount.js';
+import type { Currency } from '../money/currency.js';
+import type { LedgerSteps, WalletService } from '../wallets/service.js';
+import { createIdempotency, isReplayed, markReplayed } from '../wallets/idempotency.js';
+import type { RiskCheck, RiskService, RiskVerdict } from '../risk/service.js';
+import type { Broker, BrokerBar, Fill, PaperBroker } from './broker.js';
+import { quantityForStake, stakeForQuantity, stakePnl } from './pricing.js';
+import { exitOnBar } from './triggers.js';
+
+/** A trade as the API shows it: money as decimal strings, prices as numbers. */
+export interface Trade {
+  id: string;
+  accountId: string;
+  orderId: string;
+  symbol: string;
+  side: TradeSide;
+  stake: string;
+  currency: string;
+  quantity: number;
+  entryPrice: number;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  status: TradeStatus;
+  exitPrice: number | null;
+  closeReason: TradeCloseReason | null;
+  /** Realised P&L (null while open). */
+  pnl: string | null;
+  source: TradeSource;
+  reference: string | null;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface Order {
+  id: string;
+  accountId: string;
+  symbol: string;
+  side: TradeSide;
+  type: OrderType;
+  status: OrderStatus;
+  stake: string;
+  currency: string;
+  price: number | null;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  tradeId: string | null;
+  fillPrice: number | null;
+  source: TradeSource;
+  reference: string | null;
+  rejectReason: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+/** The user's open trades on one symbol and side of one account, taken together. */
+export interface Position {
+  accountId: string;
+  symbol: string;
+  side: TradeSide;
+  trades: number;
+  quantity: number;
+  stake: string;
+  currency: string;
+  /** Σ stake ÷ Σ quantity: the price the position was bought (or sold) at on average. */
+  averageEntryPrice: number;
+  /** The last price (null when the broker has none). */
+  price: number | null;
+  /** Σ of each trade's P&L at `price` (null without a price). */
+  unrealisedPnl: string | null;
+}
+
+export interface TradeProfit {
+  tradeId: string;
+  status: TradeStatus;
+  /** The exit price of a closed trade, or the last price of an open one. */
+  price: number;
+  pnl: string;
+  /** pnl ÷ stake × 100. */
+  pnlPercent: number;
+  realised: boolean;
+  currency: string;
+}
+
+export interface OrderInput {
+  accountId?: string;
+  symbol: string;
+  side: TradeSide;
+  /** Default `market`. */
+  type?: OrderType;
+  /** The limit or stop price: required for those types, refused for market orders. */
+  price?: number;
+  /** Decimal string in the account's currency. Give a stake or a quantity; neither → the risk manager's recommended stake. */
+  stake?: string;
+  /** Units of the instrument; converted to a stake at the order's price (market: the current ask or bid). */
+  quantity?: number;
+  stopLoss?: number;
+  takeProfit?: number;
+  idempotencyKey: string;
+  source?: TradeSource;
+  reference?: string;
+  /** For copy trading: the subscription the order came through (recorded with rejections). */
+  subscriptionId?: string;
+}
+
+export interface ListFilter {
+  symbol?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/**
+ * Orders, trades and positions on the ledger.
+ *
+ * Placing an order asks the risk manager (inside the transaction that also locks the user's
+ * row, so two orders cannot both take the last open position), reserves the stake with a
+ * ledger hold and stores the order; then the broker gets it. A fill opens a trade backed by
+ * the same hold. Closing settles the trade's P&L (`stakePnl`) into the account in one
+ * `trade_settlement` entry, counts it into the losing streak, and stores the locks that trips.
+ * Stop-loss, take-profit and stop-out are watched here, on every stored bar (`exitOnBar`).
+ */
+export interface TradingService {
+  readonly broker: Broker;
+  /** Opens a trade at market (`POST /trades/execute`). */
+  execute(userId: string, input: Omit<OrderInput, 'type' | 'price'>): Promise<Trade>;
+  placeOrder(userId: string, input: OrderInput): Promise<Order>;
+  cancelOrder(userId: string, orderId: string): Promise<Order>;
+  order(userId: string, orderId: string): Promise<Order>;
+  orders(userId: string, filter?: ListFilter & { status?: OrderStatus }): Promise<{ orders: Order[]; nextCursor: string | null }>;
+  trade(userId: string, tradeId: string): Promise<Trade>;
+  trades(userId: string, filter?: ListFilter & { status?: TradeStatus }): Promise<{ trades: Trade[]; nextCursor: string | null }>;
+  /** Closes an open trade at market. */
+  closeTrade(userId: string, tradeId: string, reason?: TradeCloseReason): Promise<Trade>;
+  profit(userId: string, tradeId: string): Promise<TradeProfit>;
+  positions(userId: string): Promise<Position[]>;
+  /** Feeds a stored bar: the broker fills resting orders it crosses, then stops and targets are checked. */
+  onBar(bar: BrokerBar): Promise<void>;
+}
+
+export interface TradingServiceDeps {
+  storage: Storage;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  wallets: WalletService;
+  risk: RiskService;
+  broker: Broker;
+  idempotencyTtl: number;
+}
+
+const isPaper = (broker: Broker): broker is PaperBroker => typeof (broker as Partial<PaperBroker>).onBar === 'function';
+const iso = (d: Date) => d.toISOString();
+const opposite = (side: TradeSide): TradeSide => (side === 'BUY' ? 'SELL' : 'BUY');
+
+/** Risk refusals waiting to be logged once their transaction has rolled back. */
+const refusals = new WeakMap<object, { check: RiskCheck; verdict: Extract<RiskVerdict, { ok: false }>; at: Date }>();
+
+export function createTradingService(deps: TradingServiceDeps): TradingService {
+  const { storage, clock, ids, logger, wallets, risk, broker } = deps;
+  const ledger: LedgerSteps = wallets.within;
+  const idempotency = createIdempotency({ storage, clock, ttlSeconds: deps.idempotencyTtl });
+
+  const currency = (code: string): Currency => wallets.currencies.get(code)!;
+  const money = (minor: bigint, code: string) => formatAmount(minor, currency(code));
+
+  const toTrade = (t: TradeRecord): Trade => ({
+    id: t.id,
+    accountId: t.accountId,
+    orderId: t.orderId,
+    symbol: t.symbol,
+    side: t.side,
+    stake: money(t.stake, t.currency),
+    currency: t.currency,
+    quantity: t.quantity,
+    entryPrice: t.entryPrice,
+    stopLoss: t.stopLoss,
+    takeProfit: t.takeProfit,
+    status: t.status,
+    exitPrice: t.exitPrice,
+    closeReason: t.closeReason,
+    pnl: t.pnl === null ? null : money(t.pnl, t.currency),
+    source: t.source,
+    reference: t.reference,
+    openedAt: iso(t.openedAt),
+    closedAt: t.closedAt ? iso(t.closedAt) : null,
+  });
+
+  const toOrder = (o: OrderRecord): Order => ({
+    id: o.id,
+    accountId: o.accountId,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    status: o.status,
+    stake: money(o.stake, o.currency),
+    currency: o.currency,
+    price: o.price,
+    stopLoss: o.stopLoss,
+    takeProfit: o.takeProfit,
+    tradeId: o.tradeId,
+    fillPrice: o.fillPrice,
+    source: o.source,
+    reference: o.reference,
+    rejectReason: o.rejectReason,
+    createdAt: iso(o.createdAt),
+    resolvedAt: o.resolvedAt ? iso(o.resolvedAt) : null,
+  });
+
+  function invalid(fields: FieldError[]): never {
+    throw new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+  }
+
+  /** Checks what can be checked without the database; returns the price that sizes the order and frames its stops. */
+  async function referencePrice(input: OrderInput): Promise<number> {
+    const type = input.type ?? 'market';
+    const fields: FieldError[] = [];
+    const at = (path: string, code: string, message: string) => fields.push({ in: 'body', path, code, message });
+    if (input.stake !== undefined && input.quantity !== undefined) at('quantity', 'exclusive', 'give a stake or a quantity, not both');
+    if (input.quantity !== undefined && !(Number.isFinite(input.quantity) && input.quantity > 0)) at('quantity', 'not_positive', 'must be a positive number');
+    if (type === 'market' && input.price !== undefined) at('price', 'not_allowed', 'market orders take no price');
+    if (type !== 'market' && input.price === undefined) at('price', 'required', `${type} orders need a price`);
+    for (const key of ['price', 'stopLoss', 'takeProfit'] as const) {
+      const value = input[key];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) at(key === 'price' ? 'price' : key === 'stopLoss' ? 'stop_loss' : 'take_profit', 'not_positive', 'must be a positive number');
+    }
+    if (fields.length > 0) invalid(fields);
+    let reference: number;
+    if (type === 'market') {
+      const quote = await broker.quote(input.symbol);
+      if (!quote) throw new TradeplaneError('no_market_price', `There is no price for ${input.symbol} yet`);
+      reference = input.side === 'BUY' ? quote.ask : quote.bid;
+    } else {
+      reference = input.price!;
+    }
+    // Stops must sit on the losing side of the entry and targets on the winning side.
+    const below = input.side === 'BUY' ? 'stopLoss' : 'takeProfit';
+    const above = input.side === 'BUY' ? 'takeProfit' : 'stopLoss';
+    const name = (key: 'stopLoss' | 'takeProfit') => (key === 'stopLoss' ? 'stop_loss' : 'take_profit');
+    if (input[below] !== undefined && input[below]! >= reference) at(name(below), 'wrong_side', `must be below the entry price (${reference}) for a ${input.side}`);
+    if (input[above] !== undefined && input[above]! <= reference) at(name(above), 'wrong_side', `must be above the entry price (${reference}) for a ${input.side}`);
+    if (fields.length > 0) invalid(fields);
+    return reference;
+  }
+
+  function stakeOf(input: OrderInput, account: { currency: string }, reference: number): bigint | undefined {
+    const c = currency(account.currency);
+    if (input.stake !== undefined) {
+      const parsed = parseAmount(input.stake, c);
+      if (!parsed.ok) invalid([{ in: 'body', path: 'stake', code: parsed.problem, message: parsed.message }]);
+      return parsed.minor;
+    }
+    if (input.quantity !== undefined) {
+      const stake = stakeForQuantity(input.quantity, reference, c.exponent);
+      if (stake <= 0n) invalid([{ in: 'body', path: 'quantity', code: 'too_small', message: 'is worth less than the smallest amount of the currency' }]);
+      return stake;
+    }
+    return undefined;
+  }
+
+  /** Stores the order with its stake reserved; nothing reaches the broker yet. */
+  async function reserveOrder(userId: string, input: OrderInput): Promise<{ orderId: string }> {
+    const reference = await referencePrice(input);
+    const type = input.type ?? 'market';
+    const source = input.source ?? 'manual';
+    try {
+      return await idempotency.run(
+        {
+          userId,
+          key: input.idempotencyKey,
+          operation: 'place_order',
+          input: [input.accountId ?? null, input.symbol, input.side, type, input.price ?? null, input.stake ?? null, input.quantity ?? null, input.stopLoss ?? null, input.takeProfit ?? null, source, input.reference ?? null],
+        },
+        async (tx) => {
+          await tx.accounts.lockOwner(userId);
+          const account = await ledger.ownAccount(tx, userId, input.accountId);
+          const now = clock.now();
+          const check: RiskCheck = { userId, symbol: input.symbol, side: input.side, currency: account.currency, stake: stakeOf(input, account, reference), source, subscriptionId: input.subscriptionId ?? null };
+          const verdict = await risk.checkIn(tx, check, now);
+          if (!verdict.ok) {
+            const error = new TradeplaneError('risk_rejected', verdict.detail, {
+              fields: [{ in: 'body', path: verdict.reason.startsWith('stake_') ? 'stake' : '', code: verdict.reason, message: verdict.detail }],
+            });
+            refusals.set(error, { check, verdict, at: now });
+            throw error;
+          }
+          const orderId = ids.next();
+          const hold = await ledger.reserve(tx, account, verdict.stake, orderId);
+          await tx.orders.insert({
+            id: orderId,
+            userId,
+            accountId: account.id,
+            symbol: input.symbol,
+            side: input.side,
+            type,
+            status: 'pending',
+            stake: verdict.stake,
+            currency: account.currency,
+            price: input.price ?? null,
+            stopLoss: input.stopLoss ?? null,
+            takeProfit: input.takeProfit ?? null,
+            holdId: hold.id,
+            tradeId: null,
+            fillPrice: null,
+            source,
+            reference: input.reference ?? null,
+            rejectReason: null,
+            createdAt: now,
+            resolvedAt: null,
+          });
+          return { orderId };
+        },
+      );
+    } catch (error) {
+      const refusal = typeof error === 'object' && error !== null ? refusals.get(error) : undefined;
+      if (refusal) await risk.recordRejection(refusal.check, refusal.verdict, refusal.at);
+      throw error;
+    }
+  }
+
+  /** Hands a stored pending order to the broker and records what it says. */
+  async function submit(order: OrderRecord): Promise<void> {
+    const c = currency(order.currency);
+    const result = await broker.placeOrder({
+      id: order.id,
+      accountId: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      price: order.price,
+      size: { notional: Number(order.stake) / 10 ** c.exponent },
+      placedAt: order.createdAt,
+    });
+    if (result.status === 'filled') await applyFill(result.fill);
+    else if (result.status === 'rejected') await rejectOrder(order.id, result.reason);
+  }
+
+  async function rejectOrder(orderId: string, reason: string): Promise<void> {
+    await storage.transaction(async (tx) => {
+      const order = await tx.orders.resolve(orderId, { status: 'rejected', resolvedAt: clock.now(), rejectReason: reason });
+      if (order) await ledger.release(tx, order.holdId);
+    });
+  }
+
+  /** A fill opens the order's trade, backed by the order's hold. A fill for an order no longer pending is ignored. */
+  async function applyFill(fill: Fill): Promise<void> {
+    await storage.transaction(async (tx) => {
+      const tradeId = ids.next();
+      const order = await tx.orders.resolve(fill.orderId, { status: 'filled', resolvedAt: fill.time, tradeId, fillPrice: fill.price });
+      if (!order) {
+        logger.warn({ event: 'trading.fill_ignored', orderId: fill.orderId }, 'A fill arrived for an order that is not pending');
+        return;
+      }
+      await tx.trades.insert({
+        id: tradeId,
+        userId: order.userId,
+        accountId: order.accountId,
+        orderId: order.id,
+        symbol: order.symbol,
+        side: order.side,
+        stake: order.stake,
+        currency: order.currency,
+        quantity: quantityForStake(order.stake, fill.price, currency(order.currency).exponent),
+        entryPrice: fill.price,
+        stopLoss: order.stopLoss,
+        takeProfit: order.takeProfit,
+        status: 'open',
+        exitPrice: null,
+        closeReason: null,
+        pnl: null,
+        holdId: order.holdId,
+        settlementEntryId: null,
+        source: order.source,
+        reference: order.reference,
+        openedAt: fill.time,
+        closedAt: null,
+      });
+    });
+  }
+
+  /** Settles an open trade at `exitPrice`: P&L into the ledger, the streak and locks updated, all in one transaction. */
+  async function settle(trade: TradeRecord, exitPrice: number, reason: TradeCloseReason, at: Date): Promise<TradeRecord> {
+    return storage.transaction(async (tx: Repositories) => {
+      await tx.accounts.lockOwner(trade.userId);
+      const pnl = stakePnl(trade.stake, trade.side, trade.entryPrice, exitPrice);
+      const entryId = pnl === 0n ? null : ids.next();
+      const closed = await tx.trades.close(trade.id, { exitPrice, closeReason: reason, pnl, settlementEntryId: entryId, closedAt: at });
+      if (!closed) throw new TradeplaneError('trade_not_open', 'The trade is already closed');
+      await ledger.settle(tx, {
+        holdId: trade.holdId,
+        pnl,
+        entryId: entryId ?? '',
+        reference: trade.id,
+        metadata: { symbol: trade.symbol, side: trade.side, entry_price: trade.entryPrice, exit_price: exitPrice, close_reason: reason },
+      });
+      await risk.afterSettlementIn(tx, trade.userId, trade.currency, pnl, at);
+      return closed;
+    });
+  }
+
+  async function ownTrade(userId: string, tradeId: string): Promise<TradeRecord> {
+    const trade = await storage.repos.trades.findById(tradeId);
+    if (!trade || trade.userId !== userId) throw new TradeplaneError('not_found', 'No such trade');
+    return trade;
+  }
+
+  async function ownOrder(userId: string, orderId: string): Promise<OrderRecord> {
+    const order = await storage.repos.orders.findById(orderId);
+    if (!order || order.userId !== userId) throw new TradeplaneError('not_found', 'No such order');
+    return order;
+  }
+
+  /**
+   * Places an order end to end. A retry with the same Idempotency-Key does not submit again: it
+   * returns the order as it stands now (an order stored by a process that died before handing
+   * it to the broker is submitted when the next process starts, see `resume`).
+   */
+  async function place(userId: string, input: OrderInput): Promise<{ order: OrderRecord; replayed: boolean }> {
+    const stored = await reserveOrder(userId, input);
+    const replayed = isReplayed(stored);
+    if (!replayed) await submit((await storage.repos.orders.findById(stored.orderId))!);
+    return { order: (await storage.repos.orders.findById(stored.orderId))!, replayed };
+  }
+
+  /** Places the pending orders stored before this process started (the paper broker keeps resting orders in memory). */
+  let resumed: Promise<void> | undefined;
+  const resume = () =>
+    (resumed ??= (async () => {
+      for (const order of await storage.repos.orders.listPending()) await submit(order);
+    })());
+
+  broker.onFill(async (fill) => {
+    await applyFill(fill);
+  });
+
+  const page = <T extends { id: string }>(rows: T[], limit: number) => {
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  };
+
+  return {
+    broker,
+
+    async execute(userId, input) {
+      await resume();
+      const { order, replayed } = await place(userId, { ...input, type: 'market' });
+      if (order.status === 'rejected') {
+        throw new TradeplaneError(order.rejectReason === 'no_market_price' ? 'no_market_price' : 'order_rejected', `The broker refused the order (${order.rejectReason})`);
+      }
+      if (order.status !== 'filled' || !order.tradeId) throw new TradeplaneError('conflict', 'The order is still being processed; retry shortly');
+      const trade = toTrade((await storage.repos.trades.findById(order.tradeId))!);
+      return replayed ? markReplayed(trade) : trade;
+    },
+
+    async placeOrder(userId, input) {
+      await resume();
+      const { order, replayed } = await place(userId, input);
+      const view = toOrder(order);
+      return replayed ? markReplayed(view) : view;
+    },
+
+    async cancelOrder(userId, orderId) {
+      const order = await ownOrder(userId, orderId);
+      if (order.status !== 'pending') throw new TradeplaneError('order_not_pending', `The order is already ${order.status}`);
+      await broker.cancelOrder(orderId);
+      const cancelled = await storage.transaction(async (tx) => {
+        const resolved = await tx.orders.resolve(orderId, { status: 'cancelled', resolvedAt: clock.now() });
+        if (!resolved) throw new TradeplaneError('order_not_pending', 'The order was filled or cancelled meanwhile');
+        await ledger.release(tx, resolved.holdId);
+        return resolved;
+      });
+      return toOrder(cancelled);
+    },
+
+    async order(userId, orderId) {
+      return toOrder(await ownOrder(userId, orderId));
+    },
+
+    async orders(userId, filter = {}) {
+      const limit = filter.limit ?? 50;
+      const rows = await storage.repos.orders.list({ userId, status: filter.status, symbol: filter.symbol, cursor: filter.cursor, limit: limit + 1 });
+      const { items, nextCursor } = page(rows, limit);
+      return { orders: items.map(toOrder), nextCursor };
+    },
+
+    async trade(userId, tradeId) {
+      return toTrade(await ownTrade(userId, tradeId));
+    },
+
+    async trades(userId, filter = {}) {
+      const limit = filter.limit ?? 50;
+      const rows = await storage.repos.trades.list({ userId, status: filter.status, symbol: filter.symbol, cursor: filter.cursor, limit: limit + 1 });
+      const { items, nextCursor } = page(rows, limit);
+      return { trades: items.map(toTrade), nextCursor };
+    },
+
+    async closeTrade(userId, tradeId, reason = 'manual') {
+      const trade = await ownTrade(userId, tradeId);
+      if (trade.status !== 'open') throw new TradeplaneError('trade_not_open', 'The trade is already closed');
+      const now = clock.now();
+      const result = await broker.placeOrder({
+        id: ids.next(),
+        accountId: trade.accountId,
+        symbol: trade.symbol,
+        side: opposite(trade.side),
+        type: 'market',
+        price: null,
+        size: { quantity: trade.quantity },
+        placedAt: now,
+      });
+      if (result.status === 'rejected') {
+        throw new TradeplaneError(result.reason === 'no_market_price' ? 'no_market_price' : 'order_rejected', `The broker refused the closing order (${result.reason})`);
+      }
+      if (result.status !== 'filled') throw new TradeplaneError('order_rejected', 'The broker did not fill the closing market order at once');
+      return toTrade(await settle(trade, result.fill.price, reason, now));
+    },
+
+    async profit(userId, tradeId) {
+      const trade = await ownTrade(userId, tradeId);
+      let price: number;
+      let pnl: bigint;
+      if (trade.status === 'closed') {
+        price = trade.exitPrice!;
+        pnl = trade.pnl!;
+      } else {
+        const quote = await broker.quote(trade.symbol);
+        if (!quote) throw new TradeplaneError('no_market_price', `There is no price for ${trade.symbol}`);
+        price = quote.price;
+        pnl = stakePnl(trade.stake, trade.side, trade.entryPrice, price);
+      }
+      return {
+        tradeId: trade.id,
+        status: trade.status,
+        price,
+        pnl: money(pnl, trade.currency),
+        pnlPercent: (Number(pnl) / Number(trade.stake)) * 100,
+        realised: trade.status === 'closed',
+        currency: trade.currency,
+      };
+    },
+
+    async positions(userId) {
+      const open = await storage.repos.trades.list({ userId, status: 'open', limit: 10_000 });
+      const groups = new Map<string, TradeRecord[]>();
+      for (const t of open) {
+        const key = `${t.accountId}\u0000${t.symbol}\u0000${t.side}`;
+        groups.set(key, [...(groups.get(key) ?? []), t]);
+      }
+      const prices = new Map<string, number | null>();
+      for (const symbol of new Set(open.map((t) => t.symbol))) prices.set(symbol, (await broker.quote(symbol))?.price ?? null);
+      return [...groups.values()]
+        .map((trades) => {
+          const first = trades[0]!;
+          const c = currency(first.currency);
+          const stake = trades.reduce((sum, t) => sum + t.stake, 0n);
+          const quantity = trades.reduce((sum, t) => sum + t.quantity, 0);
+          const price = prices.get(first.symbol) ?? null;
+          const unrealised = price === null ? null : trades.reduce((sum, t) => sum + stakePnl(t.stake, t.side, t.entryPrice, price), 0n);
+          return {
+            accountId: first.accountId,
+            symbol: first.symbol,
+            side: first.side,
+            trades: trades.length,
+            quantity,
+            stake: formatAmount(stake, c),
+            currency: first.currency,
+            averageEntryPrice: Number(stake) / 10 ** c.exponent / quantity,
+            price,
+            unrealisedPnl: unrealised === null ? null : formatAmount(unrealised, c),
+          };
+        })
+        .sort((a, b) => (a.symbol === b.symbol ? a.side.localeCompare(b.side) : a.symbol.localeCompare(b.symbol)));
+    },
+
+    async onBar(bar) {
+      await resume();
+      // Stops first, on trades that were open when the bar began; then the broker's resting orders.
+      for (const trade of await storage.repos.trades.listOpenBySymbol(bar.symbol)) {
+        if (trade.openedAt.getTime() > bar.openTime.getTime()) continue;
+        const exit = exitOnBar(trade, bar);
+        if (!exit) continue;
+        try {
+          await settle(trade, exit.price, exit.reason, bar.closeTime);
+        } catch (error) {
+          // A manual close got there first.
+          if (!(error instanceof TradeplaneError && error.code === 'trade_not_open')) throw error;
+        }
+      }
+      if (isPaper(broker)) await broker.onBar(bar);
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { and, asc, desc, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { OrderRecord, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeRecord } from '@tradeplane/core';
+import type { QueryDb, Tables } from './repositories.js';
+
+const toBigInt = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as string | number | bigint));
+
+/** Trading and risk repositories, written once for both databases (see `repositories.ts`). */
+export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'orders' | 'trades' | 'risk'> {
+  const o = t.orders;
+  const tr = t.trades;
+  const lock = t.riskLocks;
+  const ev = t.protectionEvents;
+
+  const toEvent = (row: Tables['protectionEvents']['$inferSelect']): ProtectionEventRecord => ({
+    ...row,
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+  });
+
+  return {
+    orders: {
+      async insert(order) {
+        await db.insert(o).values(order);
+      },
+      async findById(id) {
+        const [row] = await db.select().from(o).where(eq(o.id, id)).limit(1);
+        return row as OrderRecord | undefined;
+      },
+      async resolve(id, changes) {
+        const [row] = await db
+          .update(o)
+          .set({
+            status: changes.status,
+            resolvedAt: changes.resolvedAt,
+            tradeId: changes.tradeId ?? null,
+            fillPrice: changes.fillPrice ?? null,
+            rejectReason: changes.rejectReason ?? null,
+          })
+          .where(and(eq(o.id, id), eq(o.status, 'pending')))
+          .returning();
+        return row as OrderRecord | undefined;
+      },
+      async list(filter) {
+        const where: SQL[] = [eq(o.userId, filter.userId)];
+        if (filter.status) where.push(eq(o.status, filter.status));
+        if (filter.symbol) where.push(eq(o.symbol, filter.symbol));
+        if (filter.cursor) where.push(lt(o.id, filter.cursor));
+        return (await db
+          .select()
+          .from(o)
+          .where(and(...where))
+          .orderBy(desc(o.id))
+          .limit(filter.limit)) as OrderRecord[];
+      },
+      async listPending(symbol) {
+        const where: SQL[] = [eq(o.status, 'pending')];
+        if (symbol !== undefined) where.push(eq(o.symbol, symbol));
+        return (await db
+          .select()
+          .from(o)
+          .where(and(...where))
+          .orderBy(asc(o.id))) as OrderRecord[];
+      },
+    },
+
+    trades: {
+      async insert(trade) {
+        await db.insert(tr).values(trade);
+      },
+      async findById(id) {
+        const [row] = await db.select().from(tr).where(eq(tr.id, id)).limit(1);
+        return row as TradeRecord | undefined;
+      },
+      async close(id, change) {
+        const [row] = await db
+          .update(tr)
+          .set({ status: 'closed', ...change })
+          .where(and(eq(tr.id, id), eq(tr.status, 'open')))
+          .returning();
+        return row as TradeRecord | undefined;
+      },
+      async list(filter) {
+        const where: SQL[] = [eq(tr.userId, filter.userId)];
+        if (filter.status) where.push(eq(tr.status, filter.status));
+        if (filter.symbol) where.push(eq(tr.symbol, filter.symbol));
+        if (filter.cursor) where.push(lt(tr.id, filter.cursor));
+        return (await db
+          .select()
+          .from(tr)
+          .where(and(...where))
+          .orderBy(desc(tr.id))
+          .limit(filter.limit)) as TradeRecord[];
+      },
+      async listOpenBySymbol(symbol) {
+        return (await db
+          .select()
+          .from(tr)
+          .where(and(eq(tr.status, 'open'), eq(tr.symbol, symbol)))
+          .orderBy(asc(tr.id))) as TradeRecord[];
+      },
+      async exposure(userId, symbol) {
+        const stakeOn = (table: typeof tr | typeof o) => sql<unknown>`coalesce(sum(case when ${table.symbol} = ${symbol} then ${table.stake} else 0 end), 0)`;
+        const [[open], [pending]] = await Promise.all([
+          db
+            .select({ n: sql<unknown>`count(*)`, stake: stakeOn(tr) })
+            .from(tr)
+            .where(and(eq(tr.userId, userId), eq(tr.status, 'open'))),
+          db
+            .select({ n: sql<unknown>`count(*)`, stake: stakeOn(o) })
+            .from(o)
+            .where(and(eq(o.userId, userId), eq(o.status, 'pending'))),
+        ]);
+        return {
+          positions: Number(toBigInt(open?.n)) + Number(toBigInt(pending?.n)),
+          symbolStake: toBigInt(open?.stake) + toBigInt(pending?.stake),
+        };
+      },
+      async realisedSince(userId, currency, since) {
+        const [row] = await db
+          .select({ total: sql<unknown>`coalesce(sum(${tr.pnl}), 0)` })
+          .from(tr)
+          .where(and(eq(tr.userId, userId), eq(tr.currency, currency), eq(tr.status, 'closed'), gte(tr.closedAt, since)));
+        return toBigInt(row?.total);
+      },
+    },
+
+    risk: {
+      async findProfile(userId) {
+        const [row] = await db.select().from(t.riskProfiles).where(eq(t.riskProfiles.userId, userId)).limit(1);
+        return row ? ({ ...row, stakeProgression: JSON.parse(row.stakeProgression) as string[] } as RiskProfileRecord) : undefined;
+      },
+      async upsertProfile(profile) {
+        const { userId, ...rest } = profile;
+        const values = { ...rest, stakeProgression: JSON.stringify(profile.stakeProgression) };
+        await db
+          .insert(t.riskProfiles)
+          .values({ userId, ...values })
+          .onConflictDoUpdate({ target: t.riskProfiles.userId, set: values });
+      },
+      async streak(userId) {
+        const [row] = await db.select().from(t.riskStreaks).where(eq(t.riskStreaks.userId, userId)).limit(1);
+        return row ? { consecutiveLosses: row.consecutiveLosses, lastLossAt: row.lastLossAt } : { consecutiveLosses: 0, lastLossAt: null };
+      },
+      async recordResult(userId, lost, at) {
+        const s = t.riskStreaks;
+        const [row] = await db
+          .insert(s)
+          .values({ userId, consecutiveLosses: lost ? 1 : 0, lastLossAt: lost ? at : null })
+          .onConflictDoUpdate({
+            target: s.userId,
+            set: lost ? { consecutiveLosses: sql`${s.consecutiveLosses} + 1`, lastLossAt: at } : { consecutiveLosses: 0, lastLossAt: null },
+          })
+          .returning();
+        return { consecutiveLosses: row!.consecutiveLosses, lastLossAt: row!.lastLossAt };
+      },
+      async insertLock(record) {
+        await db.insert(lock).values(record);
+      },
+      async findLock(id) {
+        const [row] = await db.select().from(lock).where(eq(lock.id, id)).limit(1);
+        return row as RiskLockRecord | undefined;
+      },
+      async listLocks(userId, now) {
+        const where: SQL[] = [eq(lock.userId, userId)];
+        if (now) where.push(isNull(lock.clearedAt), gt(lock.until, now));
+        return (await db
+          .select()
+          .from(lock)
+          .where(and(...where))
+          .orderBy(desc(lock.id))
+          .limit(500)) as RiskLockRecord[];
+      },
+      async clearLock(id, by, at) {
+        const [row] = await db
+          .update(lock)
+          .set({ clearedAt: at, clearedBy: by })
+          .where(and(eq(lock.id, id), isNull(lock.clearedAt)))
+          .returning();
+        return row as RiskLockRecord | undefined;
+      },
+      async insertEvent(event) {
+        // DO NOTHING rather than catching the violation: on PostgreSQL that would abort the transaction.
+        const inserted = await db
+          .insert(ev)
+          .values({ ...event, details: event.details ? JSON.stringify(event.details) : null })
+          .onConflictDoNothing()
+          .returning({ id: ev.id });
+        return inserted.length > 0;
+      },
+      async listEvents(filter) {
+        const where: (SQL | undefined)[] = [];
+        if (filter.userId) where.push(eq(ev.userId, filter.userId));
+        if (filter.source) where.push(eq(ev.source, filter.source));
+        if (filter.reason) where.push(eq(ev.reason, filter.reason));
+        if (filter.from) where.push(gte(ev.occurredAt, filter.from));
+        if (filter.to) where.push(lt(ev.occurredAt, filter.to));
+        if (filter.cursor) where.push(lt(ev.id, filter.cursor));
+        const rows = await db
+          .select()
+          .from(ev)
+          .where(and(...where))
+          .orderBy(desc(ev.id))
+          .limit(filter.limit);
+        return rows.map(toEvent);
+      },
+    },
+  };
+}
