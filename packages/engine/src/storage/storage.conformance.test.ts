@@ -298,4 +298,53 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.identities.find('google', 'sub-2')).toBeUndefined();
     await expect(storage.repos.identities.insert({ ...identity, id: 'i-2' })).rejects.toMatchObject({ code: 'conflict' });
   });
+
+  it('keeps a losing streak atomically, and resets it on a win', async () => {
+    await storage.repos.users.insert(user('u-risk', 'risk@example.com'));
+    expect(await storage.repos.risk.streak('u-risk')).toEqual({ consecutiveLosses: 0, lastLossAt: null });
+    await storage.repos.risk.recordResult('u-risk', true, at('2026-01-02T00:00:00.000Z'));
+    expect(await storage.repos.risk.recordResult('u-risk', true, at('2026-01-02T00:05:00.000Z'))).toEqual({ consecutiveLosses: 2, lastLossAt: at('2026-01-02T00:05:00.000Z') });
+    expect(await storage.repos.risk.recordResult('u-risk', false, at('2026-01-02T00:06:00.000Z'))).toEqual({ consecutiveLosses: 0, lastLossAt: null });
+  });
+
+  it('stores risk profiles, lists only locks in force, clears a lock once, and dedupes reported events', async () => {
+    await storage.repos.users.insert(user('u-risk2', 'risk2@example.com'));
+    const profile = {
+      userId: 'u-risk2',
+      currency: 'USD',
+      minStake: 35n,
+      maxStake: 100_000n,
+      maxDailyLoss: 10_000n,
+      maxConsecutiveLosses: 5,
+      stakeProgression: ['1', '1.5'],
+      maxOpenPositions: 10,
+      maxExposurePerSymbol: 200_000n,
+      lossCooldownMinutes: 60,
+      timeZone: 'Europe/London',
+      updatedAt: at('2026-01-02T00:00:00.000Z'),
+    };
+    await storage.repos.risk.upsertProfile(profile);
+    await storage.repos.risk.upsertProfile({ ...profile, maxStake: 50_000n });
+    expect(await storage.repos.risk.findProfile('u-risk2')).toEqual({ ...profile, maxStake: 50_000n });
+
+    const lock = (id: string, until: string) => ({ id, userId: 'u-risk2', scope: 'user' as const, symbol: null, side: null, reason: 'max_daily_loss', until: at(until), createdAt: at('2026-01-02T00:00:00.000Z'), clearedAt: null, clearedBy: null });
+    await storage.repos.risk.insertLock(lock('l1', '2026-01-02T12:00:00.000Z'));
+    await storage.repos.risk.insertLock(lock('l2', '2026-01-03T00:00:00.000Z'));
+    const now = at('2026-01-02T13:00:00.000Z');
+    expect((await storage.repos.risk.listLocks('u-risk2', now)).map((l) => l.id)).toEqual(['l2']);
+    expect(await storage.repos.risk.clearLock('l2', 'admin-1', now)).toMatchObject({ clearedBy: 'admin-1', clearedAt: now });
+    expect(await storage.repos.risk.clearLock('l2', 'admin-1', now)).toBeUndefined();
+    expect(await storage.repos.risk.listLocks('u-risk2', now)).toEqual([]);
+    expect((await storage.repos.risk.listLocks('u-risk2')).map((l) => l.id)).toEqual(['l2', 'l1']);
+
+    const event = { id: 'e1', userId: 'u-risk2', source: 'ea' as const, subscriptionId: null, externalId: 'ea-42', reason: 'spread_too_wide', symbol: 'EURUSD', side: 'BUY' as const, stake: 35n, currency: 'USD', details: { spread: 3.2 }, occurredAt: now, createdAt: now };
+    expect(await storage.transaction((tx) => tx.risk.insertEvent(event))).toBe(true);
+    expect(await storage.transaction((tx) => tx.risk.insertEvent({ ...event, id: 'e2' }))).toBe(false);
+    expect(await storage.repos.risk.insertEvent({ ...event, id: 'e3', externalId: null })).toBe(true);
+    expect(await storage.repos.risk.insertEvent({ ...event, id: 'e4', externalId: null })).toBe(true);
+    const listed = await storage.repos.risk.listEvents({ userId: 'u-risk2', limit: 10 });
+    expect(listed.map((e) => e.id)).toEqual(['e4', 'e3', 'e1']);
+    expect(listed[2]).toEqual(event);
+    expect((await storage.repos.risk.listEvents({ userId: 'u-risk2', cursor: 'e4', limit: 1 })).map((e) => e.id)).toEqual(['e3']);
+  });
 });
