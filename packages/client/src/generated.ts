@@ -351,6 +351,61 @@ export type ProtectionEvent = {
   created_at: string;
 };
 
+export type Strategy = {
+  id: string;
+  name: string;
+  account_id: string | null;
+  symbol: string;
+  interval: string;
+  strategies: Array<{
+    name: string;
+    params?: Record<string, unknown>;
+  }>;
+  consensus: {
+    min_confidence?: number;
+    min_votes?: number;
+    margin?: number;
+    weights?: Record<string, number>;
+  };
+  stake: string | null;
+  stop_loss_pct: number | null;
+  take_profit_pct: number | null;
+  status: "active" | "paused";
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  /** ISO 8601 timestamp (UTC) */
+  updated_at: string;
+};
+
+export type Signal = {
+  id: string;
+  strategy_id: string;
+  symbol: string;
+  interval: string;
+  /** ISO 8601 timestamp (UTC) */
+  bar_time: string;
+  side: "BUY" | "SELL" | "HOLD";
+  /** `act`, `below_min_confidence`, `not_enough_votes`, `within_margin` or `tie` */
+  decision: string;
+  confidence: number;
+  scores: {
+    BUY: number;
+    SELL: number;
+  };
+  votes: Array<{
+    strategy: string;
+    side: string;
+    confidence: number;
+    reason: string;
+  }>;
+  reason: string;
+  /** `traded`, `held`, `already_open`, `risk_rejected:<reason>` or `failed:<code>` */
+  outcome: string;
+  trade_id: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+};
+
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
 export interface Operations {
   /** Liveness and database status (503 with the same report when the database is down) */
@@ -1019,6 +1074,95 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "internal_error";
   };
+  /** The strategies a bot can use, with their parameters as JSON Schema */
+  "strategies.catalog": {
+    input: void;
+    output: {
+      strategies: Array<{
+        name: string;
+        description: string;
+        params: unknown;
+      }>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Your strategy bots */
+  "strategies.list": {
+    input: void;
+    output: {
+      strategies: Array<Strategy>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Start a strategy bot: a panel of strategies trading one symbol and interval on every stored bar */
+  "strategies.create": {
+    input: {
+      name: string;
+      account_id?: string;
+      /** Instrument symbol */
+      symbol: string;
+      interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+      strategies: Array<{
+        /** A strategy from `GET /strategies/catalog` */
+        name: string;
+        /** Its parameters (defaults where omitted) */
+        params?: Record<string, unknown>;
+      }>;
+      consensus?: {
+        /** Default 0.7 */
+        min_confidence?: number;
+        /** Default 2 */
+        min_votes?: number;
+        /** Default 0 */
+        margin?: number;
+        weights?: Record<string, number>;
+      };
+      /** Omitted: the recommended stake for your losing streak */
+      stake?: string;
+      /** Stop-loss distance as a fraction of the entry (0.02 = 2 %) */
+      stop_loss_pct?: number;
+      take_profit_pct?: number;
+    };
+    output: Strategy;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** One of your strategy bots */
+  "strategies.get": {
+    input: {
+      id: string;
+    };
+    output: Strategy;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Stop a bot from trading (its open trades stay open) */
+  "strategies.pause": {
+    input: {
+      id: string;
+    };
+    output: Strategy;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Let a paused bot trade again */
+  "strategies.resume": {
+    input: {
+      id: string;
+    };
+    output: Strategy;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Every consensus your bots evaluated, newest first, traded or not, with votes and reasons */
+  "strategies.signals": {
+    input: {
+      strategy_id?: string;
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      signals: Array<Signal>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -1081,6 +1225,13 @@ export const operations = {
   "risk.userLocks": { method: "GET", path: "/admin/users/{id}/risk/locks", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "risk.clearLock": { method: "DELETE", path: "/admin/risk/locks/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "risk.events": { method: "GET", path: "/protection-events", pathParams: [], queryParams: ["user_id","source","reason","from","to","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "strategies.catalog": { method: "GET", path: "/strategies/catalog", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "strategies.list": { method: "GET", path: "/strategies", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "strategies.create": { method: "POST", path: "/strategies", pathParams: [], queryParams: [], bodyFields: ["name","account_id","symbol","interval","strategies","consensus","stake","stop_loss_pct","take_profit_pct"], hasBody: true, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "strategies.get": { method: "GET", path: "/strategies/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "strategies.pause": { method: "POST", path: "/strategies/{id}/pause", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "strategies.resume": { method: "POST", path: "/strategies/{id}/resume", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "strategies.signals": { method: "GET", path: "/signals", pathParams: [], queryParams: ["strategy_id","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -1098,6 +1249,7 @@ export const groups = {
   orders: { list: "orders.list", place: "orders.place", get: "orders.get", cancel: "orders.cancel" },
   positions: { list: "positions.list" },
   risk: { profile: "risk.profile", updateProfile: "risk.updateProfile", locks: "risk.locks", userLocks: "risk.userLocks", clearLock: "risk.clearLock", events: "risk.events" },
+  strategies: { catalog: "strategies.catalog", list: "strategies.list", create: "strategies.create", get: "strategies.get", pause: "strategies.pause", resume: "strategies.resume", signals: "strategies.signals" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

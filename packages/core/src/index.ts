@@ -128,6 +128,10 @@ export type {
   ProtectionEventRecord,
   ProtectionEventFilter,
   RiskRepository,
+  StrategyRecord,
+  SignalRecord,
+  StrategiesRepository,
+  SignalsRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';
@@ -160,3 +164,5 @@ export { orderFillPrice, exitOnBar } from './trading/triggers.js';
 export type { PriceBar, ExitLevels } from './trading/triggers.js';
 export type { TradingService, Trade, Order, Position, TradeProfit, OrderInput, ListFilter } from './trading/service.js';
 export type { RiskService, RiskProfile, RiskProfileUpdate, RiskLockView, ProtectionEvent, RiskCheck, RiskVerdict } from './risk/service.js';
+export type { StrategyBotService, Bot, BotInput, SignalView } from './trading/bots.js';
+export type { AnyStrategyDefinition, StrategyDefinition } from './signals/strategies/strategy.js';

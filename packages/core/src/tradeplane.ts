@@ -18,6 +18,10 @@ import { createRiskService, type RiskService, type RiskProfileUpdate } from './r
 import { riskHandlers } from './risk/handlers.js';
 import { createTradingService, type TradingService } from './trading/service.js';
 import { tradingHandlers } from './trading/handlers.js';
+import { createStrategyBotService, type StrategyBotService } from './trading/bots.js';
+import { botHandlers } from './trading/bot-handlers.js';
+import { builtinStrategies } from './signals/strategies/builtin.js';
+import type { AnyStrategyDefinition } from './signals/strategies/strategy.js';
 import { createPaperBroker, type Broker, type PaperBrokerOptions } from './trading/broker.js';
 import { intervalMs } from './market/intervals.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
@@ -44,6 +48,8 @@ export interface TradingOptions {
   paper?: Pick<PaperBrokerOptions, 'spreadBps' | 'slippageBps'>;
   /** Default risk limits for users without a saved profile (money in major units of the wallets' default currency). */
   risk?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
+  /** Strategies users may choose for bots, besides the built-in breakout, momentum and scalping (same name replaces). */
+  strategies?: readonly AnyStrategyDefinition[];
 }
 
 /**
@@ -58,6 +64,7 @@ export interface Tradeplane {
   readonly market: MarketDataService;
   readonly risk: RiskService;
   readonly trading: TradingService;
+  readonly strategies: StrategyBotService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -86,10 +93,15 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
       lastPrice: async (symbol) => market.lastPrice(symbol) ?? (await market.ticker(symbol).catch(() => undefined)),
     });
   const trading = createTradingService({ storage, clock, ids, logger, wallets, risk, broker, idempotencyTtl: deps.wallets.idempotencyTtl });
-  // Every stored bar drives fills, stops and targets.
-  market.subscribe((candle) =>
-    trading.onBar({ ...candle, closeTime: new Date(candle.openTime.getTime() + intervalMs[candle.interval]) }),
-  );
+  const definitions = new Map<string, AnyStrategyDefinition>();
+  for (const d of [...builtinStrategies, ...(deps.trading?.strategies ?? [])]) definitions.set(d.name, d);
+  const strategies = createStrategyBotService({ storage, clock, ids, logger, trading, definitions: [...definitions.values()] });
+  // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
+  market.subscribe(async (candle) => {
+    const bar = { ...candle, closeTime: new Date(candle.openTime.getTime() + intervalMs[candle.interval]) };
+    await trading.onBar(bar);
+    await strategies.onBar(bar);
+  });
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
@@ -110,6 +122,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...marketHandlers(market),
     ...tradingHandlers(trading),
     ...riskHandlers(risk),
+    ...botHandlers(strategies),
   };
   const handle = createDispatcher({
     contract,
@@ -120,5 +133,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, risk, trading, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, handle, contract, openapi, health };
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, walletOptionsSchema, type Broker, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, walletOptionsSchema, type AnyStrategyDefinition, type Broker, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -77,6 +77,10 @@ export const engineOptionsSchema = z.strictObject({
           lossCooldownMinutes: z.number().int().min(0).optional(),
           timeZone: z.string().optional(),
         })
+        .optional(),
+      /** Strategies users may choose for bots and backtests, besides the built-in ones (`defineStrategy`). */
+      strategies: z
+        .array(z.custom<AnyStrategyDefinition>((v) => isObject(v) && typeof v.name === 'string' && typeof v.create === 'function', 'expected a defineStrategy() definition'))
         .optional(),
     })
     .prefault({}),

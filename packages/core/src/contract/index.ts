@@ -10,6 +10,7 @@ import { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from './wall
 import { marketRoutes } from './market.js';
 import { orderRoutes, positionRoutes, tradeRoutes } from './trading.js';
 import { riskRoutes } from './risk.js';
+import { strategyRoutes } from './strategies.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -26,6 +27,7 @@ export const contract = {
   orders: orderRoutes,
   positions: positionRoutes,
   risk: riskRoutes,
+  strategies: strategyRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -43,3 +45,4 @@ export { healthSchema } from './system.js';
 export { candleSchema, tickerSchema, symbolSchema } from './market.js';
 export { tradeSchema, orderSchema, positionSchema } from './trading.js';
 export { riskProfileSchema, riskLockSchema, protectionEventSchema } from './risk.js';
+export { botSchema, signalSchema } from './strategies.js';

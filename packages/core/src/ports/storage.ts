@@ -664,6 +664,64 @@ export interface RiskRepository {
   listEvents(filter: ProtectionEventFilter): Promise<ProtectionEventRecord[]>;
 }
 
+/** A user's strategy bot: a panel of strategies trading one symbol and interval on every stored bar while active. */
+export interface StrategyRecord {
+  id: string;
+  userId: string;
+  name: string;
+  /** Null: the user's default account at the time of each trade. */
+  accountId: string | null;
+  symbol: string;
+  interval: string;
+  /** `{ strategies: [{ name, params }], consensus: { minConfidence, minVotes, margin, weights } }`. */
+  config: { strategies: { name: string; params?: Record<string, unknown> }[]; consensus?: Record<string, unknown> };
+  /** Decimal string in the account's currency; null → the risk manager's recommended stake. */
+  stake: string | null;
+  /** Stop-loss and take-profit as fractions of the entry price (0.02 = 2 %). */
+  stopLossPct: number | null;
+  takeProfitPct: number | null;
+  status: 'active' | 'paused';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One consensus round of a strategy bot, kept whether or not it traded. */
+export interface SignalRecord {
+  id: string;
+  strategyId: string;
+  userId: string;
+  symbol: string;
+  interval: string;
+  /** Open time of the bar the signal was computed on. */
+  barTime: Date;
+  side: 'BUY' | 'SELL' | 'HOLD';
+  decision: string;
+  confidence: number;
+  buyScore: number;
+  sellScore: number;
+  votes: { strategy: string; side: string; confidence: number; reason: string }[];
+  reason: string;
+  /** `traded`, `held`, `already_open`, `risk_rejected:<reason>`, `failed:<code>`. */
+  outcome: string;
+  tradeId: string | null;
+  createdAt: Date;
+}
+
+export interface StrategiesRepository {
+  insert(strategy: StrategyRecord): Promise<void>;
+  findById(id: string): Promise<StrategyRecord | undefined>;
+  listForUser(userId: string): Promise<StrategyRecord[]>;
+  /** Active bots on a symbol and interval, oldest first. */
+  listActive(symbol: string, interval: string): Promise<StrategyRecord[]>;
+  setStatus(id: string, status: StrategyRecord['status'], at: Date): Promise<StrategyRecord | undefined>;
+}
+
+export interface SignalsRepository {
+  insert(signal: SignalRecord): Promise<void>;
+  /** Newest first. */
+  list(filter: { userId: string; strategyId?: string; cursor?: string; limit: number }): Promise<SignalRecord[]>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -681,6 +739,8 @@ export interface Repositories {
   orders: OrdersRepository;
   trades: TradesRepository;
   risk: RiskRepository;
+  strategies: StrategiesRepository;
+  signals: SignalsRepository;
 }
 
 export interface Storage {

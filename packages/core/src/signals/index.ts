@@ -8,10 +8,12 @@
 export type { Candle, PriceInput, RangeInput } from './candle.js';
 export * from './indicators/index.js';
 export { defineStrategy, createStrategy } from './strategies/strategy.js';
-export type { Strategy, StrategyDefinition, Vote } from './strategies/strategy.js';
+export type { Strategy, StrategyDefinition, AnyStrategyDefinition, Vote } from './strategies/strategy.js';
 export { breakout, momentum, scalping, builtinStrategies } from './strategies/builtin.js';
 export { consensus } from './consensus.js';
 export type { ConsensusOptions, ConsensusDecision, NamedVote, Signal } from './consensus.js';
 export { RiskManager, defaultRiskLimits, DEFAULT_STAKE_PROGRESSION } from '../risk/manager.js';
 export type { RiskLimits, RiskLock, RiskState, RiskRequest, RiskDecision, RiskReason, LockScope } from '../risk/manager.js';
 export { startOfDay, nextMidnight, isTimeZone } from '../risk/time-zone.js';
+export { createPanel } from './panel.js';
+export type { PanelConfig, StrategyPanel } from './panel.js';

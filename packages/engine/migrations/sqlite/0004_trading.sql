@@ -84,6 +84,47 @@ CREATE TABLE `risk_streaks` (
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `signals` (
+	`id` text PRIMARY KEY NOT NULL,
+	`strategy_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`symbol` text NOT NULL,
+	`interval` text NOT NULL,
+	`bar_time` integer NOT NULL,
+	`side` text NOT NULL,
+	`decision` text NOT NULL,
+	`confidence` real NOT NULL,
+	`buy_score` real NOT NULL,
+	`sell_score` real NOT NULL,
+	`votes` text NOT NULL,
+	`reason` text NOT NULL,
+	`outcome` text NOT NULL,
+	`trade_id` text,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`strategy_id`) REFERENCES `strategies`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `signals_user_idx` ON `signals` (`user_id`,`id`);--> statement-breakpoint
+CREATE INDEX `signals_strategy_idx` ON `signals` (`strategy_id`,`id`);--> statement-breakpoint
+CREATE TABLE `strategies` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`name` text NOT NULL,
+	`account_id` text,
+	`symbol` text NOT NULL,
+	`interval` text NOT NULL,
+	`config` text NOT NULL,
+	`stake` text,
+	`stop_loss_pct` real,
+	`take_profit_pct` real,
+	`status` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `strategies_user_idx` ON `strategies` (`user_id`);--> statement-breakpoint
+CREATE INDEX `strategies_active_idx` ON `strategies` (`status`,`symbol`,`interval`);--> statement-breakpoint
 CREATE TABLE `trades` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,

@@ -402,3 +402,54 @@ export const protectionEvents = pgTable(
     uniqueIndex('protection_events_external_unique').on(t.userId, t.externalId),
   ],
 );
+
+/** Users' strategy bots (seed 004's Strategy): a panel of strategies trading one symbol and interval. */
+export const strategies = pgTable(
+  'strategies',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    accountId: text('account_id'),
+    symbol: text('symbol').notNull(),
+    interval: text('interval').notNull(),
+    /** JSON. */
+    config: text('config').notNull(),
+    stake: text('stake'),
+    stopLossPct: doublePrecision('stop_loss_pct'),
+    takeProfitPct: doublePrecision('take_profit_pct'),
+    status: text('status', { enum: ['active', 'paused'] }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('strategies_user_idx').on(t.userId), index('strategies_active_idx').on(t.status, t.symbol, t.interval)],
+);
+
+/** Every consensus round of every bot, taken or not, with its votes. */
+export const signals = pgTable(
+  'signals',
+  {
+    id: text('id').primaryKey(),
+    strategyId: text('strategy_id')
+      .notNull()
+      .references(() => strategies.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    symbol: text('symbol').notNull(),
+    interval: text('interval').notNull(),
+    barTime: ts('bar_time').notNull(),
+    side: text('side', { enum: ['BUY', 'SELL', 'HOLD'] }).notNull(),
+    decision: text('decision').notNull(),
+    confidence: doublePrecision('confidence').notNull(),
+    buyScore: doublePrecision('buy_score').notNull(),
+    sellScore: doublePrecision('sell_score').notNull(),
+    /** JSON. */
+    votes: text('votes').notNull(),
+    reason: text('reason').notNull(),
+    outcome: text('outcome').notNull(),
+    tradeId: text('trade_id'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('signals_user_idx').on(t.userId, t.id), index('signals_strategy_idx').on(t.strategyId, t.id)],
+);

@@ -441,3 +441,54 @@ export const protectionEvents = sqliteTable(
     uniqueIndex('protection_events_external_unique').on(t.userId, t.externalId),
   ],
 );
+
+/** Users' strategy bots (seed 004's Strategy): a panel of strategies trading one symbol and interval. */
+export const strategies = sqliteTable(
+  'strategies',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    accountId: text('account_id'),
+    symbol: text('symbol').notNull(),
+    interval: text('interval').notNull(),
+    /** JSON. */
+    config: text('config').notNull(),
+    stake: text('stake'),
+    stopLossPct: real('stop_loss_pct'),
+    takeProfitPct: real('take_profit_pct'),
+    status: text('status', { enum: ['active', 'paused'] }).notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+    updatedAt: timestampMs('updated_at').notNull(),
+  },
+  (t) => [index('strategies_user_idx').on(t.userId), index('strategies_active_idx').on(t.status, t.symbol, t.interval)],
+);
+
+/** Every consensus round of every bot, taken or not, with its votes. */
+export const signals = sqliteTable(
+  'signals',
+  {
+    id: text('id').primaryKey(),
+    strategyId: text('strategy_id')
+      .notNull()
+      .references(() => strategies.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    symbol: text('symbol').notNull(),
+    interval: text('interval').notNull(),
+    barTime: timestampMs('bar_time').notNull(),
+    side: text('side', { enum: ['BUY', 'SELL', 'HOLD'] }).notNull(),
+    decision: text('decision').notNull(),
+    confidence: real('confidence').notNull(),
+    buyScore: real('buy_score').notNull(),
+    sellScore: real('sell_score').notNull(),
+    /** JSON. */
+    votes: text('votes').notNull(),
+    reason: text('reason').notNull(),
+    outcome: text('outcome').notNull(),
+    tradeId: text('trade_id'),
+    createdAt: timestampMs('created_at').notNull(),
+  },
+  (t) => [index('signals_user_idx').on(t.userId, t.id), index('signals_strategy_idx').on(t.strategyId, t.id)],
+);

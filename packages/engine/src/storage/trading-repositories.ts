@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import type { OrderRecord, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeRecord } from '@tradeplane/core';
+import type { OrderRecord, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, SignalRecord, StrategyRecord, TradeRecord } from '@tradeplane/core';
 import type { QueryDb, Tables } from './repositories.js';
 
 const toBigInt = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as string | number | bigint));
 
 /** Trading and risk repositories, written once for both databases (see `repositories.ts`). */
-export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'orders' | 'trades' | 'risk'> {
+export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'orders' | 'trades' | 'risk' | 'strategies' | 'signals'> {
   const o = t.orders;
   const tr = t.trades;
   const lock = t.riskLocks;
@@ -16,7 +16,53 @@ export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Reposito
     details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
   });
 
+  const st = t.strategies;
+  const sg = t.signals;
+  const toStrategy = (row: Tables['strategies']['$inferSelect']): StrategyRecord => ({ ...row, config: JSON.parse(row.config) as StrategyRecord['config'] }) as StrategyRecord;
+
   return {
+    strategies: {
+      async insert(strategy) {
+        await db.insert(st).values({ ...strategy, config: JSON.stringify(strategy.config) });
+      },
+      async findById(id) {
+        const [row] = await db.select().from(st).where(eq(st.id, id)).limit(1);
+        return row ? toStrategy(row) : undefined;
+      },
+      async listForUser(userId) {
+        return (await db.select().from(st).where(eq(st.userId, userId)).orderBy(asc(st.id))).map(toStrategy);
+      },
+      async listActive(symbol, interval) {
+        return (await db
+          .select()
+          .from(st)
+          .where(and(eq(st.status, 'active'), eq(st.symbol, symbol), eq(st.interval, interval)))
+          .orderBy(asc(st.id))).map(toStrategy);
+      },
+      async setStatus(id, status, at) {
+        const [row] = await db.update(st).set({ status, updatedAt: at }).where(eq(st.id, id)).returning();
+        return row ? toStrategy(row) : undefined;
+      },
+    },
+
+    signals: {
+      async insert(signal) {
+        await db.insert(sg).values({ ...signal, votes: JSON.stringify(signal.votes) });
+      },
+      async list(filter) {
+        const where: SQL[] = [eq(sg.userId, filter.userId)];
+        if (filter.strategyId) where.push(eq(sg.strategyId, filter.strategyId));
+        if (filter.cursor) where.push(lt(sg.id, filter.cursor));
+        const rows = await db
+          .select()
+          .from(sg)
+          .where(and(...where))
+          .orderBy(desc(sg.id))
+          .limit(filter.limit);
+        return rows.map((row) => ({ ...row, votes: JSON.parse(row.votes) as SignalRecord['votes'] }) as SignalRecord);
+      },
+    },
+
     orders: {
       async insert(order) {
         await db.insert(o).values(order);

@@ -103,3 +103,7 @@ export function persistence<T extends { side: 'BUY' | 'SELL' }>(persist: number)
 
 /** Shortest readable number for reasons. */
 export const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(2) : x.toPrecision(4));
+
+/** A definition of any parameter type, as registries and panels hold them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStrategyDefinition = StrategyDefinition<any>;
