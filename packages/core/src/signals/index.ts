@@ -17,3 +17,5 @@ export type { RiskLimits, RiskLock, RiskState, RiskRequest, RiskDecision, RiskRe
 export { startOfDay, nextMidnight, isTimeZone } from '../risk/time-zone.js';
 export { createPanel } from './panel.js';
 export type { PanelConfig, StrategyPanel } from './panel.js';
+export { backtestMetrics } from '../backtests/metrics.js';
+export type { BacktestMetrics, EquityPoint } from '../backtests/metrics.js';
