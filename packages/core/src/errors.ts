@@ -69,6 +69,9 @@ export interface FieldError {
   message: string;
 }
 
+/** A camelCase option or field name as the wire spells it (`minConfidence` → `min_confidence`), for field-error paths. */
+export const wireName = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /** The RFC 9457 body every non-2xx answer carries. */
 export interface ProblemDetails {
   type: string;

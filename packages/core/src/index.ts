@@ -3,7 +3,9 @@
  * Imports no database driver, ORM or web framework.
  */
 export { createTradeplane } from './tradeplane.js';
-export type { Tradeplane, TradeplaneDeps, TradingOptions } from './tradeplane.js';
+export type { Tradeplane, TradeplaneDeps } from './tradeplane.js';
+export { tradingOptionsSchema } from './trading/options.js';
+export type { TradingOptions, TradingOptionsInput } from './trading/options.js';
 
 // Errors
 export { TradeplaneError, isTradeplaneError, toProblem, problemType, errorCatalog } from './errors.js';

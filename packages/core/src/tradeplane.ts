@@ -1,3 +1,4 @@
+import { isTradeplaneError } from './errors.js';
 import { contract, type TradeplaneContract } from './contract/index.js';
 import { createDispatcher, type Dispatcher } from './http/dispatcher.js';
 import type { ContractHandlers } from './http/types.js';
@@ -14,7 +15,7 @@ import { walletHandlers } from './wallets/handlers.js';
 import type { WalletOptions } from './wallets/options.js';
 import { createMarketDataService, type MarketDataService } from './market/service.js';
 import { marketHandlers } from './market/handlers.js';
-import { createRiskService, type RiskService, type RiskProfileUpdate } from './risk/service.js';
+import { createRiskService, type RiskService } from './risk/service.js';
 import { riskHandlers } from './risk/handlers.js';
 import { createTradingService, type TradingService } from './trading/service.js';
 import { tradingHandlers } from './trading/handlers.js';
@@ -22,7 +23,8 @@ import { createStrategyBotService, type StrategyBotService } from './trading/bot
 import { botHandlers } from './trading/bot-handlers.js';
 import { builtinStrategies } from './signals/strategies/builtin.js';
 import type { AnyStrategyDefinition } from './signals/strategies/strategy.js';
-import { createPaperBroker, type Broker, type PaperBrokerOptions } from './trading/broker.js';
+import { createPaperBroker } from './trading/broker.js';
+import type { TradingOptions } from './trading/options.js';
 import { intervalMs } from './market/intervals.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
@@ -41,16 +43,6 @@ export interface TradeplaneDeps {
   trading?: TradingOptions;
 }
 
-export interface TradingOptions {
-  /** Where orders execute. Default: the built-in paper broker, fed by the market-data service. */
-  broker?: Broker;
-  /** Spread and slippage of the built-in paper broker. */
-  paper?: Pick<PaperBrokerOptions, 'spreadBps' | 'slippageBps'>;
-  /** Default risk limits for users without a saved profile (money in major units of the wallets' default currency). */
-  risk?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
-  /** Strategies users may choose for bots, besides the built-in breakout, momentum and scalping (same name replaces). */
-  strategies?: readonly AnyStrategyDefinition[];
-}
 
 /**
  * The services and the HTTP entry point, independent of database driver and host.
@@ -90,7 +82,17 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     createPaperBroker({
       ...deps.trading?.paper,
       // Before this process has seen a bar of a symbol, its last stored close is the price.
-      lastPrice: async (symbol) => market.lastPrice(symbol) ?? (await market.ticker(symbol).catch(() => undefined)),
+      lastPrice: async (symbol) => {
+        const seen = market.lastPrice(symbol);
+        if (seen) return seen;
+        try {
+          return await market.ticker(symbol);
+        } catch (error) {
+          // No stored bar is "no price"; a database failure is not.
+          if (isTradeplaneError(error) && error.code === 'not_found') return undefined;
+          throw error;
+        }
+      },
     });
   const trading = createTradingService({ storage, clock, ids, logger, wallets, risk, broker, idempotencyTtl: deps.wallets.idempotencyTtl });
   const definitions = new Map<string, AnyStrategyDefinition>();

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, walletOptionsSchema, type AnyStrategyDefinition, type Broker, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -55,35 +55,8 @@ export const engineOptionsSchema = z.strictObject({
     .prefault({}),
   /** `synchronous`: `normal` survives process crashes; `full` also survives power loss (see `openSqliteStorage`). */
   sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
-  /** Trading: the broker (default: the built-in paper broker), paper spread/slippage, default risk limits. */
-  trading: z
-    .strictObject({
-      broker: z.custom<Broker>((v) => isObject(v) && typeof v.placeOrder === 'function' && typeof v.quote === 'function', 'expected a Broker').optional(),
-      paper: z
-        .strictObject({
-          spreadBps: z.number().min(0).max(9999).optional(),
-          slippageBps: z.number().min(0).max(9999).optional(),
-        })
-        .optional(),
-      risk: z
-        .strictObject({
-          minStake: z.string().optional(),
-          maxStake: z.string().optional(),
-          maxDailyLoss: z.string().optional(),
-          maxConsecutiveLosses: z.number().int().min(1).optional(),
-          stakeProgression: z.array(z.string()).min(1).optional(),
-          maxOpenPositions: z.number().int().min(1).optional(),
-          maxExposurePerSymbol: z.string().optional(),
-          lossCooldownMinutes: z.number().int().min(0).optional(),
-          timeZone: z.string().optional(),
-        })
-        .optional(),
-      /** Strategies users may choose for bots and backtests, besides the built-in ones (`defineStrategy`). */
-      strategies: z
-        .array(z.custom<AnyStrategyDefinition>((v) => isObject(v) && typeof v.name === 'string' && typeof v.create === 'function', 'expected a defineStrategy() definition'))
-        .optional(),
-    })
-    .prefault({}),
+  /** The broker, the paper broker's costs, default risk limits, extra strategies: see `tradingOptionsSchema`. */
+  trading: tradingOptionsSchema.prefault({}),
   clock: z.custom<Clock>((v) => isObject(v) && typeof v.now === 'function').optional(),
   ids: z.custom<Ids>((v) => isObject(v) && typeof v.next === 'function').optional(),
   logger: z.custom<Logger>((v) => isObject(v) && typeof v.warn === 'function' && typeof v.error === 'function').optional(),

@@ -1,13 +1,14 @@
 /**
- * Backtest metrics. Every formula is stated next to its code; ratios are plain numbers, money sums
- * stay exact (`bigint` minor units) until the final division.
+ * Backtest metrics. Every formula is stated next to its code. Money comes in and goes out as
+ * `bigint` minor units; only ratios are plain numbers.
  */
+import { divideRounded } from '../money/decimal.js';
 
 export interface EquityPoint {
   /** Bar close time, ms since the epoch. */
   time: number;
-  /** Account equity at that time: balance plus the open trades' P&L at the bar's close (major units). */
-  equity: number;
+  /** Account equity at that time, minor units: balance plus the open trades' P&L at the bar's close. */
+  equity: bigint;
 }
 
 export interface BacktestMetrics {
@@ -30,11 +31,11 @@ export interface BacktestMetrics {
   sortino: number | null;
   /** P: bars per year (365.25 days ÷ bar length), the annualisation of Sharpe and Sortino. */
   periodsPerYear: number;
-  /** Σ pnl ÷ closed trades: the average result of a trade (major units); null without closed trades. */
-  expectancy: number | null;
+  /** Σ pnl ÷ closed trades, minor units rounded half away from zero: the average result of a trade; null without closed trades. */
+  expectancy: bigint | null;
   maxConsecutiveWins: number;
   maxConsecutiveLosses: number;
-  /** (final ÷ initial)^(1 ÷ years) − 1, years = (last time − first time) ÷ 365.25 days; null when years = 0 or final ≤ 0. */
+  /** (final ÷ initial)^(1 ÷ years) − 1, years = (last time − first time + one bar) ÷ 365.25 days (the span the bars cover); null when years = 0 or final ≤ 0. */
   cagr: number | null;
   /** CAGR ÷ max drawdown; null when either is null or the drawdown is 0. */
   calmar: number | null;
@@ -43,17 +44,19 @@ export interface BacktestMetrics {
 const YEAR_MS = 365.25 * 86_400_000;
 
 export function backtestMetrics(input: {
-  initial: number;
+  /** Starting balance, minor units. */
+  initial: bigint;
   equity: readonly EquityPoint[];
   /** Realised pnl of each closed trade in close order, minor units. */
   pnls: readonly bigint[];
-  /** Minor units per major unit, 10^exponent. */
-  minorPerMajor: number;
   firstClose: number;
   lastClose: number;
   barMs: number;
 }): BacktestMetrics {
-  const { initial, equity, pnls } = input;
+  const { pnls } = input;
+  // Ratios of money: exact enough as doubles for balances below 2^53 minor units.
+  const initial = Number(input.initial);
+  const equity = input.equity.map((p) => ({ time: p.time, equity: Number(p.equity) }));
   const final = equity.length > 0 ? equity[equity.length - 1]!.equity : initial;
 
   let wins = 0;
@@ -111,10 +114,10 @@ export function backtestMetrics(input: {
     winRate: closed > 0 ? wins / closed : null,
     profitFactor: grossLoss > 0n ? Number(grossWin) / Number(grossLoss) : null,
     maxDrawdown,
-    sharpe: n > 1 && sd > 0 ? (mean / sd) * annualise : null,
+    sharpe: sd > 0 ? (mean / sd) * annualise : null,
     sortino: downside > 0 ? (mean / downside) * annualise : null,
     periodsPerYear,
-    expectancy: closed > 0 ? Number(total) / input.minorPerMajor / closed : null,
+    expectancy: closed > 0 ? divideRounded(total, BigInt(closed)) : null,
     maxConsecutiveWins: maxWins,
     maxConsecutiveLosses: maxLosses,
     cagr,

@@ -1,4 +1,5 @@
 import { TradeplaneError } from '../errors.js';
+import { decimalFraction, divideRounded } from '../money/decimal.js';
 import type { Currency } from '../money/currency.js';
 import { nextMidnight, requireTimeZone, startOfDay } from './time-zone.js';
 
@@ -29,7 +30,7 @@ export const DEFAULT_STAKE_PROGRESSION = ['1', '1.5', '2.25', '3.375', '5', '7.5
 
 /** Seed 002's defaults in `currency` (amounts are written in major units, e.g. 0.35). */
 export function defaultRiskLimits(currency: Currency): RiskLimits {
-  const major = (text: string) => decimalToMinor(text, currency.exponent);
+  const major = (text: string) => times(10n ** BigInt(currency.exponent), text);
   return {
     currency,
     minStake: major('0.35'),
@@ -44,19 +45,10 @@ export function defaultRiskLimits(currency: Currency): RiskLimits {
   };
 }
 
-/** A plain decimal string (`"2.25"`) as an exact fraction: digits / 10^scale. */
-function decimal(text: string): { digits: bigint; denominator: bigint } {
-  const [whole = '0', fraction = ''] = text.split('.');
-  return { digits: BigInt(whole + fraction), denominator: 10n ** BigInt(fraction.length) };
-}
-
-/** n / d for non-negative n and positive d, rounded half up. */
-const roundHalfUp = (n: bigint, d: bigint): bigint => (2n * n + d) / (2n * d);
-
-/** A plain decimal in major units (`"0.35"`) as minor units, rounding half up past the exponent. */
-function decimalToMinor(text: string, exponent: number): bigint {
-  const { digits, denominator } = decimal(text);
-  return roundHalfUp(digits * 10n ** BigInt(exponent), denominator);
+/** A plain decimal (`"2.25"`) times an integer, rounded half up: amounts here are never negative. */
+function times(amount: bigint, text: string): bigint {
+  const { digits, scale } = decimalFraction(text);
+  return divideRounded(amount * digits, 10n ** BigInt(scale));
 }
 
 /** Who a lock stops: everybody's trades of the user, one symbol, or one side (of one symbol, or of all). */
@@ -129,8 +121,7 @@ export class RiskManager {
    */
   recommendedStake(consecutiveLosses: number): bigint {
     const table = this.limits.stakeProgression;
-    const multiplier = decimal(table[Math.min(Math.max(0, consecutiveLosses), table.length - 1)]!);
-    const stake = roundHalfUp(this.limits.minStake * multiplier.digits, multiplier.denominator);
+    const stake = times(this.limits.minStake, table[Math.min(Math.max(0, consecutiveLosses), table.length - 1)]!);
     return stake > this.limits.maxStake ? this.limits.maxStake : stake;
   }
 

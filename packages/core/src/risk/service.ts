@@ -1,4 +1,5 @@
-import { TradeplaneError, type FieldError } from '../errors.js';
+import { keysetPage } from '../pagination.js';
+import { TradeplaneError, wireName, type FieldError } from '../errors.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import type { Clock, Ids, Storage } from '../ports/index.js';
 import type { ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeSide } from '../ports/storage.js';
@@ -129,7 +130,7 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
       else currency = found;
       // Amounts are minor units of one currency: switching it needs all of them restated.
       for (const key of ['minStake', 'maxStake', 'maxDailyLoss', 'maxExposurePerSymbol'] as const) {
-        if (update[key] === undefined) bad(snake(key), 'required', 'required when the currency changes');
+        if (update[key] === undefined) bad(wireName(key), 'required', 'required when the currency changes');
       }
     }
     const money = (key: 'minStake' | 'maxStake' | 'maxDailyLoss' | 'maxExposurePerSymbol'): bigint => {
@@ -137,7 +138,7 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
       if (text === undefined) return base[key];
       const parsed = parseAmount(text, currency);
       if (!parsed.ok) {
-        bad(snake(key), parsed.problem, parsed.message);
+        bad(wireName(key), parsed.problem, parsed.message);
         return base[key];
       }
       return parsed.minor;
@@ -283,9 +284,8 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
 
     async events(filter) {
       const limit = filter.limit ?? 50;
-      const rows = await storage.repos.risk.listEvents({ ...filter, limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      return { events: page.map(eventToView), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+      const page = await keysetPage(limit, (n) => storage.repos.risk.listEvents({ ...filter, limit: n }), eventToView);
+      return { events: page.items, nextCursor: page.nextCursor };
     },
 
     managerFor,
@@ -340,6 +340,3 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
     },
   };
 }
-
-/** `maxStake` → `max_stake`, for field-error paths that match the wire. */
-const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -1,4 +1,4 @@
-import { TradeplaneError, type FieldError } from '../errors.js';
+import { TradeplaneError, wireName, type FieldError } from '../errors.js';
 import type { Candle } from './candle.js';
 import { consensus, type ConsensusOptions, type NamedVote, type Signal } from './consensus.js';
 import { createStrategy, type AnyStrategyDefinition, type Strategy, type StrategyDefinition } from './strategies/strategy.js';
@@ -46,7 +46,7 @@ export function createPanel(definitions: Iterable<AnyStrategyDefinition>, config
   try {
     consensus([], config.consensus);
   } catch (error) {
-    if (error instanceof TradeplaneError && error.fields) fields.push(...error.fields.map((f) => ({ ...f, path: `consensus.${f.path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}` })));
+    if (error instanceof TradeplaneError && error.fields) fields.push(...error.fields.map((f) => ({ ...f, path: `consensus.${wireName(f.path)}` })));
     else throw error;
   }
   if (fields.length > 0) throw new TradeplaneError('validation_failed', 'The strategy configuration has problems', { fields });

@@ -1,3 +1,4 @@
+import { keysetPage } from '../pagination.js';
 import { z } from 'zod';
 import { isTradeplaneError, TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
@@ -217,9 +218,8 @@ export function createStrategyBotService(deps: {
 
     async signals(userId, filter = {}) {
       const limit = filter.limit ?? 50;
-      const rows = await storage.repos.signals.list({ userId, strategyId: filter.strategyId, cursor: filter.cursor, limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      return { signals: page.map(toSignal), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+      const page = await keysetPage(limit, (n) => storage.repos.signals.list({ userId, strategyId: filter.strategyId, cursor: filter.cursor, limit: n }), toSignal);
+      return { signals: page.items, nextCursor: page.nextCursor };
     },
 
     async onBar(bar) {

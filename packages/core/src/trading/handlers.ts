@@ -1,6 +1,6 @@
 import type { orderRoutes, positionRoutes, tradeRoutes } from '../contract/trading.js';
-import { reply, type ContractHandlers } from '../http/types.js';
-import { isReplayed, REPLAYED_HEADER } from '../wallets/idempotency.js';
+import type { ContractHandlers } from '../http/types.js';
+import { answer } from '../wallets/handlers.js';
 import type { Order, OrderInput, Position, Trade, TradingService } from './service.js';
 
 type Handlers = ContractHandlers<{ trades: typeof tradeRoutes; orders: typeof orderRoutes; positions: typeof positionRoutes }>;
@@ -64,10 +64,6 @@ const positionToWire = (p: Position) => ({
   price: p.price,
   unrealised_pnl: p.unrealisedPnl,
 });
-
-function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
-  return isReplayed(result) ? reply(toWire(result), { headers: { [REPLAYED_HEADER]: 'true' } }) : toWire(result);
-}
 
 interface TradeBody {
   account_id?: string;

@@ -1,3 +1,4 @@
+import { decimalFraction, divideRounded } from '../money/decimal.js';
 import type { TradeSide } from '../ports/storage.js';
 
 /**
@@ -7,23 +8,7 @@ import type { TradeSide } from '../ports/storage.js';
  */
 export function exactPrice(price: number): { digits: bigint; scale: number } {
   if (!Number.isFinite(price) || price <= 0) throw new RangeError(`A price must be a positive finite number, not ${price}`);
-  const [mantissa, exponentText] = String(price).split('e');
-  const [whole = '0', fraction = ''] = mantissa!.split('.');
-  let scale = fraction.length - Number(exponentText ?? 0);
-  let digits = BigInt(whole + fraction);
-  if (scale < 0) {
-    digits *= 10n ** BigInt(-scale);
-    scale = 0;
-  }
-  return { digits, scale };
-}
-
-/** n / d rounded half away from zero (d > 0). */
-function divideRounded(n: bigint, d: bigint): bigint {
-  const q = n / d;
-  const r = n % d;
-  if (2n * (r < 0n ? -r : r) >= d) return n < 0n ? q - 1n : q + 1n;
-  return q;
+  return decimalFraction(String(price));
 }
 
 /**
@@ -60,6 +45,3 @@ export function stakeForQuantity(quantity: number, price: number, exponent: numb
   const denominator = 10n ** BigInt(q.scale + p.scale);
   return (numerator + denominator - 1n) / denominator;
 }
-
-/** Units bought by a stake at a price (a double, for display: money is the stake). */
-export const quantityForStake = (stake: bigint, price: number, exponent: number): number => Number(stake) / 10 ** exponent / price;

@@ -7,7 +7,8 @@ import type { LedgerSteps, WalletService } from '../wallets/service.js';
 import { createIdempotency, isReplayed, markReplayed } from '../wallets/idempotency.js';
 import type { RiskCheck, RiskService, RiskVerdict } from '../risk/service.js';
 import type { Broker, BrokerBar, Fill, PaperBroker } from './broker.js';
-import { quantityForStake, stakeForQuantity, stakePnl } from './pricing.js';
+import { stakeForQuantity, stakePnl } from './pricing.js';
+import { keysetPage } from '../pagination.js';
 import { exitOnBar } from './triggers.js';
 
 /** A trade as the API shows it: money as decimal strings, prices as numbers. */
@@ -286,7 +287,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
             throw error;
           }
           const orderId = ids.next();
-          const hold = await ledger.reserve(tx, account, verdict.stake, orderId);
+          const hold = await ledger.reserve(tx, account, verdict.stake, { reference: orderId });
           await tx.orders.insert({
             id: orderId,
             userId,
@@ -361,7 +362,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         side: order.side,
         stake: order.stake,
         currency: order.currency,
-        quantity: quantityForStake(order.stake, fill.price, currency(order.currency).exponent),
+        quantity: fill.quantity,
         entryPrice: fill.price,
         stopLoss: order.stopLoss,
         takeProfit: order.takeProfit,
@@ -434,11 +435,6 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
     await applyFill(fill);
   });
 
-  const page = <T extends { id: string }>(rows: T[], limit: number) => {
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
-  };
-
   return {
     broker,
 
@@ -479,9 +475,8 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
 
     async orders(userId, filter = {}) {
       const limit = filter.limit ?? 50;
-      const rows = await storage.repos.orders.list({ userId, status: filter.status, symbol: filter.symbol, cursor: filter.cursor, limit: limit + 1 });
-      const { items, nextCursor } = page(rows, limit);
-      return { orders: items.map(toOrder), nextCursor };
+      const page = await keysetPage(limit, (n) => storage.repos.orders.list({ userId, status: filter.status, symbol: filter.symbol, cursor: filter.cursor, limit: n }), toOrder);
+      return { orders: page.items, nextCursor: page.nextCursor };
     },
 
     async trade(userId, tradeId) {
@@ -490,9 +485,8 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
 
     async trades(userId, filter = {}) {
       const limit = filter.limit ?? 50;
-      const rows = await storage.repos.trades.list({ userId, status: filter.status, symbol: filter.symbol, cursor: filter.cursor, limit: limit + 1 });
-      const { items, nextCursor } = page(rows, limit);
-      return { trades: items.map(toTrade), nextCursor };
+      const page = await keysetPage(limit, (n) => storage.repos.trades.list({ userId, status: filter.status, symbol: filter.symbol, cursor: filter.cursor, limit: n }), toTrade);
+      return { trades: page.items, nextCursor: page.nextCursor };
     },
 
     async closeTrade(userId, tradeId, reason = 'manual') {

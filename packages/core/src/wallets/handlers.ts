@@ -38,8 +38,8 @@ export function transactionToWire(t: Transaction) {
 
 const movementToWire = (m: Movement) => ({ transaction: transactionToWire(m.transaction), account: accountToWire(m.account) });
 
-/** A result replayed from an earlier request with the same Idempotency-Key says so in a header. */
-function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
+/** A result replayed from an earlier request with the same Idempotency-Key says so in a header (every idempotent route's handler). */
+export function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
   return isReplayed(result) ? reply(toWire(result), { headers: { [REPLAYED_HEADER]: 'true' } }) : toWire(result);
 }
 

@@ -1,3 +1,4 @@
+import { keysetPage } from '../pagination.js';
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
 import type {
@@ -196,7 +197,7 @@ export interface LedgerSteps {
   /** The user's account (their default one without `accountId`); other users' accounts are `not_found`. */
   ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord>;
   /** Reserves `amount` of the account's available balance (`insufficient_funds` if it is not there). */
-  reserve(tx: Repositories, account: AccountRecord, amount: bigint, reference: string | null): Promise<HoldRecord>;
+  reserve(tx: Repositories, account: AccountRecord, amount: bigint, hold: { reference: string | null; expiresAt?: Date | null }): Promise<HoldRecord>;
   /** Releases a pending hold in full. */
   release(tx: Repositories, holdId: string): Promise<void>;
   /**
@@ -544,7 +545,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
   const within: LedgerSteps = {
     ownAccount,
-    async reserve(tx, account, amount, reference) {
+    async reserve(tx, account, amount, { reference, expiresAt = null }) {
       const now = clock.now();
       await apply(tx, { account, amount: 0n, heldDelta: amount }, now);
       const record: HoldRecord = {
@@ -553,7 +554,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         amount,
         status: 'pending',
         reference,
-        expiresAt: null,
+        expiresAt,
         createdAt: now,
         resolvedAt: null,
         capturedAmount: null,
@@ -667,9 +668,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         if (!accountIds.includes(filter.accountId)) throw new TradeplaneError('not_found', 'No such account');
         accountIds = [filter.accountId];
       }
-      const rows = await storage.repos.journal.listPostings({ accountIds, kind: filter.kind, from: filter.from, to: filter.to, cursor: filter.cursor, limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      return { transactions: page.map(toTransaction), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+      const page = await keysetPage(limit, (n) => storage.repos.journal.listPostings({ accountIds, kind: filter.kind, from: filter.from, to: filter.to, cursor: filter.cursor, limit: n }), toTransaction);
+      return { transactions: page.items, nextCursor: page.nextCursor };
     },
 
     async totals(userId) {
@@ -695,22 +695,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       const { hold, code } = await storage.transaction(async (tx) => {
         const account = await ownAccount(tx, userId, input.accountId);
         sameCurrency(account, input.currency);
-        const now = clock.now();
-        await apply(tx, { account, amount: 0n, heldDelta: amount }, now);
-        const record: HoldRecord = {
-          id: ids.next(),
-          accountId: account.id,
-          amount,
-          status: 'pending',
-          reference: input.reference ?? null,
-          expiresAt: input.expiresAt ?? null,
-          createdAt: now,
-          resolvedAt: null,
-          capturedAmount: null,
-          entryId: null,
-        };
-        await tx.holds.insert(record);
-        return { hold: record, code: account.currency };
+        return { hold: await within.reserve(tx, account, amount, { reference: input.reference ?? null, expiresAt: input.expiresAt ?? null }), code: account.currency };
       });
       return toHold(hold, code);
     },

@@ -14,7 +14,8 @@ import type { QueryDb, Statements, Tables } from './repositories.js';
 type LedgerRepositories = Pick<Repositories, 'accounts' | 'journal' | 'holds' | 'idempotency'>;
 
 /** An aggregate arrives as bigint (SQLite, safe integers) or as a decimal string (PostgreSQL numeric). */
-const toBigInt = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as string | number | bigint));
+/** An aggregate (sum, count) as a bigint: SQLite returns bigint, PostgreSQL a numeric string, an empty set null. */
+export const toBigInt = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as string | number | bigint));
 
 /**
  * The ledger's repositories, written once for both databases like the others (see

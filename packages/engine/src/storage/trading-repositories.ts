@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { OrderRecord, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, SignalRecord, StrategyRecord, TradeRecord } from '@tradeplane/core';
 import type { QueryDb, Tables } from './repositories.js';
+import { toBigInt } from './ledger-repositories.js';
 
-const toBigInt = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as string | number | bigint));
 
 /** Trading and risk repositories, written once for both databases (see `repositories.ts`). */
 export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'orders' | 'trades' | 'risk' | 'strategies' | 'signals'> {
