@@ -70,7 +70,7 @@ describe.each(testDatabaseKinds())('identity over HTTP on %s', (kind) => {
       const blocked = await server.request('POST', '/auth/login', { body: { email: victim.email, password: victim.password }, headers: { 'x-forwarded-for': '198.51.100.99' } });
       expectProblem(blocked, 429, 'rate_limited');
       expect(Number(blocked.headers.get('retry-after'))).toBe(300);
-      // The username reaches the same counter as the email.
+      // The block holds from any address until it ends, even with the right password.
       clock.advance(299_000);
       expectProblem(await server.request('POST', '/auth/login', { body: { email: victim.email, password: victim.password } }), 429, 'rate_limited');
       clock.advance(1_000);
@@ -149,7 +149,6 @@ describe.each(testDatabaseKinds())('identity over HTTP on %s', (kind) => {
         refresh = res.body.refresh_token;
       }
       clock.advance(7 * 24 * 3600 * 1000 - 1000); // day 31: the refresh token is still fresh, the session is not
-      expect(clock.now().getTime()).toBeGreaterThan(Date.parse('2026-06-01T00:00:00.000Z'));
       expectProblem(await server.request('POST', '/auth/refresh', { body: { refresh_token: refresh } }), 401, 'invalid_token');
     });
   });

@@ -1,5 +1,5 @@
-import { cookieModeFrom, queryFromPairs, type CookieMode, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
-import { eventKind, type AlbEvent, type ApiGatewayV1Event, type ApiGatewayV2Event, type EventKind, type LambdaResult } from './events.js';
+import { cookieModeFrom, queryFromPairs, toProblem, TradeplaneError, type CookieMode, type HttpRequest, type HttpResponse, type Tradeplane } from '@tradeplane/core';
+import { eventKind, type AlbEvent, type ApiGatewayV1Event, type ApiGatewayV2Event, type EventKind, type LambdaEvent, type LambdaResult } from './events.js';
 
 /** What the adapter needs from an engine: the neutral dispatcher. */
 export type TradeplaneHost = Pick<Tradeplane, 'handle'>;
@@ -47,16 +47,11 @@ export function tradeplaneLambda(engine: TradeplaneHost | (() => TradeplaneHost 
     const kind = eventKind(event);
     if (!kind) {
       logger.error({ event: 'lambda.unknown_event', keys: typeof event === 'object' && event ? Object.keys(event) : typeof event }, 'tradeplane: unrecognised Lambda event shape');
+      const problem = toProblem(new TradeplaneError('internal_error', 'The function received an event it does not recognise'));
       return {
-        statusCode: 500,
+        statusCode: problem.status,
         headers: { 'content-type': 'application/problem+json; charset=utf-8' },
-        body: JSON.stringify({
-          type: 'urn:tradeplane:problem:internal_error',
-          title: 'Internal server error',
-          status: 500,
-          detail: 'The function received an event it does not recognise',
-          code: 'internal_error',
-        }),
+        body: JSON.stringify(problem.body),
         isBase64Encoded: false,
       };
     }
@@ -128,7 +123,7 @@ function body(raw: string | null | undefined, base64: boolean | undefined): stri
   return base64 ? Buffer.from(raw, 'base64') : raw;
 }
 
-function toNeutralRequest(event: LambdaEventAny, kind: EventKind, basePath: string, cookieMode: CookieMode | undefined): HttpRequest {
+function toNeutralRequest(event: LambdaEvent, kind: EventKind, basePath: string, cookieMode: CookieMode | undefined): HttpRequest {
   if (kind === 'v2') {
     const e = event as ApiGatewayV2Event;
     const headers = readHeaders(e.headers, undefined);
@@ -178,7 +173,6 @@ function toNeutralRequest(event: LambdaEventAny, kind: EventKind, basePath: stri
   };
 }
 
-type LambdaEventAny = ApiGatewayV1Event | ApiGatewayV2Event | AlbEvent;
 
 const TEXTUAL = /^(text\/|application\/(?:[a-z0-9.+-]*\+)?(?:json|xml|javascript)\b)/i;
 const REASONS: Record<number, string> = {

@@ -46,10 +46,7 @@ export function sessionCookies(meta: RequestMeta, tokens: { refreshToken: string
   ];
 }
 
+/** The same cookies, emptied and expired. */
 export function clearedCookies(meta: RequestMeta): string[] {
-  const secure = meta.cookieMode?.secure ?? true;
-  return [
-    cookie(REFRESH_COOKIE, '', { path: `${meta.basePath}/auth`, maxAge: 0, httpOnly: true, secure }),
-    cookie(CSRF_COOKIE, '', { path: '/', maxAge: 0, httpOnly: false, secure }),
-  ];
+  return sessionCookies(meta, { refreshToken: '', refreshExpiresIn: 0, csrfToken: '' });
 }

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { TradeplaneError } from '../errors.js';
+import { normalizeEmail } from './email.js';
 import type { OidcProviderOptions } from './options.js';
 
 /** What a verified ID token says about its subject. */
@@ -56,7 +57,7 @@ export function createOidcVerifier(providers: OidcProviderOptions[]): OidcVerifi
       if (nonce !== undefined && payload.nonce !== nonce) {
         throw new TradeplaneError('invalid_token', 'The ID token’s nonce does not match');
       }
-      const email = typeof payload.email === 'string' ? payload.email.trim().toLowerCase() : null;
+      const email = typeof payload.email === 'string' ? normalizeEmail(payload.email) : null;
       return {
         provider,
         subject: String(payload.sub),

@@ -7,6 +7,7 @@ import { createPasswordPolicy } from './password-policy.js';
 import { createAccessTokenSigner, generateOpaqueToken, hashToken, keyedDigest, safeEqual, type AccessTokenClaims, type AccessTokenSigner } from './tokens.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { createOidcVerifier } from './oidc.js';
+import { normalizeEmail } from './email.js';
 import type { ApiKeyPrincipal } from './api-keys.js';
 import type { AuthOptions } from './options.js';
 
@@ -103,9 +104,7 @@ export interface AuthServiceDeps {
 
 const REFRESH_PREFIX = 'tpr_';
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+export { normalizeEmail };
 
 export function toUser(record: UserRecord): User {
   return {

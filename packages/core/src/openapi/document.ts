@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errorCatalog, type ErrorCode } from '../errors.js';
 import { listRoutes, routeErrors, type Contract, type RouteDefinition } from '../contract/route.js';
-import { problemSchema } from '../contract/common.js';
+import { IDEMPOTENCY_KEY, problemSchema } from '../contract/common.js';
 
 export interface OpenApiOptions {
   title?: string;
@@ -62,7 +62,7 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
         required: true,
         description:
           'Unique per money operation (a UUID). A retry with the same key and body returns the first outcome with `Idempotency-Replayed: true`; the same key with another body is 409 `idempotency_conflict`.',
-        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY.source },
       });
     }
 

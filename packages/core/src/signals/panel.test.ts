@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TradeplaneError } from '../errors.js';
 import { createPanel } from './panel.js';
-import { builtinStrategies } from './strategies/builtin.js';
+import { builtinStrategies, momentum, scalping } from './strategies/builtin.js';
 import { consensus, type NamedVote } from './consensus.js';
-import { momentum, scalping } from './strategies/builtin.js';
 
 const candle = (i: number, close: number) => ({ time: i * 60_000, open: close, high: close + 0.5, low: close - 0.5, close, volume: 1 });
 

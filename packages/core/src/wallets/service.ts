@@ -198,8 +198,8 @@ export interface LedgerSteps {
   ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord>;
   /** Reserves `amount` of the account's available balance (`insufficient_funds` if it is not there). */
   reserve(tx: Repositories, account: AccountRecord, amount: bigint, hold: { reference: string | null; expiresAt?: Date | null }): Promise<HoldRecord>;
-  /** Releases a pending hold in full. */
-  release(tx: Repositories, holdId: string): Promise<void>;
+  /** Releases a pending hold in full; `hold_not_pending` (with `detail`) if it was no longer pending. */
+  release(tx: Repositories, holdId: string, detail?: string): Promise<HoldRecord>;
   /**
    * Resolves a pending hold with a signed result: the account gains `pnl` (a loss takes at most
    * the held amount) against the `settlement` system account, in one `trade_settlement` entry
@@ -402,7 +402,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     const heldDelta = line.heldDelta ?? 0n;
     let result = await tx.accounts.applyDelta(line.account.id, line.amount, heldDelta);
     const reducesAvailable = line.amount - heldDelta < 0n;
-    if (!result && reducesAvailable && line.account.kind !== 'system' && (await sweepExpired(tx, line.account.id, now)).freed > 0n) {
+    if (!result && mayRetry(line) && (await sweepExpired(tx, line.account.id, now)).freed > 0n) {
       result = await tx.accounts.applyDelta(line.account.id, line.amount, heldDelta);
     }
     if (!result) {
@@ -563,13 +563,17 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       await tx.holds.insert(record);
       return record;
     },
-    async release(tx, holdId) {
+    async release(tx, holdId, detail = 'The stake is no longer reserved') {
       const resolved = await tx.holds.resolve(holdId, { status: 'released', at: clock.now() });
-      if (!resolved) throw new TradeplaneError('hold_not_pending', 'The stake is no longer reserved');
+      if (!resolved) throw new TradeplaneError('hold_not_pending', detail);
       await tx.accounts.applyDelta(resolved.accountId, 0n, -resolved.amount);
+      return resolved;
     },
     async settle(tx, { holdId, pnl, entryId, reference, metadata }) {
-      if (pnl === 0n) return within.release(tx, holdId);
+      if (pnl === 0n) {
+        await within.release(tx, holdId);
+        return;
+      }
       const hold = await tx.holds.findById(holdId);
       if (!hold) throw new TradeplaneError('not_found', 'No such hold');
       if (-pnl > hold.amount) throw new Error(`A settlement cannot take more than the held ${hold.amount}, asked ${-pnl}`);
@@ -748,10 +752,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       return storage.transaction(async (tx) => {
         const hold = await tx.holds.findById(holdId);
         if (!hold) throw new TradeplaneError('not_found', 'No such hold');
-        const resolved = await tx.holds.resolve(hold.id, { status: 'released', at: clock.now() });
-        if (!resolved) throw new TradeplaneError('hold_not_pending', `The hold is already ${hold.status}`);
+        const resolved = await within.release(tx, hold.id, `The hold is already ${hold.status}`);
         const account = (await tx.accounts.findById(hold.accountId))!;
-        await tx.accounts.applyDelta(hold.accountId, 0n, -hold.amount);
         return toHold(resolved, account.currency);
       });
     },
