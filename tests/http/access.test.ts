@@ -75,6 +75,11 @@ describe.each(testDatabaseKinds())('access control over HTTP on %s', (kind) => {
       expect(page1.body.next_cursor).toBe(page1.body.users[1].id);
       const page2 = await server.request('GET', `/admin/users?limit=2&cursor=${page1.body.next_cursor}`, { token: admin.access });
       expect(page2.body.users.map((u: { id: string }) => u.id)).not.toContain(page1.body.users[0].id);
+      // A last page that happens to be full says there is nothing after it.
+      const everyone = (await server.request('GET', '/admin/users?limit=100', { token: admin.access })).body.users;
+      const exact = await server.request('GET', `/admin/users?limit=${everyone.length}`, { token: admin.access });
+      expect(exact.body.users).toHaveLength(everyone.length);
+      expect(exact.body.next_cursor).toBeNull();
       expectProblem(await server.request('GET', '/admin/users?limit=1000', { token: admin.access }), 422, 'validation_failed');
       expectProblem(await server.request('GET', '/admin/users?status=gone', { token: admin.access }), 422, 'validation_failed');
     });

@@ -1,3 +1,4 @@
+import { keysetPage } from '../pagination.js';
 import type { adminRoutes } from '../contract/admin.js';
 import type { ContractHandlers } from '../http/types.js';
 import type { AuditRecord } from '../ports/storage.js';
@@ -18,16 +19,11 @@ function auditToWire(record: AuditRecord) {
   };
 }
 
-/** A full page means there may be more: the last id is the next cursor. */
-function nextCursor(items: { id: string }[], limit: number): string | null {
-  return items.length === limit ? items[items.length - 1]!.id : null;
-}
-
 export function adminHandlers(admin: AdminService): ContractHandlers<{ admin: typeof adminRoutes }>['admin'] {
   return {
     listUsers: async ({ query }) => {
-      const users = await admin.listUsers({ status: query.status, role: query.role, search: query.q, limit: query.limit, cursor: query.cursor });
-      return { users: users.map(userToWire), next_cursor: nextCursor(users, query.limit) };
+      const page = await keysetPage(query.limit, (n) => admin.listUsers({ status: query.status, role: query.role, search: query.q, limit: n, cursor: query.cursor }), userToWire);
+      return { users: page.items, next_cursor: page.nextCursor };
     },
     approveUser: async ({ principal, params, request }) => userToWire(await admin.approve(principal.userId, params.id, requestContext(request))),
     disableUser: async ({ principal, params, request }) => userToWire(await admin.disable(principal.userId, params.id, requestContext(request))),
@@ -35,8 +31,8 @@ export function adminHandlers(admin: AdminService): ContractHandlers<{ admin: ty
     setRole: async ({ principal, params, body, request }) =>
       userToWire(await admin.setRole(principal.userId, params.id, body.role, requestContext(request))),
     auditLogs: async ({ query }) => {
-      const logs = await admin.auditLogs({ limit: query.limit, cursor: query.cursor, action: query.action, actorId: query.actor_id, targetId: query.target_id });
-      return { audit_logs: logs.map(auditToWire), next_cursor: nextCursor(logs, query.limit) };
+      const page = await keysetPage(query.limit, (n) => admin.auditLogs({ limit: n, cursor: query.cursor, action: query.action, actorId: query.actor_id, targetId: query.target_id }), auditToWire);
+      return { audit_logs: page.items, next_cursor: page.nextCursor };
     },
   };
 }

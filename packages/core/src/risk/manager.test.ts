@@ -21,7 +21,7 @@ describe('RiskManager', () => {
   it("recommends seed 002's stake progression, rounded half up to cents", () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7, 20].map((k) => risk.recommendedStake(k))).toEqual([35n, 53n, 79n, 118n, 175n, 263n, 350n, 350n, 350n]);
     // Exponent 0 and 3 currencies round to their own minor unit.
-    expect(new RiskManager(defaultRiskLimits({ code: 'JPY', exponent: 0 })).recommendedStake(0)).toBe(0n); // 0.35 JPY rounds to 0
+    expect(new RiskManager(defaultRiskLimits({ code: 'JPY', exponent: 0 })).recommendedStake(0)).toBe(1n); // 0.35 JPY rounds to 0: the minimum is one yen
     expect(new RiskManager(defaultRiskLimits({ code: 'KWD', exponent: 3 })).recommendedStake(2)).toBe(788n); // 0.350 × 2.25 = 0.7875 → 0.788
   });
 

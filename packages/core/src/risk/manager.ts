@@ -33,7 +33,8 @@ export function defaultRiskLimits(currency: Currency): RiskLimits {
   const major = (text: string) => times(10n ** BigInt(currency.exponent), text);
   return {
     currency,
-    minStake: major('0.35'),
+    // 0.35 rounds to nothing in a currency without decimals (JPY); a stake is at least one minor unit.
+    minStake: [major('0.35'), 1n].reduce((a, b) => (a > b ? a : b)),
     maxStake: major('1000'),
     maxDailyLoss: major('100'),
     maxConsecutiveLosses: 5,
