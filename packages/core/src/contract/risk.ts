@@ -1,10 +1,12 @@
+import { DECIMAL } from '../money/amount.js';
+import { CURRENCY_CODE } from '../money/currency.js';
 import { z } from 'zod';
 import { defineRoute } from './route.js';
 import { timestamp } from './common.js';
 import { amountSchema } from './wallets.js';
 
 const id = z.string().min(1).max(64);
-const multiplier = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'must be a decimal string such as "1.5"');
+const multiplier = z.string().regex(DECIMAL, 'must be a decimal string such as "1.5"');
 
 export const riskProfileSchema = z
   .object({
@@ -82,7 +84,7 @@ export const riskRoutes = {
     tags: ['risk'],
     auth: 'user',
     body: z.strictObject({
-      currency: z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/).optional(),
+      currency: z.string().regex(CURRENCY_CODE, 'must be an upper-case currency code such as USD').optional(),
       min_stake: amountSchema.optional(),
       max_stake: amountSchema.optional(),
       max_daily_loss: amountSchema.optional(),

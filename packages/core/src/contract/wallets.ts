@@ -1,3 +1,5 @@
+import { DECIMAL } from '../money/amount.js';
+import { CURRENCY_CODE } from '../money/currency.js';
 import { z } from 'zod';
 import { defineRoute } from './route.js';
 import { timestamp } from './common.js';
@@ -8,12 +10,12 @@ const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 't
 export const amountSchema = z
   .string()
   .max(64)
-  .regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'must be a plain decimal string such as "100.50" (no sign, exponent or spaces)')
+  .regex(DECIMAL, 'must be a plain decimal string such as "100.50" (no sign, exponent or spaces)')
   .meta({ description: 'Decimal string in the currency’s units, at most its decimals', example: '100.50' });
 const signedAmount = z.string().meta({ description: 'Signed decimal string: negative left the account', example: '-25.00' });
 const currencyCode = z
   .string()
-  .regex(/^[A-Z][A-Z0-9]{1,9}$/, 'must be an upper-case currency code such as USD')
+  .regex(CURRENCY_CODE, 'must be an upper-case currency code such as USD')
   .meta({ description: 'ISO 4217 code, or a configured asset code', example: 'USD' });
 const id = z.string().min(1).max(64);
 const reference = z.string().min(1).max(128).optional().meta({ description: 'Your reference (an order or payment id)' });

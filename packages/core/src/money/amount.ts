@@ -3,7 +3,8 @@ import { MAX_MINOR_UNITS, type Currency } from './currency.js';
 /** Why a decimal string is not an amount; each maps to a field error code. */
 export type AmountProblem = 'not_a_decimal' | 'too_many_decimals' | 'not_positive' | 'too_large';
 
-const DECIMAL = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
+/** A plain non-negative decimal: no sign, exponent, spaces, leading zeros or trailing dot. Amounts, demo balances and multipliers all use it. */
+export const DECIMAL = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
 
 /**
  * Reads a wire amount (`"100.50"`) as minor units (`10050n`), exactly: no floats anywhere.

@@ -27,7 +27,8 @@ const ISO_4217: Record<string, number> = {
   TRY: 2, TWD: 2, UAH: 2, USD: 2, ZAR: 2,
 };
 
-const CODE = /^[A-Z][A-Z0-9]{1,9}$/;
+/** An upper-case currency or asset code (ISO 4217, or a configured one such as BTC). */
+export const CURRENCY_CODE = /^[A-Z][A-Z0-9]{1,9}$/;
 
 export interface CurrencyRegistry {
   /** The currency for a code, or undefined if it is not configured. */
@@ -45,7 +46,7 @@ export interface CurrencyRegistry {
 export function createCurrencyRegistry(extra: readonly Currency[] = []): CurrencyRegistry {
   const table = new Map<string, Currency>(Object.entries(ISO_4217).map(([code, exponent]) => [code, { code, exponent }]));
   for (const currency of extra) {
-    if (!CODE.test(currency.code)) throw new TypeError(`Currency code '${currency.code}' must be 2–10 upper-case letters or digits`);
+    if (!CURRENCY_CODE.test(currency.code)) throw new TypeError(`Currency code '${currency.code}' must be 2–10 upper-case letters or digits`);
     if (!Number.isInteger(currency.exponent) || currency.exponent < 0 || currency.exponent > 18) {
       throw new TypeError(`Currency ${currency.code}: exponent must be an integer from 0 to 18`);
     }

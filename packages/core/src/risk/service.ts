@@ -3,7 +3,7 @@ import { TradeplaneError, wireName, type FieldError } from '../errors.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import type { Clock, Ids, Storage } from '../ports/index.js';
 import type { ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeSide } from '../ports/storage.js';
-import { formatAmount, parseAmount } from '../money/amount.js';
+import { DECIMAL, formatAmount, parseAmount } from '../money/amount.js';
 import type { Currency, CurrencyRegistry } from '../money/currency.js';
 import { defaultRiskLimits, RiskManager, type RiskLimits, type RiskReason, type RiskState } from './manager.js';
 import { isTimeZone } from './time-zone.js';
@@ -107,7 +107,6 @@ export interface RiskServiceDeps {
   defaults?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
 }
 
-const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 export function createRiskService(deps: RiskServiceDeps): RiskService {
   const { storage, clock, ids, currencies } = deps;

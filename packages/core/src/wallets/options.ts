@@ -1,7 +1,9 @@
+import { DECIMAL } from '../money/amount.js';
+import { CURRENCY_CODE } from '../money/currency.js';
 import { z } from 'zod';
 
-const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/, 'an upper-case currency code such as USD');
-const decimal = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a decimal string such as "10000.00"');
+const currencyCode = z.string().regex(CURRENCY_CODE, 'an upper-case currency code such as USD');
+const decimal = z.string().regex(DECIMAL, 'a decimal string such as "10000.00"');
 
 /** `createEngine({ wallets })`: the ledger's configuration. */
 export const walletOptionsSchema = z.strictObject({
