@@ -101,12 +101,16 @@ function padLeft(values, n) {
   return out;
 }
 
-/** Largest |a − b| where both are defined and index ≥ from. */
+/**
+ * Largest |a − b| from index `from` on. Both must be defined from there: one output still
+ * warming up (NaN) where the other has a value is a disagreement (Infinity), not a skip, so an
+ * empty or misaligned output cannot pass the check.
+ */
 function maxDiff(a, b, from = 0) {
   let worst = 0;
   for (let i = from; i < a.length; i++) {
-    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
+    if (!Number.isNaN(a[i])) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   }
   return worst;
 }
