@@ -144,21 +144,18 @@ export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Reposito
           .orderBy(asc(tr.id))) as TradeRecord[];
       },
       async exposure(userId, symbol) {
-        const stakeOn = (table: typeof tr | typeof o) => sql<unknown>`coalesce(sum(case when ${table.symbol} = ${symbol} then ${table.stake} else 0 end), 0)`;
-        const [[open], [pending]] = await Promise.all([
-          db
-            .select({ n: sql<unknown>`count(*)`, stake: stakeOn(tr) })
-            .from(tr)
-            .where(and(eq(tr.userId, userId), eq(tr.status, 'open'))),
-          db
-            .select({ n: sql<unknown>`count(*)`, stake: stakeOn(o) })
-            .from(o)
-            .where(and(eq(o.userId, userId), eq(o.status, 'pending'))),
-        ]);
-        return {
-          positions: Number(toBigInt(open?.n)) + Number(toBigInt(pending?.n)),
-          symbolStake: toBigInt(open?.stake) + toBigInt(pending?.stake),
-        };
+        // One statement, so one snapshot: a fill committing meanwhile (order pending → trade open)
+        // is counted once, not missed between two reads (READ COMMITTED snapshots per statement).
+        const openTrades = and(eq(tr.userId, userId), eq(tr.status, 'open'));
+        const pendingOrders = and(eq(o.userId, userId), eq(o.status, 'pending'));
+        const [row] = await db
+          .select({
+            positions: sql<unknown>`(select count(*) from ${tr} where ${openTrades}) + (select count(*) from ${o} where ${pendingOrders})`,
+            symbolStake: sql<unknown>`(select coalesce(sum(${tr.stake}), 0) from ${tr} where ${openTrades} and ${tr.symbol} = ${symbol}) + (select coalesce(sum(${o.stake}), 0) from ${o} where ${pendingOrders} and ${o.symbol} = ${symbol})`,
+          })
+          .from(t.users)
+          .where(eq(t.users.id, userId));
+        return { positions: Number(toBigInt(row?.positions)), symbolStake: toBigInt(row?.symbolStake) };
       },
       async realisedSince(userId, currency, since) {
         const [row] = await db
