@@ -406,6 +406,103 @@ export type Signal = {
   created_at: string;
 };
 
+export type Backtest = {
+  id: string;
+  status: "queued" | "running" | "completed" | "failed";
+  symbol: string;
+  interval: string;
+  /** ISO 8601 timestamp (UTC) */
+  from: string;
+  /** ISO 8601 timestamp (UTC) */
+  to: string;
+  currency: string;
+  initial_balance: string;
+  strategies: Array<{
+    name: string;
+    params?: Record<string, unknown>;
+  }>;
+  consensus: Record<string, unknown>;
+  risk: Record<string, unknown>;
+  stake: string | null;
+  stop_loss_pct: number | null;
+  take_profit_pct: number | null;
+  /** Bars replayed (so far, while running) */
+  candles: number;
+  metrics: BacktestMetrics | null;
+  /** In the order they opened (not in lists) */
+  trades?: Array<BacktestTrade>;
+  /** Equity at bar closes: every bar, or evenly spaced bars (the last always) when there are more than 1,000 (not in lists) */
+  equity?: Array<{
+    /** ISO 8601 timestamp (UTC) */
+    time: string;
+    equity: string;
+  }>;
+  error: {
+    code: string;
+    detail: string;
+  } | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+};
+
+export type BacktestMetrics = {
+  /** Balance plus open trades at the last close */
+  final_equity: string;
+  /** (final − initial) ÷ initial */
+  total_return: number;
+  /** (last close − first close) ÷ first close */
+  buy_and_hold_return: number;
+  closed_trades: number;
+  /** Trades still open at the end (valued at the last close, not counted below) */
+  open_trades: number;
+  wins: number;
+  losses: number;
+  /** wins ÷ closed trades (a win is pnl > 0) */
+  win_rate: number | null;
+  /** Σ winning pnl ÷ |Σ losing pnl|; null without losses */
+  profit_factor: number | null;
+  /** max over t of (peak − equity) ÷ peak */
+  max_drawdown: number;
+  /** mean ÷ sample sd of per-bar returns × √P; null when sd = 0 */
+  sharpe: number | null;
+  /** mean ÷ downside deviation of per-bar returns × √P; null when it is 0 */
+  sortino: number | null;
+  /** P: bars per year (365.25 days ÷ bar length) */
+  periods_per_year: number;
+  /** Σ pnl ÷ closed trades */
+  expectancy: string | null;
+  max_consecutive_wins: number;
+  max_consecutive_losses: number;
+  /** (final ÷ initial)^(1 ÷ years) − 1 */
+  cagr: number | null;
+  /** CAGR ÷ max drawdown */
+  calmar: number | null;
+  /** Consensus rounds evaluated */
+  signals: number;
+  traded_signals: number;
+  /** Signals the risk manager refused, by reason */
+  rejected_signals: Record<string, number>;
+};
+
+export type BacktestTrade = {
+  side: "BUY" | "SELL";
+  stake: string;
+  quantity: number;
+  entry_price: number;
+  stop_loss: number | null;
+  take_profit: number | null;
+  status: "open" | "closed";
+  exit_price: number | null;
+  close_reason: string | null;
+  /** Realised P&L; null while open at the end of the range */
+  pnl: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  opened_at: string;
+  closed_at: string | null;
+};
+
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
 export interface Operations {
   /** Liveness and database status (503 with the same report when the database is down) */
@@ -1163,6 +1260,80 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
   };
+  /** Replay stored candles through a panel of strategies, the risk manager and the paper broker */
+  "backtests.create": {
+    input: {
+      /** Instrument symbol */
+      symbol: string;
+      interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+      /** First bar’s open time (inclusive) */
+      from: string;
+      /** End of the range (exclusive, on open time) */
+      to: string;
+      strategies: Array<{
+        /** A strategy from `GET /strategies/catalog` */
+        name: string;
+        /** Its parameters (defaults where omitted) */
+        params?: Record<string, unknown>;
+      }>;
+      consensus?: {
+        /** Default 0.7 */
+        min_confidence?: number;
+        /** Default 2 */
+        min_votes?: number;
+        /** Default 0 */
+        margin?: number;
+        weights?: Record<string, number>;
+      };
+      /** Risk limits for the run (the engine’s defaults where omitted) */
+      risk?: {
+        currency?: string;
+        /** Decimal string in the currency’s units, at most its decimals */
+        min_stake?: string;
+        /** Decimal string in the currency’s units, at most its decimals */
+        max_stake?: string;
+        /** Decimal string in the currency’s units, at most its decimals */
+        max_daily_loss?: string;
+        max_consecutive_losses?: number;
+        stake_progression?: Array<string>;
+        max_open_positions?: number;
+        /** Decimal string in the currency’s units, at most its decimals */
+        max_exposure_per_symbol?: string;
+        loss_cooldown_minutes?: number;
+        time_zone?: string;
+      };
+      /** Decimal string in the currency’s units, at most its decimals */
+      initial_balance: string;
+      /** Default: the engine’s default currency */
+      currency?: string;
+      /** Omitted: the risk manager’s recommended stake for the losing streak */
+      stake?: string;
+      stop_loss_pct?: number;
+      take_profit_pct?: number;
+    };
+    output: Backtest;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Your backtests, newest first (without trades and equity curves) */
+  "backtests.list": {
+    input: {
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      backtests: Array<Backtest>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** One backtest with its trades and equity curve (poll it while a job runs) */
+  "backtests.get": {
+    input: {
+      id: string;
+    };
+    output: Backtest;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -1232,6 +1403,9 @@ export const operations = {
   "strategies.pause": { method: "POST", path: "/strategies/{id}/pause", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
   "strategies.resume": { method: "POST", path: "/strategies/{id}/resume", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
   "strategies.signals": { method: "GET", path: "/signals", pathParams: [], queryParams: ["strategy_id","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "backtests.create": { method: "POST", path: "/backtests", pathParams: [], queryParams: [], bodyFields: ["symbol","interval","from","to","strategies","consensus","risk","initial_balance","currency","stake","stop_loss_pct","take_profit_pct"], hasBody: true, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "backtests.list": { method: "GET", path: "/backtests", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "backtests.get": { method: "GET", path: "/backtests/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -1250,6 +1424,7 @@ export const groups = {
   positions: { list: "positions.list" },
   risk: { profile: "risk.profile", updateProfile: "risk.updateProfile", locks: "risk.locks", userLocks: "risk.userLocks", clearLock: "risk.clearLock", events: "risk.events" },
   strategies: { catalog: "strategies.catalog", list: "strategies.list", create: "strategies.create", get: "strategies.get", pause: "strategies.pause", resume: "strategies.resume", signals: "strategies.signals" },
+  backtests: { create: "backtests.create", list: "backtests.list", get: "backtests.get" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

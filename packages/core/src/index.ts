@@ -132,8 +132,11 @@ export type {
   RiskRepository,
   StrategyRecord,
   SignalRecord,
+  BacktestRecord,
+  BacktestStatus,
   StrategiesRepository,
   SignalsRepository,
+  BacktestsRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';
@@ -164,7 +167,9 @@ export type { Broker, PaperBroker, PaperBrokerOptions, BrokerOrder, BrokerBar, B
 export { stakePnl, stakeForQuantity, exactPrice } from './trading/pricing.js';
 export { orderFillPrice, exitOnBar } from './trading/triggers.js';
 export type { PriceBar, ExitLevels } from './trading/triggers.js';
-export type { TradingService, Trade, Order, Position, TradeProfit, OrderInput, ListFilter } from './trading/service.js';
+export type { TradingService, Trade, TradeEvent, Order, Position, TradeProfit, OrderInput, ListFilter } from './trading/service.js';
 export type { RiskService, RiskProfile, RiskProfileUpdate, RiskLockView, ProtectionEvent, RiskCheck, RiskVerdict } from './risk/service.js';
 export type { StrategyBotService, Bot, BotInput, SignalView } from './trading/bots.js';
+export type { BacktestService, Backtest, BacktestInput } from './backtests/service.js';
+export type { BacktestSummary, BacktestTrade } from './backtests/runner.js';
 export type { AnyStrategyDefinition, StrategyDefinition } from './signals/strategies/strategy.js';

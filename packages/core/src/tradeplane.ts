@@ -28,7 +28,10 @@ import type { TradingOptions } from './trading/options.js';
 import { intervalMs } from './market/intervals.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
-import type { Clock, Ids, Logger, Storage } from './ports/index.js';
+import { createBacktestService, type BacktestService } from './backtests/service.js';
+import { backtestHandlers } from './backtests/handlers.js';
+import type { Scratch } from './backtests/runner.js';
+import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Storage } from './ports/index.js';
 
 export interface TradeplaneDeps {
   storage: Storage;
@@ -41,6 +44,11 @@ export interface TradeplaneDeps {
   version: string;
   http?: { bodyLimit?: number; validateResponses?: boolean };
   trading?: TradingOptions;
+  /**
+   * Opens an empty, migrated database of the same schema for one backtest (the engine opens an
+   * in-memory SQLite database). Without it, `POST /backtests` answers 503.
+   */
+  scratchStorage?: () => Promise<Storage>;
 }
 
 
@@ -57,6 +65,7 @@ export interface Tradeplane {
   readonly risk: RiskService;
   readonly trading: TradingService;
   readonly strategies: StrategyBotService;
+  readonly backtests: BacktestService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -104,6 +113,41 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     await trading.onBar(bar);
     await strategies.onBar(bar);
   });
+  // A backtest runs these same services on a scratch database and a clock it moves bar by bar.
+  const scratchStorage = deps.scratchStorage;
+  const openScratch =
+    scratchStorage &&
+    (async (setup: { currency: string; initialBalance: string }): Promise<Scratch> => {
+      const scratch = await scratchStorage();
+      const scratchClock = manualClock(new Date(0));
+      try {
+        const inner = createTradeplane({
+          ...deps,
+          storage: scratch,
+          clock: scratchClock,
+          ids: uuidV7Ids(scratchClock),
+          wallets: { ...deps.wallets, defaultCurrency: setup.currency, demo: { balance: setup.initialBalance, balances: {} } },
+          trading: { ...deps.trading, broker: undefined },
+          scratchStorage: undefined,
+        });
+        return { ...inner, storage: scratch, clock: scratchClock, close: () => scratch.close() };
+      } catch (error) {
+        await scratch.close();
+        throw error;
+      }
+    });
+  const backtests = createBacktestService({
+    storage,
+    clock,
+    ids,
+    logger,
+    currencies: wallets.currencies,
+    defaultCurrency: deps.wallets.defaultCurrency,
+    openScratch,
+    syncBars: deps.trading?.backtests?.syncBars ?? 10_000,
+    maxBars: deps.trading?.backtests?.maxBars ?? 2_000_000,
+    jobsPerUser: deps.trading?.backtests?.jobsPerUser ?? 2,
+  });
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
@@ -125,6 +169,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...tradingHandlers(trading),
     ...riskHandlers(risk),
     ...botHandlers(strategies),
+    ...backtestHandlers(backtests),
   };
   const handle = createDispatcher({
     contract,
@@ -135,5 +180,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, handle, contract, openapi, health };
 }

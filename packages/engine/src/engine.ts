@@ -89,6 +89,12 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     auth: { ...options.auth, jwtSecret },
     wallets: options.wallets,
     trading: options.trading,
+    // Backtests replay on a private in-memory SQLite database, whatever the engine runs on.
+    scratchStorage: async () => {
+      const scratch = openSqliteStorage(':memory:');
+      await scratch.migrate();
+      return scratch;
+    },
     http: {
       bodyLimit: options.http.bodyLimit,
       validateResponses: options.http.validateResponses ?? options.mode !== 'production',
@@ -100,6 +106,6 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     ...core,
     dialect: storage.dialect,
     migrate: () => storage.migrate(),
-    close: () => (closed ??= storage.close()),
+    close: () => (closed ??= core.backtests.stop().then(() => storage.close())),
   };
 }

@@ -11,6 +11,7 @@ import { marketRoutes } from './market.js';
 import { orderRoutes, positionRoutes, tradeRoutes } from './trading.js';
 import { riskRoutes } from './risk.js';
 import { strategyRoutes } from './strategies.js';
+import { backtestRoutes } from './backtests.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -28,6 +29,7 @@ export const contract = {
   positions: positionRoutes,
   risk: riskRoutes,
   strategies: strategyRoutes,
+  backtests: backtestRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -46,3 +48,4 @@ export { candleSchema, tickerSchema, symbolSchema } from './market.js';
 export { tradeSchema, orderSchema, positionSchema } from './trading.js';
 export { riskProfileSchema, riskLockSchema, protectionEventSchema } from './risk.js';
 export { botSchema, signalSchema } from './strategies.js';
+export { backtestSchema, backtestTradeSchema, backtestMetricsSchema } from './backtests.js';

@@ -63,6 +63,20 @@ export const protectionEventSchema = z
   })
   .meta({ id: 'ProtectionEvent' });
 
+/** The fields of a risk profile a user may set (`PUT /risk/profile`, and a backtest's `risk`). */
+export const riskProfileUpdateSchema = z.strictObject({
+  currency: z.string().regex(CURRENCY_CODE, 'must be an upper-case currency code such as USD').optional(),
+  min_stake: amountSchema.optional(),
+  max_stake: amountSchema.optional(),
+  max_daily_loss: amountSchema.optional(),
+  max_consecutive_losses: z.number().int().min(1).max(1000).optional(),
+  stake_progression: z.array(multiplier).min(1).max(50).optional(),
+  max_open_positions: z.number().int().min(1).max(10_000).optional(),
+  max_exposure_per_symbol: amountSchema.optional(),
+  loss_cooldown_minutes: z.number().int().min(0).max(100_000).optional(),
+  time_zone: z.string().min(1).max(64).optional(),
+});
+
 export const riskRoutes = {
   profile: defineRoute({
     id: 'risk.profile',
@@ -83,18 +97,7 @@ export const riskRoutes = {
     description: 'Access tokens only: an API key cannot loosen the limits. Changing the currency needs all four amounts restated.',
     tags: ['risk'],
     auth: 'user',
-    body: z.strictObject({
-      currency: z.string().regex(CURRENCY_CODE, 'must be an upper-case currency code such as USD').optional(),
-      min_stake: amountSchema.optional(),
-      max_stake: amountSchema.optional(),
-      max_daily_loss: amountSchema.optional(),
-      max_consecutive_losses: z.number().int().min(1).max(1000).optional(),
-      stake_progression: z.array(multiplier).min(1).max(50).optional(),
-      max_open_positions: z.number().int().min(1).max(10_000).optional(),
-      max_exposure_per_symbol: amountSchema.optional(),
-      loss_cooldown_minutes: z.number().int().min(0).max(100_000).optional(),
-      time_zone: z.string().min(1).max(64).optional(),
-    }),
+    body: riskProfileUpdateSchema,
     response: riskProfileSchema,
     errors: [],
   }),

@@ -6,11 +6,11 @@ import { amountSchema } from './wallets.js';
 import { candleIntervals } from '../market/intervals.js';
 
 const id = z.string().min(1).max(64);
-const strategyEntry = z.strictObject({
+export const strategyEntrySchema = z.strictObject({
   name: z.string().min(1).max(64).meta({ description: 'A strategy from `GET /strategies/catalog`' }),
   params: z.record(z.string(), z.unknown()).optional().meta({ description: 'Its parameters (defaults where omitted)' }),
 });
-const consensusOptions = z.strictObject({
+export const consensusOptionsSchema = z.strictObject({
   min_confidence: z.number().min(0).max(1).optional().meta({ description: 'Default 0.7' }),
   min_votes: z.number().int().min(1).optional().meta({ description: 'Default 2' }),
   margin: z.number().min(0).max(1).optional().meta({ description: 'Default 0' }),
@@ -90,8 +90,8 @@ export const strategyRoutes = {
       account_id: id.optional(),
       symbol: symbolSchema,
       interval: z.enum(candleIntervals),
-      strategies: z.array(strategyEntry).min(1).max(20),
-      consensus: consensusOptions.optional(),
+      strategies: z.array(strategyEntrySchema).min(1).max(20),
+      consensus: consensusOptionsSchema.optional(),
       stake: amountSchema.optional().meta({ description: 'Omitted: the recommended stake for your losing streak' }),
       stop_loss_pct: z.number().optional().meta({ description: 'Stop-loss distance as a fraction of the entry (0.02 = 2 %)' }),
       take_profit_pct: z.number().optional(),

@@ -2,7 +2,23 @@ import type { riskRoutes } from '../contract/risk.js';
 import { TradeplaneError } from '../errors.js';
 import type { ContractHandlers } from '../http/types.js';
 import { requestContext } from '../auth/handlers.js';
-import type { ProtectionEvent, RiskLockView, RiskProfile, RiskService } from './service.js';
+import type { ProtectionEvent, RiskLockView, RiskProfile, RiskProfileUpdate, RiskService } from './service.js';
+import type { z } from 'zod';
+import type { riskProfileUpdateSchema } from '../contract/risk.js';
+
+/** A `PUT /risk/profile` body (or a backtest's `risk`) as the service takes it. */
+export const profileUpdateFromWire = (body: z.output<typeof riskProfileUpdateSchema>): RiskProfileUpdate => ({
+  currency: body.currency,
+  minStake: body.min_stake,
+  maxStake: body.max_stake,
+  maxDailyLoss: body.max_daily_loss,
+  maxConsecutiveLosses: body.max_consecutive_losses,
+  stakeProgression: body.stake_progression,
+  maxOpenPositions: body.max_open_positions,
+  maxExposurePerSymbol: body.max_exposure_per_symbol,
+  lossCooldownMinutes: body.loss_cooldown_minutes,
+  timeZone: body.time_zone,
+});
 
 type Handlers = ContractHandlers<{ risk: typeof riskRoutes }>;
 
@@ -61,18 +77,7 @@ export function riskHandlers(risk: RiskService): Handlers {
       profile: async ({ principal }) => profileToWire(await risk.profile(principal.userId)),
       updateProfile: async ({ principal, body }) =>
         profileToWire(
-          await risk.updateProfile(principal.userId, {
-            currency: body.currency,
-            minStake: body.min_stake,
-            maxStake: body.max_stake,
-            maxDailyLoss: body.max_daily_loss,
-            maxConsecutiveLosses: body.max_consecutive_losses,
-            stakeProgression: body.stake_progression,
-            maxOpenPositions: body.max_open_positions,
-            maxExposurePerSymbol: body.max_exposure_per_symbol,
-            lossCooldownMinutes: body.loss_cooldown_minutes,
-            timeZone: body.time_zone,
-          }),
+          await risk.updateProfile(principal.userId, profileUpdateFromWire(body)),
         ),
       locks: async ({ principal, query }) => ({ locks: (await risk.locks(principal.userId, { all: query.all })).map(lockToWire) }),
       userLocks: async ({ params }) => ({ locks: (await risk.locks(params.id, { all: true })).map(lockToWire) }),

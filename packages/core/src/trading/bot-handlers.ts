@@ -1,11 +1,15 @@
-import type { strategyRoutes } from '../contract/strategies.js';
+import type { z } from 'zod';
+import type { consensusOptionsSchema, strategyRoutes } from '../contract/strategies.js';
 import type { ContractHandlers } from '../http/types.js';
 import type { ConsensusOptions } from '../signals/consensus.js';
 import type { Bot, SignalView, StrategyBotService } from './bots.js';
 
 type Handlers = ContractHandlers<{ strategies: typeof strategyRoutes }>;
 
-const consensusToWire = (c: ConsensusOptions) => ({
+export const consensusFromWire = (c: z.output<typeof consensusOptionsSchema> | undefined): ConsensusOptions | undefined =>
+  c && { minConfidence: c.min_confidence, minVotes: c.min_votes, margin: c.margin, weights: c.weights };
+
+export const consensusToWire = (c: ConsensusOptions) => ({
   ...(c.minConfidence !== undefined ? { min_confidence: c.minConfidence } : {}),
   ...(c.minVotes !== undefined ? { min_votes: c.minVotes } : {}),
   ...(c.margin !== undefined ? { margin: c.margin } : {}),
@@ -58,12 +62,7 @@ export function botHandlers(bots: StrategyBotService): Handlers {
             symbol: body.symbol,
             interval: body.interval,
             strategies: body.strategies,
-            consensus: body.consensus && {
-              minConfidence: body.consensus.min_confidence,
-              minVotes: body.consensus.min_votes,
-              margin: body.consensus.margin,
-              weights: body.consensus.weights,
-            },
+            consensus: consensusFromWire(body.consensus),
             stake: body.stake,
             stopLossPct: body.stop_loss_pct,
             takeProfitPct: body.take_profit_pct,

@@ -36,6 +36,18 @@ export const tradingOptionsSchema = z.strictObject({
   strategies: z
     .array(z.custom<AnyStrategyDefinition>((v) => isObject(v) && typeof v.name === 'string' && typeof v.create === 'function', 'expected a defineStrategy() definition'))
     .optional(),
+  /**
+   * `POST /backtests`: a range of at most `syncBars` bars is answered at once, a longer one runs
+   * as a queued job (one at a time per process, at most `jobsPerUser` unfinished per user); no run
+   * may cover more than `maxBars` bars (2,000,000 ≈ 3.8 years of 1-minute bars).
+   */
+  backtests: z
+    .strictObject({
+      syncBars: z.number().int().min(0).default(10_000),
+      maxBars: z.number().int().min(1).default(2_000_000),
+      jobsPerUser: z.number().int().min(1).default(2),
+    })
+    .optional(),
 });
 
 export type TradingOptionsInput = z.input<typeof tradingOptionsSchema>;

@@ -138,7 +138,16 @@ export interface TradingService {
   positions(userId: string): Promise<Position[]>;
   /** Feeds a stored bar: the broker fills resting orders it crosses, then stops and targets are checked. */
   onBar(bar: BrokerBar): Promise<void>;
+  /**
+   * Calls `listener` after each trade opens or closes (after its transaction commits), in the
+   * order they happened. Copy trading mirrors masters' trades from here; backtests follow their
+   * equity. A failing listener is logged and does not undo the trade. Returns an unsubscribe function.
+   */
+  subscribe(listener: (event: TradeEvent) => void | Promise<void>): () => void;
 }
+
+/** A trade that opened (from a fill) or closed (settled), with the user it belongs to. */
+export type TradeEvent = { type: 'opened' | 'closed'; userId: string; trade: Trade };
 
 export interface TradingServiceDeps {
   storage: Storage;
@@ -162,6 +171,19 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
   const { storage, clock, ids, logger, wallets, risk, broker } = deps;
   const ledger: LedgerSteps = wallets.within;
   const idempotency = createIdempotency({ storage, clock, ttlSeconds: deps.idempotencyTtl });
+  const listeners = new Set<(event: TradeEvent) => void | Promise<void>>();
+
+  async function emit(type: TradeEvent['type'], record: TradeRecord): Promise<void> {
+    if (listeners.size === 0) return;
+    const event: TradeEvent = { type, userId: record.userId, trade: toTrade(record) };
+    for (const listener of listeners) {
+      try {
+        await listener(event);
+      } catch (error) {
+        logger.error({ event: 'trading.listener_failed', tradeId: record.id, type, error: error instanceof Error ? error.message : String(error) }, 'A trade listener failed');
+      }
+    }
+  }
 
   const currency = (code: string): Currency => wallets.currencies.get(code)!;
   const money = (minor: bigint, code: string) => formatAmount(minor, currency(code));
@@ -346,14 +368,14 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
 
   /** A fill opens the order's trade, backed by the order's hold. A fill for an order no longer pending is ignored. */
   async function applyFill(fill: Fill): Promise<void> {
-    await storage.transaction(async (tx) => {
+    const opened = await storage.transaction(async (tx): Promise<TradeRecord | undefined> => {
       const tradeId = ids.next();
       const order = await tx.orders.resolve(fill.orderId, { status: 'filled', resolvedAt: fill.time, tradeId, fillPrice: fill.price });
       if (!order) {
         logger.warn({ event: 'trading.fill_ignored', orderId: fill.orderId }, 'A fill arrived for an order that is not pending');
-        return;
+        return undefined;
       }
-      await tx.trades.insert({
+      const trade: TradeRecord = {
         id: tradeId,
         userId: order.userId,
         accountId: order.accountId,
@@ -376,13 +398,16 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         reference: order.reference,
         openedAt: fill.time,
         closedAt: null,
-      });
+      };
+      await tx.trades.insert(trade);
+      return trade;
     });
+    if (opened) await emit('opened', opened);
   }
 
   /** Settles an open trade at `exitPrice`: P&L into the ledger, the streak and locks updated, all in one transaction. */
   async function settle(trade: TradeRecord, exitPrice: number, reason: TradeCloseReason, at: Date): Promise<TradeRecord> {
-    return storage.transaction(async (tx: Repositories) => {
+    const closed = await storage.transaction(async (tx: Repositories) => {
       await tx.accounts.lockOwner(trade.userId);
       const pnl = stakePnl(trade.stake, trade.side, trade.entryPrice, exitPrice);
       const entryId = pnl === 0n ? null : ids.next();
@@ -398,6 +423,8 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
       await risk.afterSettlementIn(tx, trade.userId, trade.currency, pnl, at);
       return closed;
     });
+    await emit('closed', closed);
+    return closed;
   }
 
   async function ownTrade(userId: string, tradeId: string): Promise<TradeRecord> {
@@ -582,6 +609,11 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         }
       }
       if (isPaper(broker)) await broker.onBar(bar);
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
 }

@@ -15,6 +15,7 @@ import * as sqliteSchema from './schema.sqlite.js';
 import { createLedgerRepositories } from './ledger-repositories.js';
 import { createMarketRepositories } from './market-repositories.js';
 import { createTradingRepositories } from './trading-repositories.js';
+import { createBacktestRepositories } from './backtest-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -306,6 +307,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createLedgerRepositories(db, t, statements),
     ...createMarketRepositories(db, t),
     ...createTradingRepositories(db, t),
+    ...createBacktestRepositories(db, t),
   });
 }
 

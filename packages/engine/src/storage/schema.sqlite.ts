@@ -492,3 +492,35 @@ export const signals = sqliteTable(
   },
   (t) => [index('signals_user_idx').on(t.userId, t.id), index('signals_strategy_idx').on(t.strategyId, t.id)],
 );
+
+/** Backtest runs: the request, the state of a job, and the result (JSON). */
+export const backtests = sqliteTable(
+  'backtests',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['queued', 'running', 'completed', 'failed'] }).notNull(),
+    symbol: text('symbol').notNull(),
+    interval: text('interval').notNull(),
+    from: timestampMs('from_time').notNull(),
+    to: timestampMs('to_time').notNull(),
+    currency: text('currency').notNull(),
+    initialBalance: money('initial_balance').notNull(),
+    /** JSON. */
+    params: text('params').notNull(),
+    candles: integer('candles').notNull(),
+    /** JSON: metrics and counts. */
+    summary: text('summary'),
+    /** JSON: trades and equity curve. */
+    detail: text('detail'),
+    /** JSON: `{ code, detail }`. */
+    error: text('error'),
+    createdAt: timestampMs('created_at').notNull(),
+    startedAt: timestampMs('started_at'),
+    completedAt: timestampMs('completed_at'),
+    heartbeatAt: timestampMs('heartbeat_at').notNull(),
+  },
+  (t) => [index('backtests_user_idx').on(t.userId, t.id), index('backtests_unfinished_idx').on(t.status, t.heartbeatAt)],
+);

@@ -347,4 +347,43 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(listed[2]).toEqual(event);
     expect((await storage.repos.risk.listEvents({ userId: 'u-risk2', cursor: 'e4', limit: 1 })).map((e) => e.id)).toEqual(['e3']);
   });
+
+  it('stores backtests, lists them without their detail, and fails only stale unfinished ones', async () => {
+    await storage.repos.users.insert(user('u-bt', 'bt@example.com'));
+    const base = {
+      userId: 'u-bt',
+      symbol: 'BTCUSD',
+      interval: '1m',
+      from: at('2026-01-01T00:00:00.000Z'),
+      to: at('2026-01-02T00:00:00.000Z'),
+      currency: 'USD',
+      initialBalance: 9_007_199_254_740_993n,
+      params: { strategies: [{ name: 'momentum' }], stake: '10.00' },
+      candles: 0,
+      summary: null,
+      detail: null,
+      error: null,
+      createdAt: at('2026-01-03T00:00:00.000Z'),
+      startedAt: null,
+      completedAt: null,
+    };
+    await storage.repos.backtests.insert({ ...base, id: 'b1', status: 'running', heartbeatAt: at('2026-01-03T00:00:00.000Z') });
+    await storage.repos.backtests.insert({ ...base, id: 'b2', status: 'queued', heartbeatAt: at('2026-01-03T01:00:00.000Z') });
+    await storage.repos.backtests.insert({ ...base, id: 'b3', status: 'completed', heartbeatAt: at('2026-01-03T00:00:00.000Z') });
+    await storage.repos.backtests.update('b3', { summary: { total_return: 0.5 }, detail: { trades: [{ side: 'BUY' }] }, candles: 1440 });
+
+    const b3 = await storage.repos.backtests.findById('b3');
+    expect(b3).toMatchObject({ status: 'completed', initialBalance: 9_007_199_254_740_993n, params: base.params, summary: { total_return: 0.5 }, detail: { trades: [{ side: 'BUY' }] }, candles: 1440 });
+    const listed = await storage.repos.backtests.list({ userId: 'u-bt', limit: 2 });
+    expect(listed.map((b) => b.id)).toEqual(['b3', 'b2']);
+    expect(listed[0]).not.toHaveProperty('detail');
+    expect(listed[0]!.summary).toEqual({ total_return: 0.5 });
+    expect((await storage.repos.backtests.list({ userId: 'u-bt', cursor: 'b2', limit: 5 })).map((b) => b.id)).toEqual(['b1']);
+
+    const now = at('2026-01-03T02:00:00.000Z');
+    expect(await storage.repos.backtests.failStale(at('2026-01-03T00:30:00.000Z'), { code: 'interrupted', detail: 'gone' }, now)).toBe(1);
+    expect(await storage.repos.backtests.findById('b1')).toMatchObject({ status: 'failed', error: { code: 'interrupted', detail: 'gone' }, completedAt: now });
+    expect((await storage.repos.backtests.findById('b2'))!.status).toBe('queued');
+    expect((await storage.repos.backtests.findById('b3'))!.status).toBe('completed');
+  });
 });
