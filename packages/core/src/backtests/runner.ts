@@ -7,7 +7,7 @@
 import { TradeplaneError, type FieldError } from '../errors.js';
 import type { CandleRecord, ManualClock, Storage, UserRecord } from '../ports/index.js';
 import type { Currency } from '../money/currency.js';
-import { formatAmount, parseAmount } from '../money/amount.js';
+import { formatAmount, parseFormatted } from '../money/amount.js';
 import { intervalMs, type CandleInterval } from '../market/intervals.js';
 import type { MarketDataService } from '../market/service.js';
 import type { WalletService } from '../wallets/service.js';
@@ -147,13 +147,7 @@ export async function replayBacktest(scratch: Scratch, source: Storage, plan: Ba
   const open = new Map<string, { stake: bigint; side: Trade['side']; entry: number }>();
   let realised = 0n;
   const pnls: bigint[] = [];
-  // Trade events carry decimal strings; a pnl may be negative, which amounts never are.
-  const minor = (text: string) => {
-    const negative = text.startsWith('-');
-    const parsed = parseAmount(negative ? text.slice(1) : text, plan.currency);
-    if (!parsed.ok) throw new Error(`unparseable amount ${text}`);
-    return negative ? -parsed.minor : parsed.minor;
-  };
+  const minor = (text: string) => parseFormatted(text, plan.currency);
   // The trading service logs and swallows a listener's error; the run must fail instead of miscounting.
   let missed: unknown;
   const unsubscribe = scratch.trading.subscribe((event) => {

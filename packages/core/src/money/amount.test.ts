@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_MINOR_UNITS, createCurrencyRegistry, type Currency } from './currency.js';
-import { formatAmount, parseAmount } from './amount.js';
+import { formatAmount, parseAmount, parseFormatted } from './amount.js';
 
 const registry = createCurrencyRegistry([
   { code: 'BTC', exponent: 8 },
@@ -73,5 +73,18 @@ describe('amounts', () => {
     expect(registry.get('XXX')).toBeUndefined();
     expect(() => createCurrencyRegistry([{ code: 'BAD', exponent: 19 }])).toThrow(/0 to 18/);
     expect(() => createCurrencyRegistry([{ code: 'b', exponent: 2 }])).toThrow(/upper-case/);
+  });
+});
+
+describe('parseFormatted', () => {
+  it('reads back every formatted amount, signs and zero included', () => {
+    for (const c of [currency('USD'), currency('JPY')]) {
+      for (const minor of [0n, 1n, -1n, 12345n, -12345n, 9_007_199_254_740_993n]) expect(parseFormatted(formatAmount(minor, c), c)).toBe(minor);
+    }
+  });
+  it('refuses text formatAmount would not write', () => {
+    expect(() => parseFormatted('1.5', currency('USD'))).toThrow();
+    expect(() => parseFormatted('+1.50', currency('USD'))).toThrow();
+    expect(() => parseFormatted('1.50', currency('JPY'))).toThrow();
   });
 });

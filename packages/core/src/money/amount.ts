@@ -36,3 +36,11 @@ export function formatAmount(minor: bigint, currency: Currency): string {
   const fraction = digits.slice(digits.length - currency.exponent);
   return `${negative ? '-' : ''}${whole}${currency.exponent > 0 ? `.${fraction}` : ''}`;
 }
+
+/** Reads back what {@link formatAmount} wrote (signed, zero allowed), e.g. a trade's pnl. Throws on anything else. */
+export function parseFormatted(text: string, currency: Currency): bigint {
+  const match = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);
+  if (!match || (match[3] ?? '').length !== currency.exponent) throw new Error(`'${text}' is not a formatted ${currency.code} amount`);
+  const minor = BigInt(match[2]! + (match[3] ?? ''));
+  return match[1] ? -minor : minor;
+}

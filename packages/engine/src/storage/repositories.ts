@@ -305,8 +305,8 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
       },
     },
     ...createLedgerRepositories(db, t, statements),
-    ...createMarketRepositories(db, t),
-    ...createTradingRepositories(db, t),
+    ...createMarketRepositories(db, t, statements),
+    ...createTradingRepositories(db, t, statements),
     ...createBacktestRepositories(db, t),
   });
 }

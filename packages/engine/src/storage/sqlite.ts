@@ -37,6 +37,38 @@ export interface SqliteStorageOptions {
   synchronous?: 'normal' | 'full';
 }
 
+/** Compiled statements kept per connection: enough for every query shape the repositories build. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * drizzle compiles every statement it runs (`prepare`), and on a one-row query compiling costs
+ * more than running. This hands drizzle a view of the connection whose `prepare` reuses the
+ * compiled statement for SQL it has seen (least recently used dropped past the cap). A reused
+ * statement is switched back out of raw mode first: drizzle turns raw mode on when it wants it.
+ */
+function withStatementCache(sqlite: Database.Database): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (source: string): Database.Statement => {
+    let statement = cache.get(source);
+    if (statement) {
+      cache.delete(source);
+      if (statement.reader) statement.raw(false);
+    } else {
+      statement = sqlite.prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, statement);
+    return statement;
+  };
+  return new Proxy(sqlite, {
+    get(target, property) {
+      if (property === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 export function openSqliteStorage(target: string | Database.Database, options: SqliteStorageOptions = {}): SqliteStorage {
   // A caller-supplied handle stays the caller's: close() leaves it open.
   const owned = typeof target === 'string';
@@ -53,7 +85,7 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   sqlite.pragma('busy_timeout = 5000');
   // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema.sqlite.ts).
   sqlite.defaultSafeIntegers(true);
-  const db = drizzle(sqlite, { schema });
+  const db = drizzle(withStatementCache(sqlite), { schema });
   // One connection: statements prepared once serve every transaction.
   const raw = createRepositories(db, schema, statementCache(db).on());
 

@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { OrderRecord, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, SignalRecord, StrategyRecord, TradeRecord } from '@tradeplane/core';
-import type { QueryDb, Tables } from './repositories.js';
+import type { QueryDb, Statements, Tables } from './repositories.js';
 import { toBigInt } from './ledger-repositories.js';
 
 
 /** Trading and risk repositories, written once for both databases (see `repositories.ts`). */
-export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'orders' | 'trades' | 'risk' | 'strategies' | 'signals'> {
+export function createTradingRepositories(db: QueryDb, t: Tables, statements: Statements): Pick<Repositories, 'orders' | 'trades' | 'risk' | 'strategies' | 'signals'> {
   const o = t.orders;
   const tr = t.trades;
   const lock = t.riskLocks;
@@ -20,6 +20,25 @@ export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Reposito
   const sg = t.signals;
   const toStrategy = (row: Tables['strategies']['$inferSelect']): StrategyRecord => ({ ...row, config: JSON.parse(row.config) as StrategyRecord['config'] }) as StrategyRecord;
 
+  // Statements every stored bar runs, prepared once.
+  const openBySymbolQuery = statements.prepared('tp_trades_open_by_symbol', (db) =>
+    db
+      .select()
+      .from(tr)
+      .where(and(eq(tr.status, 'open'), eq(tr.symbol, sql.placeholder('symbol'))))
+      .orderBy(asc(tr.id)),
+  );
+  const activeStrategiesQuery = statements.prepared('tp_strategies_active', (db) =>
+    db
+      .select()
+      .from(st)
+      .where(and(eq(st.status, 'active'), eq(st.symbol, sql.placeholder('symbol')), eq(st.interval, sql.placeholder('interval'))))
+      .orderBy(asc(st.id)),
+  );
+  const insertSignalQuery = statements.prepared('tp_signal_insert', (db) =>
+    db.insert(sg).values(Object.fromEntries(Object.keys(getTableColumns(sg)).map((k) => [k, sql.placeholder(k)])) as unknown as Tables['signals']['$inferInsert']),
+  );
+
   return {
     strategies: {
       async insert(strategy) {
@@ -33,11 +52,7 @@ export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Reposito
         return (await db.select().from(st).where(eq(st.userId, userId)).orderBy(asc(st.id))).map(toStrategy);
       },
       async listActive(symbol, interval) {
-        return (await db
-          .select()
-          .from(st)
-          .where(and(eq(st.status, 'active'), eq(st.symbol, symbol), eq(st.interval, interval)))
-          .orderBy(asc(st.id))).map(toStrategy);
+        return ((await activeStrategiesQuery.execute({ symbol, interval })) as Tables['strategies']['$inferSelect'][]).map(toStrategy);
       },
       async setStatus(id, status, at) {
         const [row] = await db.update(st).set({ status, updatedAt: at }).where(eq(st.id, id)).returning();
@@ -47,7 +62,7 @@ export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Reposito
 
     signals: {
       async insert(signal) {
-        await db.insert(sg).values({ ...signal, votes: JSON.stringify(signal.votes) });
+        await insertSignalQuery.execute({ ...signal, votes: JSON.stringify(signal.votes) });
       },
       async list(filter) {
         const where: SQL[] = [eq(sg.userId, filter.userId)];
@@ -137,11 +152,7 @@ export function createTradingRepositories(db: QueryDb, t: Tables): Pick<Reposito
           .limit(filter.limit)) as TradeRecord[];
       },
       async listOpenBySymbol(symbol) {
-        return (await db
-          .select()
-          .from(tr)
-          .where(and(eq(tr.status, 'open'), eq(tr.symbol, symbol)))
-          .orderBy(asc(tr.id))) as TradeRecord[];
+        return (await openBySymbolQuery.execute({ symbol })) as TradeRecord[];
       },
       async exposure(userId, symbol) {
         // One statement, so one snapshot: a fill committing meanwhile (order pending → trade open)
