@@ -10,7 +10,7 @@ import { createClient } from '@tradeplane/client';
 import { CsvError, feedCandles, parseCandlesCsv } from '../../examples/csv-feed/src/csv.js';
 import { TEST_AUTH } from '../support/server.js';
 
-const shipped = readFileSync(new URL('../../examples/csv-feed/data/btcusd-1h.csv', import.meta.url), 'utf8');
+const shipped = readFileSync(new URL('../../examples/csv-feed/candles/btcusd-1h.csv', import.meta.url), 'utf8');
 
 describe('the CSV feed example', () => {
   it('reads columns in any order, ISO or epoch-millisecond times, and skips blank lines', () => {

@@ -2,7 +2,7 @@
  * Feeds a CSV of candles into tradeplane. The shipped file is synthetic (a seeded random walk,
  * 30 days of hourly BTCUSD-like bars from 2026-01-05): a format sample, not market history.
  *
- *   pnpm --filter @tradeplane/example-csv-feed start                       # the shipped data/btcusd-1h.csv into ./data/tradeplane.db
+ *   pnpm --filter @tradeplane/example-csv-feed start                       # the shipped candles/btcusd-1h.csv into ./data/tradeplane.db
  *   pnpm --filter @tradeplane/example-csv-feed start -- my.csv ETHUSD 1m   # another file, symbol and interval
  *
  * With TRADEPLANE_URL (`http://localhost:3000/api/v1`) and TRADEPLANE_API_KEY (an admin's key with
@@ -19,7 +19,7 @@ import { createClient } from '@tradeplane/client';
 import { createEngine } from '@tradeplane/engine';
 import { feedCandles, parseCandlesCsv } from './csv.js';
 
-const [file = fileURLToPath(new URL('../data/btcusd-1h.csv', import.meta.url)), symbol = 'BTCUSD', interval = '1h'] = process.argv.slice(2).filter((a) => a !== '--');
+const [file = fileURLToPath(new URL('../candles/btcusd-1h.csv', import.meta.url)), symbol = 'BTCUSD', interval = '1h'] = process.argv.slice(2).filter((a) => a !== '--');
 if (!(candleIntervals as readonly string[]).includes(interval)) throw new Error(`interval must be one of ${candleIntervals.join(', ')}, not '${interval}'`);
 const candles = parseCandlesCsv(readFileSync(file, 'utf8'), { symbol, interval });
 console.log(`${candles.length} ${symbol} ${interval} bars read from ${file}`);
