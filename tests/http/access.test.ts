@@ -41,6 +41,13 @@ describe.each(testDatabaseKinds())('access control over HTTP on %s', (kind) => {
       const none = await server.request(route.method, path, { body });
       expectProblem(none, 401, 'unauthenticated');
       expect(await server.db.snapshot(), label).toEqual(before);
+      if (route.auth === 'license') {
+        // Only a subscription's license token opens these: an access token is no credential here.
+        const res = await server.request(route.method, path, { token: user.access, body });
+        expectProblem(res, 401, 'unauthenticated');
+        expect(await server.db.snapshot(), label).toEqual(before);
+        continue;
+      }
       const roles = allowedRoles(route);
       for (const [role, who] of [['user', user], ['viewer', viewer], ['admin', admin]] as const) {
         // A fresh session each time: some routes (logout) end the one they are called with.

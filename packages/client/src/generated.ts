@@ -503,6 +503,53 @@ export type BacktestTrade = {
   closed_at: string | null;
 };
 
+export type Master = {
+  id: string;
+  user_id: string;
+  display_name: string;
+  description: string | null;
+  markup_rate: string;
+  performance_fee_rate: string;
+  visibility: "public" | "private";
+  /** Active subscriptions */
+  followers: number;
+  stats: {
+    closed_trades: number;
+    /** Σ pnl ÷ Σ stake over closed trades */
+    return: number | null;
+    /** Of 1 + cumulative pnl ÷ Σ stake, in close order */
+    max_drawdown: number | null;
+  };
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+};
+
+export type IssuedLicense = {
+  subscription_id: string;
+  /** Shown once: only its hash is stored */
+  license_token: string;
+  expires_at: string | null;
+  message: string;
+  subscription: Subscription;
+};
+
+export type Subscription = {
+  id: string;
+  master_id: string;
+  follower_id: string;
+  account_id: string | null;
+  copy_mode: "fixed" | "proportional" | "multiplier";
+  stake: string | null;
+  multiplier: string | null;
+  max_stake: string | null;
+  status: "active" | "paused" | "cancelled" | "expired";
+  expires_at: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  /** ISO 8601 timestamp (UTC) */
+  updated_at: string;
+};
+
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
 export interface Operations {
   /** Liveness and database status (503 with the same report when the database is down) */
@@ -1334,6 +1381,133 @@ export interface Operations {
     output: Backtest;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
   };
+  /** Become a master trader others can copy */
+  "masters.create": {
+    input: {
+      display_name: string;
+      description?: string;
+      /** 0.05–0.50, default 0.10 */
+      markup_rate?: string;
+      /** 0–0.50, default 0.20 */
+      performance_fee_rate?: string;
+      /** Private masters are not listed; followers need the id */
+      visibility?: "public" | "private";
+    };
+    output: Master;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Public masters with their followers and results */
+  "masters.list": {
+    input: {
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      masters: Array<Master>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** One master */
+  "masters.get": {
+    input: {
+      id: string;
+    };
+    output: Master;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Copy a master: returns the license token for your trading terminal, once */
+  "subscriptions.create": {
+    input: {
+      master_id: string;
+      /** The account copies trade on (default: your default account at each trade) */
+      account_id?: string;
+      copy_mode: "fixed" | "proportional" | "multiplier";
+      /** `fixed`: the stake of every copy */
+      stake?: string;
+      /** `multiplier`: copies stake master stake × k (0 < k ≤ 100) */
+      multiplier?: string;
+      /** A cap on each copy (your risk profile applies as well) */
+      max_stake?: string;
+      /** ISO 8601 timestamp (UTC) */
+      expires_at?: string;
+    };
+    output: IssuedLicense;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Your subscriptions, newest first */
+  "subscriptions.list": {
+    input: {
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      subscriptions: Array<Subscription>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** One of your subscriptions */
+  "subscriptions.get": {
+    input: {
+      id: string;
+    };
+    output: Subscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Stop copying for now (active → paused) */
+  "subscriptions.pause": {
+    input: {
+      id: string;
+    };
+    output: Subscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+  };
+  /** Copy again (paused → active) */
+  "subscriptions.resume": {
+    input: {
+      id: string;
+    };
+    output: Subscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+  };
+  /** End the subscription for good (active or paused → cancelled) */
+  "subscriptions.cancel": {
+    input: {
+      id: string;
+    };
+    output: Subscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+  };
+  /** Issue a new license token; the old one stops working at once */
+  "subscriptions.rotateToken": {
+    input: {
+      id: string;
+    };
+    output: IssuedLicense;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+  };
+  /** For trading terminals: whether to copy, for which master, and within which limits */
+  "license.verify": {
+    input: void;
+    output: {
+      /** True while the subscription is active */
+      copy: boolean;
+      subscription: Subscription;
+      master: {
+        id: string;
+        display_name: string;
+      };
+      limits: {
+        currency: string;
+        min_stake: string;
+        max_stake: string;
+        max_daily_loss: string;
+        max_open_positions: number;
+      };
+    };
+    errors: "unauthenticated" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -1406,6 +1580,17 @@ export const operations = {
   "backtests.create": { method: "POST", path: "/backtests", pathParams: [], queryParams: [], bodyFields: ["symbol","interval","from","to","strategies","consensus","risk","initial_balance","currency","stake","stop_loss_pct","take_profit_pct"], hasBody: true, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
   "backtests.list": { method: "GET", path: "/backtests", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
   "backtests.get": { method: "GET", path: "/backtests/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "masters.create": { method: "POST", path: "/masters", pathParams: [], queryParams: [], bodyFields: ["display_name","description","markup_rate","performance_fee_rate","visibility"], hasBody: true, inputRequired: true, auth: "user", scope: null, idempotent: false },
+  "masters.list": { method: "GET", path: "/masters", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "masters.get": { method: "GET", path: "/masters/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "subscriptions.create": { method: "POST", path: "/subscriptions", pathParams: [], queryParams: [], bodyFields: ["master_id","account_id","copy_mode","stake","multiplier","max_stake","expires_at"], hasBody: true, inputRequired: true, auth: "user", scope: null, idempotent: false },
+  "subscriptions.list": { method: "GET", path: "/subscriptions", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "subscriptions.get": { method: "GET", path: "/subscriptions/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "subscriptions.pause": { method: "POST", path: "/subscriptions/{id}/pause", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "subscriptions.resume": { method: "POST", path: "/subscriptions/{id}/resume", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "subscriptions.cancel": { method: "POST", path: "/subscriptions/{id}/cancel", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "subscriptions.rotateToken": { method: "POST", path: "/subscriptions/{id}/rotate-token", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: null, idempotent: false },
+  "license.verify": { method: "GET", path: "/license/verify", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "license", scope: null, idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -1425,6 +1610,9 @@ export const groups = {
   risk: { profile: "risk.profile", updateProfile: "risk.updateProfile", locks: "risk.locks", userLocks: "risk.userLocks", clearLock: "risk.clearLock", events: "risk.events" },
   strategies: { catalog: "strategies.catalog", list: "strategies.list", create: "strategies.create", get: "strategies.get", pause: "strategies.pause", resume: "strategies.resume", signals: "strategies.signals" },
   backtests: { create: "backtests.create", list: "backtests.list", get: "backtests.get" },
+  masters: { create: "masters.create", list: "masters.list", get: "masters.get" },
+  subscriptions: { create: "subscriptions.create", list: "subscriptions.list", get: "subscriptions.get", pause: "subscriptions.pause", resume: "subscriptions.resume", cancel: "subscriptions.cancel", rotateToken: "subscriptions.rotateToken" },
+  license: { verify: "license.verify" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

@@ -137,6 +137,11 @@ export type {
   StrategiesRepository,
   SignalsRepository,
   BacktestsRepository,
+  MasterRecord,
+  SubscriptionRecord,
+  SubscriptionStatus,
+  CopyMode,
+  CopyRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';
@@ -165,6 +170,7 @@ export type {
 export { createPaperBroker } from './trading/broker.js';
 export type { Broker, PaperBroker, PaperBrokerOptions, BrokerOrder, BrokerBar, BrokerPosition, Fill, PlaceOrderResult, Quote } from './trading/broker.js';
 export { stakePnl, stakeForQuantity, exactPrice } from './trading/pricing.js';
+export type { CopyService, Master, MasterInput, Subscription, SubscriptionInput, IssuedLicense, LicensePrincipal, LicenseVerdict } from './copy/service.js';
 export { orderFillPrice, exitOnBar } from './trading/triggers.js';
 export type { PriceBar, ExitLevels } from './trading/triggers.js';
 export type { TradingService, Trade, TradeEvent, Order, Position, TradeProfit, OrderInput, ListFilter } from './trading/service.js';

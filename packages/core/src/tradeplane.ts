@@ -29,6 +29,8 @@ import { intervalMs } from './market/intervals.js';
 import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import { createBacktestService, type BacktestService } from './backtests/service.js';
+import { createCopyService, type CopyService } from './copy/service.js';
+import { copyHandlers } from './copy/handlers.js';
 import { backtestHandlers } from './backtests/handlers.js';
 import type { Scratch } from './backtests/runner.js';
 import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Storage } from './ports/index.js';
@@ -66,6 +68,7 @@ export interface Tradeplane {
   readonly trading: TradingService;
   readonly strategies: StrategyBotService;
   readonly backtests: BacktestService;
+  readonly copy: CopyService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -106,6 +109,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const trading = createTradingService({ storage, clock, ids, logger, wallets, risk, broker, idempotencyTtl: deps.wallets.idempotencyTtl });
   const definitions = new Map<string, AnyStrategyDefinition>();
   for (const d of [...builtinStrategies, ...(deps.trading?.strategies ?? [])]) definitions.set(d.name, d);
+  // Masters' trades are mirrored to their followers from the trade events (see CopyService).
+  const copy = createCopyService({ storage, clock, ids, logger, wallets, risk, trading });
   const strategies = createStrategyBotService({ storage, clock, ids, logger, trading, definitions: [...definitions.values()] });
   // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
   market.subscribe(async (candle) => {
@@ -170,15 +175,16 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...riskHandlers(risk),
     ...botHandlers(strategies),
     ...backtestHandlers(backtests),
+    ...copyHandlers(copy),
   };
   const handle = createDispatcher({
     contract,
     handlers,
-    authenticate: createAuthenticator(auth, apiKeys),
+    authenticate: createAuthenticator(auth, apiKeys, copy.authenticateLicense),
     ids: deps.ids,
     logger: deps.logger,
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, handle, contract, openapi, health };
 }

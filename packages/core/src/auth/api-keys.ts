@@ -36,7 +36,7 @@ const MAX_KEYS_PER_USER = 50;
 /** `last_used_at` is written at most this often per key. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-function randomBase62(length: number): string {
+export function randomBase62(length: number): string {
   // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
   let out = '';
   while (out.length < length) {

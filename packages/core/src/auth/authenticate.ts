@@ -3,20 +3,26 @@ import type { RouteDefinition } from '../contract/route.js';
 import { headerValue, type HttpRequest } from '../http/types.js';
 import type { AuthService, Principal } from './service.js';
 import type { ApiKeyService } from './api-keys.js';
+import type { LicensePrincipal } from '../copy/service.js';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i;
 const CHALLENGE = 'Bearer realm="tradeplane"';
+const LICENSE = /^License\s+(\S+)\s*$/i;
 
 /**
  * Establishes the caller for the dispatcher: an `Authorization: Bearer` access token, or — on
  * routes that name a `scope` — an `X-API-Key` holding that scope. 401 answers carry
  * `WWW-Authenticate` as RFC 6750 asks; a key without the scope gets 403 `insufficient_scope`.
  */
-export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService) {
-  return async function authenticate(route: RouteDefinition, request: HttpRequest): Promise<Principal> {
+export function createAuthenticator(auth: AuthService, apiKeys: ApiKeyService, licenses?: (token: string) => Promise<LicensePrincipal>) {
+  return async function authenticate(route: RouteDefinition, request: HttpRequest): Promise<Principal | LicensePrincipal> {
     if (route.auth === 'license') {
-      // License tokens arrive with the copy-trading module; until then no route uses them.
-      throw new TradeplaneError('unauthenticated', 'License-token authentication is not enabled');
+      // Trading terminals: `Authorization: License <token>`, the subscription's license token.
+      const token = LICENSE.exec(headerValue(request.headers, 'authorization') ?? '')?.[1];
+      if (!token || !licenses) {
+        throw new TradeplaneError('unauthenticated', 'Send the subscription’s license token as `Authorization: License <token>`', { headers: { 'www-authenticate': 'License realm="tradeplane"' } });
+      }
+      return licenses(token);
     }
     const apiKey = headerValue(request.headers, 'x-api-key');
     if (apiKey !== undefined && headerValue(request.headers, 'authorization') === undefined) {

@@ -12,6 +12,7 @@ import { orderRoutes, positionRoutes, tradeRoutes } from './trading.js';
 import { riskRoutes } from './risk.js';
 import { strategyRoutes } from './strategies.js';
 import { backtestRoutes } from './backtests.js';
+import { licenseRoutes, masterRoutes, subscriptionRoutes } from './copy.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -30,6 +31,9 @@ export const contract = {
   risk: riskRoutes,
   strategies: strategyRoutes,
   backtests: backtestRoutes,
+  masters: masterRoutes,
+  subscriptions: subscriptionRoutes,
+  license: licenseRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -49,3 +53,4 @@ export { tradeSchema, orderSchema, positionSchema } from './trading.js';
 export { riskProfileSchema, riskLockSchema, protectionEventSchema } from './risk.js';
 export { botSchema, signalSchema } from './strategies.js';
 export { backtestSchema, backtestTradeSchema, backtestMetricsSchema } from './backtests.js';
+export { masterSchema, subscriptionSchema } from './copy.js';

@@ -3,6 +3,7 @@ import { TradeplaneError, toProblem, type FieldError } from '../errors.js';
 import { allowedRoles, listRoutes, type Contract, type RouteDefinition } from '../contract/route.js';
 import type { Ids, Logger } from '../ports/index.js';
 import type { Principal } from '../auth/service.js';
+import type { LicensePrincipal } from '../copy/service.js';
 import { headerValue, isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
 import { createRouter } from './router.js';
 import { IDEMPOTENCY_KEY } from '../contract/common.js';
@@ -11,7 +12,7 @@ export interface DispatcherOptions<C extends Contract> {
   contract: C;
   handlers: ContractHandlers<C>;
   /** Establishes the caller for a non-public route, or throws a 401/403 `TradeplaneError`. */
-  authenticate(route: RouteDefinition, request: HttpRequest): Promise<Principal>;
+  authenticate(route: RouteDefinition, request: HttpRequest): Promise<Principal | LicensePrincipal>;
   ids: Ids;
   logger: Logger;
   /** Largest accepted request body in bytes (default 1 MiB). */
@@ -62,7 +63,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
       const { route, params } = match;
 
       // Authenticate before reading the body: anonymous callers cannot make us parse anything.
-      let principal: Principal | undefined;
+      let principal: Principal | LicensePrincipal | undefined;
       if (route.auth !== 'public') {
         principal = await options.authenticate(route, request);
         if ((route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {

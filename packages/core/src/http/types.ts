@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Contract, RouteDefinition } from '../contract/route.js';
 import type { Principal } from '../auth/service.js';
+import type { LicensePrincipal } from '../copy/service.js';
 
 /**
  * The request shape adapters hand to the dispatcher. Deliberately not a WHATWG `Request`:
@@ -87,7 +88,7 @@ export interface HandlerInput<R extends RouteDefinition> {
   params: Out<R['params']>;
   query: Out<R['query']>;
   body: Out<R['body']>;
-  principal: R['auth'] extends 'public' ? undefined : Principal;
+  principal: R['auth'] extends 'public' ? undefined : R['auth'] extends 'license' ? LicensePrincipal : Principal;
   request: RequestMeta;
 }
 

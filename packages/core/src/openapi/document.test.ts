@@ -33,7 +33,7 @@ describe('OpenAPI document', () => {
       expect(op, route.id).toBeDefined();
       expect(op!.operationId).toBe(route.id);
       expect(op!.tags).toEqual(route.tags);
-      const expected = route.auth === 'public' ? [] : [{ bearerAuth: [] }, ...(route.scope ? [{ apiKeyAuth: [route.scope] }] : [])];
+      const expected = route.auth === 'public' ? [] : route.auth === 'license' ? [{ licenseAuth: [] }] : [{ bearerAuth: [] }, ...(route.scope ? [{ apiKeyAuth: [route.scope] }] : [])];
       expect(op!.security).toEqual(expected);
       expect(Boolean(op!.requestBody)).toBe(Boolean(route.body));
     }

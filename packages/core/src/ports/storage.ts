@@ -578,6 +578,8 @@ export interface TradesRepository {
   list(filter: TradeFilter): Promise<TradeRecord[]>;
   /** Open trades of a symbol with a stop-loss or take-profit to watch, or of a SELL (stop-out), oldest first. */
   listOpenBySymbol(symbol: string): Promise<TradeRecord[]>;
+  /** Open copies of a master's trade (source `copy`, reference = the master trade's id). */
+  listOpenCopies(masterTradeId: string): Promise<TradeRecord[]>;
   /** Open trades plus pending orders of the user, and the stake of both on `symbol`. */
   exposure(userId: string, symbol: string): Promise<{ positions: number; symbolStake: bigint }>;
   /** Σ pnl of the user's trades in `currency` closed at or after `since`. */
@@ -763,6 +765,68 @@ export interface BacktestsRepository {
   failStale(before: Date, error: { code: string; detail: string }, at: Date): Promise<number>;
 }
 
+/** A user's master-trader profile: others may subscribe to copy their trades. */
+export interface MasterRecord {
+  id: string;
+  userId: string;
+  displayName: string;
+  description: string | null;
+  /** Markup on a master bot's clients' profit, basis points (500–5000). */
+  markupBps: number;
+  /** Performance fee on followers' gains above their high-water mark, basis points. */
+  performanceFeeBps: number;
+  visibility: 'public' | 'private';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type SubscriptionStatus = 'active' | 'paused' | 'cancelled' | 'expired';
+export type CopyMode = 'fixed' | 'proportional' | 'multiplier';
+
+/** A follower copying a master, authenticated from their terminal by a license token. */
+export interface SubscriptionRecord {
+  id: string;
+  followerId: string;
+  masterId: string;
+  /** The master's user id (denormalised: the copy hook looks subscriptions up by it). */
+  masterUserId: string;
+  /** The follower's account the copies trade on; null → their default account at each trade. */
+  accountId: string | null;
+  copyMode: CopyMode;
+  /** `fixed`: the stake, decimal string in the account's currency. */
+  fixedStake: string | null;
+  /** `multiplier`: k as a decimal string. */
+  multiplier: string | null;
+  /** A cap on each copied stake, decimal string; the follower's risk profile applies as well. */
+  maxStake: string | null;
+  status: SubscriptionStatus;
+  /** SHA-256 of the license token; the token itself is never stored. */
+  tokenHash: string;
+  expiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CopyRepository {
+  insertMaster(master: MasterRecord): Promise<void>;
+  findMaster(id: string): Promise<MasterRecord | undefined>;
+  findMasterByUser(userId: string): Promise<MasterRecord | undefined>;
+  /** Public masters, oldest first, keyset on id. */
+  listPublicMasters(filter: { cursor?: string; limit: number }): Promise<MasterRecord[]>;
+  /** Subscriptions counted per status, for one master. */
+  countFollowers(masterId: string): Promise<number>;
+  insertSubscription(subscription: SubscriptionRecord): Promise<void>;
+  findSubscription(id: string): Promise<SubscriptionRecord | undefined>;
+  findSubscriptionByTokenHash(tokenHash: string): Promise<SubscriptionRecord | undefined>;
+  /** The follower's subscription to a master that is active or paused, if any. */
+  findLiveSubscription(followerId: string, masterId: string): Promise<SubscriptionRecord | undefined>;
+  /** Newest first, keyset on id. */
+  listSubscriptions(filter: { followerId: string; cursor?: string; limit: number }): Promise<SubscriptionRecord[]>;
+  listActiveForMasterUser(masterUserId: string): Promise<SubscriptionRecord[]>;
+  /** Applies `changes` when the subscription's status is one of `from`; returns the updated row, or undefined. */
+  updateSubscription(id: string, from: readonly SubscriptionStatus[], changes: Partial<Pick<SubscriptionRecord, 'status' | 'tokenHash' | 'updatedAt'>>): Promise<SubscriptionRecord | undefined>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -783,6 +847,7 @@ export interface Repositories {
   strategies: StrategiesRepository;
   signals: SignalsRepository;
   backtests: BacktestsRepository;
+  copy: CopyRepository;
 }
 
 export interface Storage {

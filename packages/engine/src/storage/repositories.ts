@@ -16,6 +16,7 @@ import { createLedgerRepositories } from './ledger-repositories.js';
 import { createMarketRepositories } from './market-repositories.js';
 import { createTradingRepositories } from './trading-repositories.js';
 import { createBacktestRepositories } from './backtest-repositories.js';
+import { createCopyRepositories } from './copy-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -308,6 +309,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createMarketRepositories(db, t, statements),
     ...createTradingRepositories(db, t, statements),
     ...createBacktestRepositories(db, t),
+    ...createCopyRepositories(db, t),
   });
 }
 

@@ -524,3 +524,54 @@ export const backtests = sqliteTable(
   },
   (t) => [index('backtests_user_idx').on(t.userId, t.id), index('backtests_unfinished_idx').on(t.status, t.heartbeatAt)],
 );
+
+/** Master-trader profiles (one per user). */
+export const masters = sqliteTable(
+  'masters',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    displayName: text('display_name').notNull(),
+    description: text('description'),
+    markupBps: integer('markup_bps').notNull(),
+    performanceFeeBps: integer('performance_fee_bps').notNull(),
+    visibility: text('visibility', { enum: ['public', 'private'] }).notNull(),
+    createdAt: timestampMs('created_at').notNull(),
+    updatedAt: timestampMs('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('masters_user_unique').on(t.userId), index('masters_visibility_idx').on(t.visibility, t.id)],
+);
+
+/** Copy-trading subscriptions; the license token is stored as its SHA-256 only. */
+export const subscriptions = sqliteTable(
+  'subscriptions',
+  {
+    id: text('id').primaryKey(),
+    followerId: text('follower_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    masterId: text('master_id')
+      .notNull()
+      .references(() => masters.id, { onDelete: 'cascade' }),
+    masterUserId: text('master_user_id').notNull(),
+    accountId: text('account_id'),
+    copyMode: text('copy_mode', { enum: ['fixed', 'proportional', 'multiplier'] }).notNull(),
+    fixedStake: text('fixed_stake'),
+    multiplier: text('multiplier'),
+    maxStake: text('max_stake'),
+    status: text('status', { enum: ['active', 'paused', 'cancelled', 'expired'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestampMs('expires_at'),
+    createdAt: timestampMs('created_at').notNull(),
+    updatedAt: timestampMs('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('subscriptions_token_unique').on(t.tokenHash),
+    index('subscriptions_follower_idx').on(t.followerId, t.id),
+    index('subscriptions_master_user_idx').on(t.masterUserId, t.status),
+    // One live subscription per follower and master; cancelled and expired ones stay as history.
+    uniqueIndex('subscriptions_live_unique').on(t.followerId, t.masterId).where(sql`${t.status} in ('active', 'paused')`),
+  ],
+);

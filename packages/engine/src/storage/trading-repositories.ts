@@ -151,6 +151,13 @@ export function createTradingRepositories(db: QueryDb, t: Tables, statements: St
           .orderBy(desc(tr.id))
           .limit(filter.limit)) as TradeRecord[];
       },
+      async listOpenCopies(masterTradeId) {
+        return (await db
+          .select()
+          .from(tr)
+          .where(and(eq(tr.status, 'open'), eq(tr.source, 'copy'), eq(tr.reference, masterTradeId)))
+          .orderBy(asc(tr.id))) as TradeRecord[];
+      },
       async listOpenBySymbol(symbol) {
         return (await openBySymbolQuery.execute({ symbol })) as TradeRecord[];
       },

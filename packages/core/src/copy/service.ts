@@ -1,0 +1,437 @@
+import { createHash } from 'node:crypto';
+import { TradeplaneError, type FieldError } from '../errors.js';
+import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
+import type { CopyMode, MasterRecord, SubscriptionRecord, SubscriptionStatus } from '../ports/storage.js';
+import { DECIMAL, formatAmount, parseAmount, parseFormatted } from '../money/amount.js';
+import { decimalFraction, divideRounded } from '../money/decimal.js';
+import { keysetPage } from '../pagination.js';
+import { randomBase62 } from '../auth/api-keys.js';
+import type { WalletService } from '../wallets/service.js';
+import type { RiskService } from '../risk/service.js';
+import type { Trade, TradeEvent, TradingService } from '../trading/service.js';
+
+export interface MasterInput {
+  displayName: string;
+  description?: string;
+  /** Decimal fraction, 0.05–0.50 (default 0.10). */
+  markupRate?: string;
+  /** Decimal fraction, 0–0.50 (default 0.20). */
+  performanceFeeRate?: string;
+  visibility?: 'public' | 'private';
+}
+
+export interface Master {
+  id: string;
+  userId: string;
+  displayName: string;
+  description: string | null;
+  markupRate: string;
+  performanceFeeRate: string;
+  visibility: 'public' | 'private';
+  /** Active subscriptions. */
+  followers: number;
+  /**
+   * From the master's closed trades in close order: `return` = Σ pnl ÷ Σ stake (the return on the
+   * capital staked), `maxDrawdown` = max over k of (peak − e_k) ÷ peak on e_k = 1 + Σ_{i≤k} pnl_i ÷ Σ stake.
+   * Null before the first closed trade.
+   */
+  stats: { closedTrades: number; return: number | null; maxDrawdown: number | null };
+  createdAt: string;
+}
+
+export interface SubscriptionInput {
+  masterId: string;
+  accountId?: string;
+  copyMode: CopyMode;
+  /** `fixed`: the stake of every copy. */
+  stake?: string;
+  /** `multiplier`: k, a decimal string (0 < k ≤ 100). */
+  multiplier?: string;
+  /** A cap on each copy's stake (the follower's risk profile applies as well). */
+  maxStake?: string;
+  expiresAt?: Date;
+}
+
+export interface Subscription {
+  id: string;
+  masterId: string;
+  followerId: string;
+  accountId: string | null;
+  copyMode: CopyMode;
+  stake: string | null;
+  multiplier: string | null;
+  maxStake: string | null;
+  status: SubscriptionStatus;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a subscription's creation (or token rotation) shows once, in seed 000's shape. */
+export interface IssuedLicense {
+  subscriptionId: string;
+  licenseToken: string;
+  expiresAt: string | null;
+  message: string;
+  subscription: Subscription;
+}
+
+export interface LicensePrincipal {
+  via: 'license';
+  userId: string;
+  role: 'user';
+  subscriptionId: string;
+}
+
+export interface LicenseVerdict {
+  subscription: Subscription;
+  /** True when the terminal should copy: the subscription is active. */
+  copy: boolean;
+  master: { id: string; displayName: string };
+  /** The follower's risk limits that bound every copy. */
+  limits: { currency: string; minStake: string; maxStake: string; maxDailyLoss: string; maxOpenPositions: number };
+}
+
+/**
+ * Copy trading: masters, followers' subscriptions with license tokens, and the copy hook.
+ *
+ * A subscription moves `active ⇄ paused → cancelled`, and to `expired` once its `expires_at`
+ * passes (checked whenever it is read or used). Its license token (`tpl_` + 40 base62
+ * characters, ≈238 bits) is shown once at creation and at each rotation; only its SHA-256 is
+ * stored, and rotating makes the old token fail at once.
+ *
+ * The copy hook follows `trading.subscribe`: when a master's trade opens (any source but a
+ * copy), every active subscription opens a copy through `trading.execute` for the follower —
+ * the follower's own risk manager, hold and broker, refusals logged as protection events with
+ * the subscription — with the master's stops and a stake by copy mode:
+ * `fixed` the subscription's stake; `multiplier` master stake × k; `proportional` master stake ×
+ * follower equity ÷ master equity (account balances, same currency only), each capped at the
+ * subscription's `max_stake` and the follower's `max_stake`, rounded half away from zero.
+ * When the master's trade closes, its open copies close at market (reason `copy`). Copies run in
+ * the master's request after their trade commits, one follower after another.
+ */
+export interface CopyService {
+  becomeMaster(userId: string, input: MasterInput): Promise<Master>;
+  masters(filter?: { cursor?: string; limit?: number }): Promise<{ masters: Master[]; nextCursor: string | null }>;
+  master(id: string): Promise<Master>;
+  subscribe(followerId: string, input: SubscriptionInput): Promise<IssuedLicense>;
+  subscriptions(followerId: string, filter?: { cursor?: string; limit?: number }): Promise<{ subscriptions: Subscription[]; nextCursor: string | null }>;
+  subscription(followerId: string, id: string): Promise<Subscription>;
+  transition(followerId: string, id: string, action: 'pause' | 'resume' | 'cancel'): Promise<Subscription>;
+  rotateToken(followerId: string, id: string): Promise<IssuedLicense>;
+  /** Resolves a license token (`Authorization: License <token>`); `invalid_token` when unknown. */
+  authenticateLicense(token: string): Promise<LicensePrincipal>;
+  verify(principal: LicensePrincipal): Promise<LicenseVerdict>;
+}
+
+const TOKEN_FORMAT = /^tpl_[0-9A-Za-z]{40}$/;
+const SAVE_MESSAGE = "Save this token - it won't be shown again";
+const RATE = { markup: { min: 0.05, max: 0.5, default: '0.10' }, performanceFee: { min: 0, max: 0.5, default: '0.20' } } as const;
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const iso = (d: Date) => d.toISOString();
+const bpsOf = (rate: string) => Number(decimalFraction(rate).digits * 10_000n / 10n ** BigInt(decimalFraction(rate).scale));
+const rateOf = (bps: number) => (bps / 10_000).toFixed(bps % 100 === 0 ? 2 : 4);
+
+export function createCopyService(deps: { storage: Storage; clock: Clock; ids: Ids; logger: Logger; wallets: WalletService; risk: RiskService; trading: TradingService }): CopyService {
+  const { storage, clock, ids, logger, wallets, risk, trading } = deps;
+
+  function invalid(fields: FieldError[]): never {
+    throw new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+  }
+
+  async function toMaster(m: MasterRecord): Promise<Master> {
+    const closed = (await storage.repos.trades.list({ userId: m.userId, status: 'closed', limit: 1000 })).reverse();
+    let staked = 0n;
+    for (const t of closed) staked += t.stake;
+    let ret: number | null = null;
+    let maxDrawdown: number | null = null;
+    if (closed.length > 0 && staked > 0n) {
+      let sum = 0n;
+      let peak = 1;
+      maxDrawdown = 0;
+      for (const t of closed) {
+        sum += t.pnl ?? 0n;
+        const e = 1 + Number(sum) / Number(staked);
+        peak = Math.max(peak, e);
+        maxDrawdown = Math.max(maxDrawdown, (peak - e) / peak);
+      }
+      ret = Number(sum) / Number(staked);
+    }
+    return {
+      id: m.id,
+      userId: m.userId,
+      displayName: m.displayName,
+      description: m.description,
+      markupRate: rateOf(m.markupBps),
+      performanceFeeRate: rateOf(m.performanceFeeBps),
+      visibility: m.visibility,
+      followers: await storage.repos.copy.countFollowers(m.id),
+      stats: { closedTrades: closed.length, return: ret, maxDrawdown },
+      createdAt: iso(m.createdAt),
+    };
+  }
+
+  const toSubscription = (s: SubscriptionRecord): Subscription => ({
+    id: s.id,
+    masterId: s.masterId,
+    followerId: s.followerId,
+    accountId: s.accountId,
+    copyMode: s.copyMode,
+    stake: s.fixedStake,
+    multiplier: s.multiplier,
+    maxStake: s.maxStake,
+    status: s.status,
+    expiresAt: s.expiresAt ? iso(s.expiresAt) : null,
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+  });
+
+  /** A live subscription whose time has passed becomes `expired` (whoever looks first writes it). */
+  async function current(s: SubscriptionRecord): Promise<SubscriptionRecord> {
+    const now = clock.now();
+    if ((s.status === 'active' || s.status === 'paused') && s.expiresAt && s.expiresAt.getTime() <= now.getTime()) {
+      return (await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { status: 'expired', updatedAt: now })) ?? (await storage.repos.copy.findSubscription(s.id))!;
+    }
+    return s;
+  }
+
+  async function own(followerId: string, id: string): Promise<SubscriptionRecord> {
+    const found = await storage.repos.copy.findSubscription(id);
+    if (!found || found.followerId !== followerId) throw new TradeplaneError('not_found', 'No such subscription');
+    return current(found);
+  }
+
+  const issue = (s: SubscriptionRecord, token: string): IssuedLicense => ({
+    subscriptionId: s.id,
+    licenseToken: token,
+    expiresAt: s.expiresAt ? iso(s.expiresAt) : null,
+    message: SAVE_MESSAGE,
+    subscription: toSubscription(s),
+  });
+
+  const newToken = () => `tpl_${randomBase62(40)}`;
+
+  /** The copy's stake in the follower's currency, or a reason to skip it. */
+  async function copyStake(s: SubscriptionRecord, trade: Trade): Promise<{ stake: string } | { skip: string }> {
+    const account = await (s.accountId ? wallets.getAccount(s.followerId, s.accountId) : wallets.defaultAccount(s.followerId)).catch(() => undefined);
+    if (!account) return { skip: 'account_unavailable' };
+    const currency = wallets.currencies.get(account.currency)!;
+    let stake: bigint;
+    if (s.copyMode === 'fixed') {
+      const fixed = parseAmount(s.fixedStake!, currency);
+      if (!fixed.ok) return { skip: 'stake_not_in_account_currency' };
+      stake = fixed.minor;
+    } else {
+      if (trade.currency !== account.currency) return { skip: 'currency_mismatch' };
+      const masterStake = parseFormatted(trade.stake, currency);
+      if (s.copyMode === 'multiplier') {
+        const k = decimalFraction(s.multiplier!);
+        stake = divideRounded(masterStake * k.digits, 10n ** BigInt(k.scale));
+      } else {
+        const master = await wallets.getAccount(s.masterUserId, trade.accountId).catch(() => undefined);
+        const masterEquity = master ? parseFormatted(master.balance, currency) : 0n;
+        if (masterEquity <= 0n) return { skip: 'master_equity_unknown' };
+        stake = divideRounded(masterStake * parseFormatted(account.balance, currency), masterEquity);
+      }
+    }
+    const caps = [parseFormatted((await risk.profile(s.followerId)).maxStake, currency)];
+    if (s.maxStake) {
+      const cap = parseAmount(s.maxStake, currency);
+      if (cap.ok) caps.push(cap.minor);
+    }
+    for (const cap of caps) if (stake > cap) stake = cap;
+    if (stake <= 0n) return { skip: 'stake_too_small' };
+    return { stake: formatAmount(stake, currency) };
+  }
+
+  async function onTrade(event: TradeEvent): Promise<void> {
+    if (event.trade.source === 'copy') return;
+    if (event.type === 'opened') {
+      for (const found of await storage.repos.copy.listActiveForMasterUser(event.userId)) {
+        const s = await current(found);
+        if (s.status !== 'active' || s.followerId === event.userId) continue;
+        try {
+          const sized = await copyStake(s, event.trade);
+          if ('skip' in sized) {
+            logger.warn({ event: 'copy.skipped', subscriptionId: s.id, tradeId: event.trade.id, reason: sized.skip }, 'A trade was not copied');
+            continue;
+          }
+          await trading.execute(s.followerId, {
+            accountId: s.accountId ?? undefined,
+            symbol: event.trade.symbol,
+            side: event.trade.side,
+            stake: sized.stake,
+            stopLoss: event.trade.stopLoss ?? undefined,
+            takeProfit: event.trade.takeProfit ?? undefined,
+            idempotencyKey: `copy:${s.id}:${event.trade.id}`,
+            source: 'copy',
+            reference: event.trade.id,
+            subscriptionId: s.id,
+          });
+        } catch (error) {
+          // Risk refusals are already protection events; anything else is logged, the others still copy.
+          if (!(error instanceof TradeplaneError && error.code === 'risk_rejected')) {
+            logger.warn({ event: 'copy.failed', subscriptionId: s.id, tradeId: event.trade.id, error: error instanceof Error ? error.message : String(error) }, 'A trade could not be copied');
+          }
+        }
+      }
+    } else {
+      for (const copy of await storage.repos.trades.listOpenCopies(event.trade.id)) {
+        try {
+          await trading.closeTrade(copy.userId, copy.id, 'copy');
+        } catch (error) {
+          if (!(error instanceof TradeplaneError && error.code === 'trade_not_open')) {
+            logger.warn({ event: 'copy.close_failed', tradeId: copy.id, error: error instanceof Error ? error.message : String(error) }, 'A copy could not be closed');
+          }
+        }
+      }
+    }
+  }
+  trading.subscribe(onTrade);
+
+  return {
+    async becomeMaster(userId, input) {
+      const fields: FieldError[] = [];
+      const rate = (path: string, value: string | undefined, bounds: { min: number; max: number; default: string }) => {
+        const text = value ?? bounds.default;
+        if (!DECIMAL.test(text) || decimalFraction(text).scale > 4) {
+          fields.push({ in: 'body', path, code: 'not_a_rate', message: 'must be a decimal fraction such as "0.10" (at most 4 decimals)' });
+          return 0;
+        }
+        const n = Number(text);
+        if (n < bounds.min || n > bounds.max) fields.push({ in: 'body', path, code: 'out_of_range', message: `must be between ${bounds.min} and ${bounds.max}` });
+        return bpsOf(text);
+      };
+      const markupBps = rate('markup_rate', input.markupRate, RATE.markup);
+      const performanceFeeBps = rate('performance_fee_rate', input.performanceFeeRate, RATE.performanceFee);
+      if (fields.length > 0) invalid(fields);
+      const now = clock.now();
+      const record: MasterRecord = {
+        id: ids.next(),
+        userId,
+        displayName: input.displayName,
+        description: input.description ?? null,
+        markupBps,
+        performanceFeeBps,
+        visibility: input.visibility ?? 'public',
+        createdAt: now,
+        updatedAt: now,
+      };
+      await storage.repos.copy.insertMaster(record);
+      return toMaster(record);
+    },
+
+    async masters(filter = {}) {
+      const limit = filter.limit ?? 50;
+      const page = await keysetPage(limit, (n) => storage.repos.copy.listPublicMasters({ cursor: filter.cursor, limit: n }), (m) => m);
+      return { masters: await Promise.all(page.items.map(toMaster)), nextCursor: page.nextCursor };
+    },
+
+    async master(id) {
+      const found = await storage.repos.copy.findMaster(id);
+      if (!found) throw new TradeplaneError('not_found', 'No such master');
+      return toMaster(found);
+    },
+
+    async subscribe(followerId, input) {
+      const fields: FieldError[] = [];
+      const bad = (path: string, code: string, message: string) => fields.push({ in: 'body', path, code, message });
+      const master = await storage.repos.copy.findMaster(input.masterId);
+      if (!master) throw new TradeplaneError('not_found', 'No such master');
+      if (master.userId === followerId) bad('master_id', 'own_master', 'you cannot subscribe to yourself');
+      const account = await (input.accountId ? wallets.getAccount(followerId, input.accountId) : wallets.defaultAccount(followerId)).catch((error: unknown) => {
+        if (error instanceof TradeplaneError && error.code === 'not_found') bad('account_id', 'not_found', 'no such account of yours');
+        else throw error;
+        return undefined;
+      });
+      const currency = account && wallets.currencies.get(account.currency)!;
+      const amount = (path: string, value: string | undefined) => {
+        if (value === undefined || !currency) return;
+        const parsed = parseAmount(value, currency);
+        if (!parsed.ok) bad(path, parsed.problem, parsed.message);
+      };
+      if (input.copyMode === 'fixed' && input.stake === undefined) bad('stake', 'required', 'fixed copies need a stake');
+      if (input.copyMode !== 'fixed' && input.stake !== undefined) bad('stake', 'not_allowed', 'only fixed copies take a stake');
+      amount('stake', input.stake);
+      amount('max_stake', input.maxStake);
+      if (input.copyMode === 'multiplier') {
+        if (input.multiplier === undefined) bad('multiplier', 'required', 'multiplier copies need k');
+        else if (!DECIMAL.test(input.multiplier) || !(Number(input.multiplier) > 0 && Number(input.multiplier) <= 100)) bad('multiplier', 'out_of_range', 'must be a decimal greater than 0 and at most 100');
+      } else if (input.multiplier !== undefined) bad('multiplier', 'not_allowed', 'only multiplier copies take k');
+      const now = clock.now();
+      if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) bad('expires_at', 'in_the_past', 'must be in the future');
+      if (fields.length > 0) invalid(fields);
+      if (await storage.repos.copy.findLiveSubscription(followerId, master.id)) throw new TradeplaneError('conflict', 'You already subscribe to this master');
+
+      const token = newToken();
+      const record: SubscriptionRecord = {
+        id: ids.next(),
+        followerId,
+        masterId: master.id,
+        masterUserId: master.userId,
+        accountId: input.accountId ?? null,
+        copyMode: input.copyMode,
+        fixedStake: input.stake ?? null,
+        multiplier: input.multiplier ?? null,
+        maxStake: input.maxStake ?? null,
+        status: 'active',
+        tokenHash: hashToken(token),
+        expiresAt: input.expiresAt ?? null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await storage.repos.copy.insertSubscription(record);
+      return issue(record, token);
+    },
+
+    async subscriptions(followerId, filter = {}) {
+      const limit = filter.limit ?? 50;
+      const page = await keysetPage(limit, (n) => storage.repos.copy.listSubscriptions({ followerId, cursor: filter.cursor, limit: n }), (s) => s);
+      return { subscriptions: (await Promise.all(page.items.map(current))).map(toSubscription), nextCursor: page.nextCursor };
+    },
+
+    async subscription(followerId, id) {
+      return toSubscription(await own(followerId, id));
+    },
+
+    async transition(followerId, id, action) {
+      const s = await own(followerId, id);
+      const from: Record<typeof action, SubscriptionStatus[]> = { pause: ['active'], resume: ['paused'], cancel: ['active', 'paused'] };
+      const to = { pause: 'paused', resume: 'active', cancel: 'cancelled' } as const;
+      const updated = await storage.repos.copy.updateSubscription(s.id, from[action], { status: to[action], updatedAt: clock.now() });
+      if (!updated) {
+        const now = (await storage.repos.copy.findSubscription(s.id))!;
+        throw new TradeplaneError('conflict', `Cannot ${action} a subscription that is ${now.status}`, { fields: [{ in: 'path', path: 'id', code: `is_${now.status}`, message: `the subscription is ${now.status}` }] });
+      }
+      return toSubscription(updated);
+    },
+
+    async rotateToken(followerId, id) {
+      const s = await own(followerId, id);
+      const token = newToken();
+      const updated = await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { tokenHash: hashToken(token), updatedAt: clock.now() });
+      if (!updated) throw new TradeplaneError('conflict', `Cannot rotate the token of a subscription that is ${s.status}`, { fields: [{ in: 'path', path: 'id', code: `is_${s.status}`, message: `the subscription is ${s.status}` }] });
+      return issue(updated, token);
+    },
+
+    async authenticateLicense(token) {
+      // Looked up by its SHA-256: the comparison happens on the hash, so its time says nothing about the token.
+      const found = TOKEN_FORMAT.test(token) ? await storage.repos.copy.findSubscriptionByTokenHash(hashToken(token)) : undefined;
+      if (!found) throw new TradeplaneError('invalid_token', 'Unknown or rotated license token', { headers: { 'www-authenticate': 'License realm="tradeplane"' } });
+      return { via: 'license', userId: found.followerId, role: 'user', subscriptionId: found.id };
+    },
+
+    async verify(principal) {
+      const s = await own(principal.userId, principal.subscriptionId);
+      const master = (await storage.repos.copy.findMaster(s.masterId))!;
+      const profile = await risk.profile(s.followerId);
+      return {
+        subscription: toSubscription(s),
+        copy: s.status === 'active',
+        master: { id: master.id, displayName: master.displayName },
+        limits: { currency: profile.currency, minStake: profile.minStake, maxStake: profile.maxStake, maxDailyLoss: profile.maxDailyLoss, maxOpenPositions: profile.maxOpenPositions },
+      };
+    },
+  };
+}
