@@ -69,6 +69,11 @@ export interface FieldError {
   message: string;
 }
 
+/** A 422 `validation_failed` listing every field problem, its detail naming each one. */
+export function invalidFields(fields: FieldError[]): TradeplaneError {
+  return new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+}
+
 /** A camelCase option or field name as the wire spells it (`minConfidence` → `min_confidence`), for field-error paths. */
 export const wireName = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 

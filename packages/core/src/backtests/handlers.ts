@@ -3,7 +3,7 @@ import { wireName } from '../errors.js';
 import { reply, type ContractHandlers } from '../http/types.js';
 import { profileUpdateFromWire } from '../risk/handlers.js';
 import { consensusFromWire, consensusToWire } from '../trading/bot-handlers.js';
-import type { BacktestOutcome, BacktestSummary, BacktestTrade } from './runner.js';
+import type { BacktestSummary, BacktestTrade } from './runner.js';
 import type { Backtest, BacktestService } from './service.js';
 
 type Handlers = ContractHandlers<{ backtests: typeof backtestRoutes }>;
@@ -65,7 +65,7 @@ const backtestToWire = (b: Backtest) => ({
   candles: b.candles,
   metrics: b.metrics && metricsToWire(b.metrics),
   ...(b.trades ? { trades: b.trades.map(tradeToWire) } : {}),
-  ...(b.equity ? { equity: b.equity satisfies BacktestOutcome['equity'] } : {}),
+  ...(b.equity ? { equity: b.equity } : {}),
   error: b.error,
   created_at: b.createdAt,
   started_at: b.startedAt,

@@ -4,7 +4,7 @@
  * decides a trade: the bot service, consensus, risk manager, paper broker and ledger are the live
  * ones, which is why a backtest and a live replay of the same bars make the same trades.
  */
-import { TradeplaneError, type FieldError } from '../errors.js';
+import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { CandleRecord, ManualClock, Storage, UserRecord } from '../ports/index.js';
 import type { Currency } from '../money/currency.js';
 import { formatAmount, parseFormatted } from '../money/amount.js';
@@ -80,8 +80,7 @@ const BACKTEST_USER = 'backtest';
 /** Field errors of a nested part of the request, under its name (`risk.min_stake`). */
 function nested(error: unknown, prefix: string): never {
   if (error instanceof TradeplaneError && error.code === 'validation_failed' && error.fields) {
-    const fields: FieldError[] = error.fields.map((f) => ({ ...f, path: f.path ? `${prefix}.${f.path}` : prefix }));
-    throw new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+    throw invalidFields(error.fields.map((f): FieldError => ({ ...f, path: f.path ? `${prefix}.${f.path}` : prefix })));
   }
   throw error;
 }
@@ -196,7 +195,8 @@ export async function replayBacktest(scratch: Scratch, source: Storage, plan: Ba
   } finally {
     unsubscribe();
   }
-  if (firstClose === undefined) throw new TradeplaneError('validation_failed', 'There are no stored bars in the range', { fields: [{ in: 'body', path: 'from', code: 'no_candles', message: `no stored ${plan.symbol} ${plan.interval} bars from here to \`to\`` }] });
+  // createBacktestService refuses an empty range (`no_candles`) before any run.
+  if (firstClose === undefined) throw new Error(`replayBacktest: no stored ${plan.symbol} ${plan.interval} bars in the plan's range`);
 
   const equityPoints: EquityPoint[] = times.map((time, i) => ({ time, equity: equities[i]! }));
   const metrics = backtestMetrics({ initial: plan.initialBalance, equity: equityPoints, pnls, firstClose, lastClose, barMs });

@@ -1,4 +1,4 @@
-import { TradeplaneError, type FieldError } from '../errors.js';
+import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { BacktestRecord, Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { CurrencyRegistry } from '../money/currency.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
@@ -163,7 +163,7 @@ export function createBacktestService(deps: BacktestServiceDeps): BacktestServic
       const [first] = await storage.repos.candles.list(input.symbol, input.interval, { from: input.from, to: input.to, limit: 1 });
       if (!first) bad('from', 'no_candles', `no stored ${input.symbol} ${input.interval} bars between \`from\` and \`to\``);
     }
-    if (fields.length > 0) throw new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+    if (fields.length > 0) throw invalidFields(fields);
     return {
         symbol: input.symbol,
         interval: input.interval,

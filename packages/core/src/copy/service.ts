@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TradeplaneError, type FieldError } from '../errors.js';
+import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { CopyMode, MasterRecord, SubscriptionRecord, SubscriptionStatus } from '../ports/storage.js';
 import { DECIMAL, formatAmount, parseAmount, parseFormatted } from '../money/amount.js';
@@ -130,14 +130,17 @@ const RATE = { markup: { min: 0.05, max: 0.5, default: '0.10' }, performanceFee:
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const iso = (d: Date) => d.toISOString();
-const bpsOf = (rate: string) => Number(decimalFraction(rate).digits * 10_000n / 10n ** BigInt(decimalFraction(rate).scale));
+const bpsOf = (rate: string) => {
+  const { digits, scale } = decimalFraction(rate);
+  return Number((digits * 10_000n) / 10n ** BigInt(scale));
+};
 const rateOf = (bps: number) => (bps / 10_000).toFixed(bps % 100 === 0 ? 2 : 4);
 
 export function createCopyService(deps: { storage: Storage; clock: Clock; ids: Ids; logger: Logger; wallets: WalletService; risk: RiskService; trading: TradingService }): CopyService {
   const { storage, clock, ids, logger, wallets, risk, trading } = deps;
 
   function invalid(fields: FieldError[]): never {
-    throw new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+    throw invalidFields(fields);
   }
 
   async function toMaster(m: MasterRecord): Promise<Master> {
@@ -235,7 +238,9 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
         stake = divideRounded(masterStake * parseFormatted(account.balance, currency), masterEquity);
       }
     }
-    const caps = [parseFormatted((await risk.profile(s.followerId)).maxStake, currency)];
+    // The profile's limits are in its own currency: they bound copies in that currency only.
+    const profile = await risk.profile(s.followerId);
+    const caps = profile.currency === account.currency ? [parseFormatted(profile.maxStake, currency)] : [];
     if (s.maxStake) {
       const cap = parseAmount(s.maxStake, currency);
       if (cap.ok) caps.push(cap.minor);
@@ -250,7 +255,7 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
     if (event.type === 'opened') {
       for (const found of await storage.repos.copy.listActiveForMasterUser(event.userId)) {
         const s = await current(found);
-        if (s.status !== 'active' || s.followerId === event.userId) continue;
+        if (s.status !== 'active') continue;
         try {
           const sized = await copyStake(s, event.trade);
           if ('skip' in sized) {

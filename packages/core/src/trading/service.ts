@@ -1,4 +1,4 @@
-import { TradeplaneError, type FieldError } from '../errors.js';
+import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { OrderRecord, OrderStatus, OrderType, Repositories, TradeCloseReason, TradeRecord, TradeSide, TradeSource, TradeStatus } from '../ports/storage.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
@@ -232,7 +232,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
   });
 
   function invalid(fields: FieldError[]): never {
-    throw new TradeplaneError('validation_failed', fields.map((f) => `${f.path} ${f.message}`).join('; '), { fields });
+    throw invalidFields(fields);
   }
 
   /** Checks what can be checked without the database; returns the price that sizes the order and frames its stops. */
