@@ -47,11 +47,21 @@ describe.each(testDatabaseKinds())('identity over HTTP on %s', (kind) => {
   });
 
   it('signs in by username, keeps the referral code, and refuses a taken username', async () => {
-    const res = await server.request('POST', '/auth/register', {
+    const affiliate = await signUp(server, 'affiliate-of-uname');
+    const code = (await server.request('GET', '/users/affiliate/code', { token: affiliate.access })).body.code as string;
+    // An unknown code is refused and creates nothing: the same email registers afterwards.
+    const unknown = await server.request('POST', '/auth/register', {
       body: { email: 'uname@example.com', username: 'Trader_One', password: 'uname-long-passphrase', referral_code: 'FRIEND-42' },
     });
+    expectProblem(unknown, 422, 'validation_failed');
+    expect(unknown.body.errors).toEqual([expect.objectContaining({ path: 'referral_code', code: 'unknown_code' })]);
+    const typed = code.toLowerCase();
+    const res = await server.request('POST', '/auth/register', {
+      body: { email: 'uname@example.com', username: 'Trader_One', password: 'uname-long-passphrase', referral_code: typed },
+    });
     expect(res.status).toBe(201);
-    expect(res.body.user).toMatchObject({ username: 'trader_one', referral_code: 'FRIEND-42', status: 'active' });
+    expect(res.body.user).toMatchObject({ username: 'trader_one', referral_code: typed, status: 'active' });
+    expect((await server.request('GET', '/users/affiliate/stats', { token: affiliate.access })).body).toMatchObject({ code, referred_users: 1, active_users: 1 });
     const login = await server.request('POST', '/auth/login', { body: { username: 'TRADER_ONE', password: 'uname-long-passphrase' } });
     expect(login.status).toBe(200);
     expect(login.body.user.email).toBe('uname@example.com');

@@ -26,6 +26,8 @@ export async function startTestServer(
     database: db.database,
     mode: 'test',
     logger: silentLogger,
+    // Tests settle commission explicitly: a timer must not race their assertions.
+    jobs: { settleCommission: false },
     ...options,
     auth: { ...TEST_AUTH, ...options.auth },
   });

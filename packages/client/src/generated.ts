@@ -234,6 +234,8 @@ export type Trade = {
   pnl: string | null;
   source: "manual" | "strategy" | "copy";
   reference: string | null;
+  /** The copy-trading subscription a copy was placed through */
+  subscription_id: string | null;
   /** ISO 8601 timestamp (UTC) */
   opened_at: string;
   closed_at: string | null;
@@ -548,6 +550,64 @@ export type Subscription = {
   created_at: string;
   /** ISO 8601 timestamp (UTC) */
   updated_at: string;
+};
+
+export type CommissionCharge = {
+  id: string;
+  kind: "performance_fee" | "markup";
+  subscription_id: string;
+  master_id: string;
+  follower_id: string;
+  /** The follower account charged */
+  account_id: string;
+  currency: string;
+  /** The settlement period (`2026-11-24`, `2026-W48`, `2026-11`); for a markup, the UTC day of the close */
+  period: string;
+  period_start: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  period_end: string;
+  /** Markup: the copied trade */
+  trade_id: string | null;
+  /** Performance fee: copy equity change since the previous statement; markup: the trade’s P&L */
+  profit: string;
+  /** Σ P&L of the subscription’s closed copies on the account at the period’s end */
+  equity: string | null;
+  high_water_mark: {
+    before: string | null;
+    after: string | null;
+  };
+  rate: string;
+  /** rate × (equity − high-water mark) when positive; markup: rate × profit */
+  fee: string;
+  /** What was taken (less than `fee` only when the balance fell short) */
+  charged: string;
+  /** Decimal string in `currency` */
+  shortfall: string;
+  split: {
+    /** Decimal string in `currency` */
+    master: string;
+    /** Decimal string in `currency` */
+    platform: string;
+    /** Decimal string in `currency` */
+    affiliate: string;
+  };
+  /** The `commission` journal entry */
+  entry_id: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+};
+
+export type Notification = {
+  id: string;
+  /** `subscription.paused`, `commission.charged`, `protection.event`, `wallet.deposit`, `admin.action`, … */
+  type: string;
+  title: string;
+  body: string | null;
+  data: Record<string, unknown> | null;
+  read: boolean;
+  read_at: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
 };
 
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
@@ -1204,6 +1264,7 @@ export interface Operations {
       /** Admins only */
       user_id?: string;
       source?: "risk" | "ea";
+      subscription_id?: string;
       reason?: string;
       /** ISO 8601 timestamp (UTC) */
       from?: string;
@@ -1215,6 +1276,47 @@ export interface Operations {
     output: {
       events: Array<ProtectionEvent>;
       next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** For trading terminals: report a signal you refused to copy */
+  "risk.reportEvent": {
+    input: {
+      event_id: string;
+      reason: "max_daily_loss" | "max_consecutive_losses" | "stake_out_of_range" | "spread_too_wide" | "slippage" | "market_closed" | "subscription_paused" | "other";
+      symbol?: string;
+      side?: "BUY" | "SELL";
+      /** The stake the signal asked for */
+      stake?: string;
+      currency?: string;
+      details?: Record<string, unknown>;
+      /** ISO 8601 timestamp (UTC) */
+      occurred_at: string;
+    };
+    output: ProtectionEvent;
+    errors: "malformed_json" | "unauthenticated" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** How many signals were refused, per reason, symbol or UTC day (admins: everyone’s, or one user’s) */
+  "risk.eventSummary": {
+    input: {
+      group_by?: "reason" | "symbol" | "day";
+      /** Admins only */
+      user_id?: string;
+      source?: "risk" | "ea";
+      subscription_id?: string;
+      /** ISO 8601 timestamp (UTC) */
+      from?: string;
+      /** ISO 8601 timestamp (UTC) */
+      to?: string;
+    };
+    output: {
+      group_by: "reason" | "symbol" | "day";
+      total: number;
+      groups: Array<{
+        /** The reason, symbol (null: none given) or day (`2026-11-24`) */
+        key: string | null;
+        count: number;
+      }>;
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "internal_error";
   };
@@ -1508,6 +1610,99 @@ export interface Operations {
     };
     errors: "unauthenticated" | "internal_error";
   };
+  /** Performance fees and markups you paid as a follower or earned as a master, newest first */
+  "commission.statements": {
+    input: {
+      /** One settlement period, e.g. `2026-11-24` */
+      period?: string;
+      /** Only charges you paid, or only ones you earned */
+      as?: "follower" | "master";
+      kind?: "performance_fee" | "markup";
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      charges: Array<CommissionCharge>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** Admin: settle performance fees for a completed period (default: the last) and charge missed markups */
+  "commission.settle": {
+    input: {
+      period?: string;
+    };
+    output: {
+      period: string;
+      /** ISO 8601 timestamp (UTC) */
+      period_start: string;
+      /** ISO 8601 timestamp (UTC) */
+      period_end: string;
+      /** Performance-fee statements written (zero fees included) */
+      statements: number;
+      /** Markups the close-time hook had missed */
+      markups: number;
+      skipped: number;
+    };
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+  };
+  /** Your affiliate code (created on first request): new users sign up with it as `referral_code` */
+  "affiliates.code": {
+    input: void;
+    output: {
+      /** e.g. `K7QM-4XRT`; case and the dash do not matter */
+      code: string;
+      /** ISO 8601 timestamp (UTC) */
+      created_at: string;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** The users you referred and the commission you earned from them */
+  "affiliates.stats": {
+    input: void;
+    output: {
+      code: string | null;
+      referred_users: number;
+      /** Referred users whose account is active */
+      active_users: number;
+      commission_earned: Array<{
+        currency: string;
+        amount: string;
+      }>;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+  };
+  /** Your notifications, newest first, with the unread count */
+  "notifications.list": {
+    input: {
+      /** `true`: unread ones only */
+      unread?: "true" | "false";
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      notifications: Array<Notification>;
+      unread: number;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+  };
+  /** Mark one notification read */
+  "notifications.read": {
+    input: {
+      id: string;
+    };
+    output: Notification;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "validation_failed" | "internal_error";
+  };
+  /** Mark all your notifications read */
+  "notifications.readAll": {
+    input: void;
+    output: {
+      updated: number;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -1569,7 +1764,9 @@ export const operations = {
   "risk.locks": { method: "GET", path: "/risk/locks", pathParams: [], queryParams: ["all"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
   "risk.userLocks": { method: "GET", path: "/admin/users/{id}/risk/locks", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "risk.clearLock": { method: "DELETE", path: "/admin/risk/locks/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: false },
-  "risk.events": { method: "GET", path: "/protection-events", pathParams: [], queryParams: ["user_id","source","reason","from","to","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "risk.events": { method: "GET", path: "/protection-events", pathParams: [], queryParams: ["user_id","source","subscription_id","reason","from","to","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
+  "risk.reportEvent": { method: "POST", path: "/protection-events", pathParams: [], queryParams: [], bodyFields: ["event_id","reason","symbol","side","stake","currency","details","occurred_at"], hasBody: true, inputRequired: true, auth: "license", scope: null, idempotent: false },
+  "risk.eventSummary": { method: "GET", path: "/protection-events/summary", pathParams: [], queryParams: ["group_by","user_id","source","subscription_id","from","to"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
   "strategies.catalog": { method: "GET", path: "/strategies/catalog", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
   "strategies.list": { method: "GET", path: "/strategies", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
   "strategies.create": { method: "POST", path: "/strategies", pathParams: [], queryParams: [], bodyFields: ["name","account_id","symbol","interval","strategies","consensus","stake","stop_loss_pct","take_profit_pct"], hasBody: true, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
@@ -1581,16 +1778,23 @@ export const operations = {
   "backtests.list": { method: "GET", path: "/backtests", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
   "backtests.get": { method: "GET", path: "/backtests/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
   "masters.create": { method: "POST", path: "/masters", pathParams: [], queryParams: [], bodyFields: ["display_name","description","markup_rate","performance_fee_rate","visibility"], hasBody: true, inputRequired: true, auth: "user", scope: null, idempotent: false },
-  "masters.list": { method: "GET", path: "/masters", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
-  "masters.get": { method: "GET", path: "/masters/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
+  "masters.list": { method: "GET", path: "/masters", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "copy:read", idempotent: true },
+  "masters.get": { method: "GET", path: "/masters/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "copy:read", idempotent: true },
   "subscriptions.create": { method: "POST", path: "/subscriptions", pathParams: [], queryParams: [], bodyFields: ["master_id","account_id","copy_mode","stake","multiplier","max_stake","expires_at"], hasBody: true, inputRequired: true, auth: "user", scope: null, idempotent: false },
-  "subscriptions.list": { method: "GET", path: "/subscriptions", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "trading:read", idempotent: true },
-  "subscriptions.get": { method: "GET", path: "/subscriptions/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
-  "subscriptions.pause": { method: "POST", path: "/subscriptions/{id}/pause", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
-  "subscriptions.resume": { method: "POST", path: "/subscriptions/{id}/resume", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
-  "subscriptions.cancel": { method: "POST", path: "/subscriptions/{id}/cancel", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:write", idempotent: false },
+  "subscriptions.list": { method: "GET", path: "/subscriptions", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "copy:read", idempotent: true },
+  "subscriptions.get": { method: "GET", path: "/subscriptions/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "copy:read", idempotent: true },
+  "subscriptions.pause": { method: "POST", path: "/subscriptions/{id}/pause", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "copy:write", idempotent: false },
+  "subscriptions.resume": { method: "POST", path: "/subscriptions/{id}/resume", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "copy:write", idempotent: false },
+  "subscriptions.cancel": { method: "POST", path: "/subscriptions/{id}/cancel", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "copy:write", idempotent: false },
   "subscriptions.rotateToken": { method: "POST", path: "/subscriptions/{id}/rotate-token", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: null, idempotent: false },
   "license.verify": { method: "GET", path: "/license/verify", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "license", scope: null, idempotent: true },
+  "commission.statements": { method: "GET", path: "/commission/statements", pathParams: [], queryParams: ["period","as","kind","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "copy:read", idempotent: true },
+  "commission.settle": { method: "POST", path: "/admin/commission/settle", pathParams: [], queryParams: [], bodyFields: ["period"], hasBody: true, inputRequired: false, auth: "admin", scope: null, idempotent: false },
+  "affiliates.code": { method: "GET", path: "/users/affiliate/code", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
+  "affiliates.stats": { method: "GET", path: "/users/affiliate/stats", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
+  "notifications.list": { method: "GET", path: "/notifications", pathParams: [], queryParams: ["unread","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
+  "notifications.read": { method: "POST", path: "/notifications/{id}/read", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: null, idempotent: false },
+  "notifications.readAll": { method: "POST", path: "/notifications/read-all", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -1607,12 +1811,15 @@ export const groups = {
   trades: { execute: "trades.execute", list: "trades.list", open: "trades.open", get: "trades.get", close: "trades.close", profit: "trades.profit" },
   orders: { list: "orders.list", place: "orders.place", get: "orders.get", cancel: "orders.cancel" },
   positions: { list: "positions.list" },
-  risk: { profile: "risk.profile", updateProfile: "risk.updateProfile", locks: "risk.locks", userLocks: "risk.userLocks", clearLock: "risk.clearLock", events: "risk.events" },
+  risk: { profile: "risk.profile", updateProfile: "risk.updateProfile", locks: "risk.locks", userLocks: "risk.userLocks", clearLock: "risk.clearLock", events: "risk.events", reportEvent: "risk.reportEvent", eventSummary: "risk.eventSummary" },
   strategies: { catalog: "strategies.catalog", list: "strategies.list", create: "strategies.create", get: "strategies.get", pause: "strategies.pause", resume: "strategies.resume", signals: "strategies.signals" },
   backtests: { create: "backtests.create", list: "backtests.list", get: "backtests.get" },
   masters: { create: "masters.create", list: "masters.list", get: "masters.get" },
   subscriptions: { create: "subscriptions.create", list: "subscriptions.list", get: "subscriptions.get", pause: "subscriptions.pause", resume: "subscriptions.resume", cancel: "subscriptions.cancel", rotateToken: "subscriptions.rotateToken" },
   license: { verify: "license.verify" },
+  commission: { statements: "commission.statements", settle: "commission.settle" },
+  affiliates: { code: "affiliates.code", stats: "affiliates.stats" },
+  notifications: { list: "notifications.list", read: "notifications.read", readAll: "notifications.readAll" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

@@ -129,6 +129,7 @@ export type {
   RiskLockRecord,
   ProtectionEventRecord,
   ProtectionEventFilter,
+  ProtectionEventGrouping,
   RiskRepository,
   StrategyRecord,
   SignalRecord,
@@ -142,6 +143,15 @@ export type {
   SubscriptionStatus,
   CopyMode,
   CopyRepository,
+  CommissionKind,
+  CommissionChargeRecord,
+  CopyResult,
+  CommissionRepository,
+  AffiliateCodeRecord,
+  ReferralRecord,
+  AffiliatesRepository,
+  NotificationRecord,
+  NotificationsRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';
@@ -171,6 +181,14 @@ export { createPaperBroker } from './trading/broker.js';
 export type { Broker, PaperBroker, PaperBrokerOptions, BrokerOrder, BrokerBar, BrokerPosition, Fill, PlaceOrderResult, Quote } from './trading/broker.js';
 export { stakePnl, stakeForQuantity, exactPrice } from './trading/pricing.js';
 export type { CopyService, Master, MasterInput, Subscription, SubscriptionInput, IssuedLicense, LicensePrincipal, LicenseVerdict } from './copy/service.js';
+export type { CommissionService, CommissionCharge, SettlementReport, SettlementPeriod } from './copy/commission.js';
+export { copyOptionsSchema } from './copy/options.js';
+export type { CopyOptions, CopyOptionsInput } from './copy/options.js';
+export type { AffiliateService, AffiliateCode, AffiliateStats } from './affiliates/service.js';
+export type { NotificationService, Notification, NotificationInput, NotificationListener } from './notifications/service.js';
+export type { ReportedProtectionEvent } from './risk/service.js';
+export { reportedReasons } from './risk/reasons.js';
+export type { ReportedReason } from './risk/reasons.js';
 export { orderFillPrice, exitOnBar } from './trading/triggers.js';
 export type { PriceBar, ExitLevels } from './trading/triggers.js';
 export type { TradingService, Trade, TradeEvent, Order, Position, TradeProfit, OrderInput, ListFilter } from './trading/service.js';

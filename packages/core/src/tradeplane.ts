@@ -33,6 +33,12 @@ import { createCopyService, type CopyService } from './copy/service.js';
 import { copyHandlers } from './copy/handlers.js';
 import { backtestHandlers } from './backtests/handlers.js';
 import type { Scratch } from './backtests/runner.js';
+import { withCommitHooks } from './commit-hooks.js';
+import { createNotificationService, type NotificationService } from './notifications/service.js';
+import { notificationHandlers } from './notifications/handlers.js';
+import { createAffiliateService, type AffiliateService } from './affiliates/service.js';
+import { createCommissionService, type CommissionService } from './copy/commission.js';
+import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
 import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Storage } from './ports/index.js';
 
 export interface TradeplaneDeps {
@@ -46,6 +52,8 @@ export interface TradeplaneDeps {
   version: string;
   http?: { bodyLimit?: number; validateResponses?: boolean };
   trading?: TradingOptions;
+  /** Commission and affiliate shares, the settlement period: see `copyOptionsSchema`. */
+  copy?: CopyOptionsInput;
   /**
    * Opens an empty, migrated database of the same schema for one backtest (the engine opens an
    * in-memory SQLite database). Without it, `POST /backtests` answers 503.
@@ -69,6 +77,9 @@ export interface Tradeplane {
   readonly strategies: StrategyBotService;
   readonly backtests: BacktestService;
   readonly copy: CopyService;
+  readonly commission: CommissionService;
+  readonly affiliates: AffiliateService;
+  readonly notifications: NotificationService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -80,15 +91,46 @@ export interface Tradeplane {
 /** Wires the core services to their ports. Most users call `createEngine` instead. */
 export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const startedAt = deps.clock.now();
-  const { storage, clock, ids, logger } = deps;
-  const audit = createAuditLog({ storage, clock, ids, logger });
-  const wallets = createWalletService({ storage, clock, ids, logger, audit, options: deps.wallets });
-  // Sign-up opens the user's default account in the same transaction as the user row.
-  const auth = createAuthService({ storage, clock, ids, logger, audit, options: deps.auth, onUserCreated: wallets.openInitialAccount });
+  const { clock, ids, logger } = deps;
+  // Events (notifications) are announced only once the transaction that wrote them commits.
+  const { storage, afterCommit } = withCommitHooks(deps.storage);
+  const copyOptions = copyOptionsSchema.parse(deps.copy ?? {});
+  const notifications = createNotificationService({ storage, clock, ids, logger, afterCommit });
+  // An admin's audited action on a user notifies that user, in the action's transaction.
+  const audit = createAuditLog({ storage, clock, ids, logger, onRecordedIn: notifications.fromAuditIn });
+  const wallets = createWalletService({
+    storage,
+    clock,
+    ids,
+    logger,
+    audit,
+    options: deps.wallets,
+    onCashMovementIn: (tx, m) =>
+      notifications.notifyIn(tx, m.userId, {
+        type: `wallet.${m.kind}`,
+        title: `${m.kind === 'deposit' ? 'Deposit' : 'Withdrawal'} of ${m.amount} ${m.currency}`,
+        data: { account_id: m.accountId, entry_id: m.entryId, amount: m.amount, currency: m.currency, balance: m.balance },
+      }),
+  });
+  const affiliates = createAffiliateService({ storage, clock, currencies: wallets.currencies });
+  // Sign-up links a referral (an unknown code rolls it back) and opens the user's default
+  // account, in the same transaction as the user row.
+  const auth = createAuthService({
+    storage,
+    clock,
+    ids,
+    logger,
+    audit,
+    options: deps.auth,
+    onUserCreated: async (tx, user) => {
+      await affiliates.linkIn(tx, user);
+      await wallets.openInitialAccount(tx, user);
+    },
+  });
   const apiKeys = createApiKeyService({ storage, clock, ids, audit });
   const admin = createAdminService({ storage, clock, audit });
   const market = createMarketDataService({ storage, logger });
-  const risk = createRiskService({ storage, clock, ids, audit, currencies: wallets.currencies, defaultCurrency: deps.wallets.defaultCurrency, defaults: deps.trading?.risk });
+  const risk = createRiskService({ storage, clock, ids, audit, currencies: wallets.currencies, defaultCurrency: deps.wallets.defaultCurrency, defaults: deps.trading?.risk, notifyIn: notifications.notifyIn });
   const broker =
     deps.trading?.broker ??
     createPaperBroker({
@@ -110,7 +152,18 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const definitions = new Map<string, AnyStrategyDefinition>();
   for (const d of [...builtinStrategies, ...(deps.trading?.strategies ?? [])]) definitions.set(d.name, d);
   // Masters' trades are mirrored to their followers from the trade events (see CopyService).
-  const copy = createCopyService({ storage, clock, ids, logger, wallets, risk, trading });
+  const copy = createCopyService({ storage, clock, ids, logger, wallets, risk, trading, notifications });
+  const commission = createCommissionService({ storage, clock, ids, logger, wallets, notifications, affiliates, options: copyOptions });
+  // A copy that closes in profit pays its markup at once (the settlement sweeps any missed).
+  trading.subscribe(async (event) => {
+    if (event.type !== 'closed' || event.trade.source !== 'copy' || !event.trade.subscriptionId) return;
+    try {
+      const trade = await storage.repos.trades.findById(event.trade.id);
+      if (trade) await commission.chargeMarkup(trade);
+    } catch (error) {
+      logger.warn({ event: 'commission.markup_failed', tradeId: event.trade.id, error: error instanceof Error ? error.message : String(error) }, 'A markup was not charged; the next settlement retries it');
+    }
+  });
   const strategies = createStrategyBotService({ storage, clock, ids, logger, trading, definitions: [...definitions.values()] });
   // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
   market.subscribe(async (candle) => {
@@ -172,10 +225,11 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...walletHandlers(wallets),
     ...marketHandlers(market),
     ...tradingHandlers(trading),
-    ...riskHandlers(risk),
+    ...riskHandlers(risk, copy.reportProtectionEvent),
     ...botHandlers(strategies),
     ...backtestHandlers(backtests),
-    ...copyHandlers(copy),
+    ...copyHandlers(copy, commission),
+    ...notificationHandlers(notifications, affiliates),
   };
   const handle = createDispatcher({
     contract,
@@ -186,5 +240,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, commission, affiliates, notifications, handle, contract, openapi, health };
 }

@@ -89,6 +89,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     auth: { ...options.auth, jwtSecret },
     wallets: options.wallets,
     trading: options.trading,
+    copy: options.copy,
     // Backtests replay on a private in-memory SQLite database, whatever the engine runs on.
     scratchStorage: async () => {
       const scratch = openSqliteStorage(':memory:');
@@ -101,11 +102,34 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     },
   });
 
+  // Settles each period once it is over: checked every minute, run once per period per process.
+  let settledPeriod: string | undefined;
+  let settling: Promise<unknown> | undefined;
+  const settleJob = options.jobs.settleCommission
+    ? setInterval(() => {
+        const now = clock.now();
+        const last = core.commission.periodOf(new Date(core.commission.periodOf(now).start.getTime() - 1)).label;
+        if (settling || last === settledPeriod) return;
+        settling = core.commission
+          .settle({ period: last })
+          .then(() => void (settledPeriod = last))
+          .catch((error: unknown) => logger.error({ event: 'commission.settle_failed', period: last, error: error instanceof Error ? error.message : String(error) }, 'Commission settlement failed; retrying in a minute'))
+          .finally(() => (settling = undefined));
+      }, 60_000)
+    : undefined;
+  settleJob?.unref();
+
   let closed: Promise<void> | undefined;
   return {
     ...core,
     dialect: storage.dialect,
     migrate: () => storage.migrate(),
-    close: () => (closed ??= core.backtests.stop().then(() => storage.close())),
+    close: () =>
+      (closed ??= (async () => {
+        if (settleJob) clearInterval(settleJob);
+        await settling;
+        await core.backtests.stop();
+        await storage.close();
+      })()),
   };
 }

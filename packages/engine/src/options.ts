@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -57,6 +57,14 @@ export const engineOptionsSchema = z.strictObject({
   sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
   /** The broker, the paper broker's costs, default risk limits, extra strategies: see `tradingOptionsSchema`. */
   trading: tradingOptionsSchema.prefault({}),
+  /** Commission (settlement period, platform share) and affiliates' share: see `copyOptionsSchema`. */
+  copy: copyOptionsSchema.prefault({}),
+  /**
+   * Background jobs this process runs. `settleCommission` (default on): after each settlement
+   * period ends, settle its performance fees and sweep missed markups (idempotent, so several
+   * instances running it charge once).
+   */
+  jobs: z.strictObject({ settleCommission: z.boolean().default(true) }).prefault({}),
   clock: z.custom<Clock>((v) => isObject(v) && typeof v.now === 'function').optional(),
   ids: z.custom<Ids>((v) => isObject(v) && typeof v.next === 'function').optional(),
   logger: z.custom<Logger>((v) => isObject(v) && typeof v.warn === 'function' && typeof v.error === 'function').optional(),

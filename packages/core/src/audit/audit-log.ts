@@ -27,7 +27,14 @@ export interface AuditLog {
   list(filter: AuditFilter): Promise<AuditRecord[]>;
 }
 
-export function createAuditLog(deps: { storage: Storage; clock: Clock; ids: Ids; logger: Logger }): AuditLog {
+export function createAuditLog(deps: {
+  storage: Storage;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  /** Runs in the same transaction after each record (notifications tell users what an admin did). */
+  onRecordedIn?: (repos: Repositories, record: AuditRecord) => Promise<void>;
+}): AuditLog {
   const { storage, clock, ids, logger } = deps;
   const toRecord = (e: AuditEntry, context: RequestContext = {}): AuditRecord => ({
     id: ids.next(),
@@ -46,6 +53,7 @@ export function createAuditLog(deps: { storage: Storage; clock: Clock; ids: Ids;
     async recordIn(repos, e, context) {
       const record = toRecord(e, context);
       await repos.audit.insert(record);
+      await deps.onRecordedIn?.(repos, record);
       log(record);
     },
     list: (filter) => storage.repos.audit.list(filter),

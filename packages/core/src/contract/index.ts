@@ -12,7 +12,9 @@ import { orderRoutes, positionRoutes, tradeRoutes } from './trading.js';
 import { riskRoutes } from './risk.js';
 import { strategyRoutes } from './strategies.js';
 import { backtestRoutes } from './backtests.js';
-import { licenseRoutes, masterRoutes, subscriptionRoutes } from './copy.js';
+import { commissionRoutes, licenseRoutes, masterRoutes, subscriptionRoutes } from './copy.js';
+import { notificationRoutes } from './notifications.js';
+import { affiliateRoutes } from './affiliates.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -34,6 +36,9 @@ export const contract = {
   masters: masterRoutes,
   subscriptions: subscriptionRoutes,
   license: licenseRoutes,
+  commission: commissionRoutes,
+  affiliates: affiliateRoutes,
+  notifications: notificationRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;
@@ -53,4 +58,5 @@ export { tradeSchema, orderSchema, positionSchema } from './trading.js';
 export { riskProfileSchema, riskLockSchema, protectionEventSchema } from './risk.js';
 export { botSchema, signalSchema } from './strategies.js';
 export { backtestSchema, backtestTradeSchema, backtestMetricsSchema } from './backtests.js';
-export { masterSchema, subscriptionSchema } from './copy.js';
+export { masterSchema, subscriptionSchema, commissionChargeSchema } from './copy.js';
+export { notificationSchema } from './notifications.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineRoute } from './route.js';
 import { timestamp } from './common.js';
 import { amountSchema } from './wallets.js';
+import { reportedReasons } from '../risk/reasons.js';
 
 const id = z.string().min(1).max(64);
 const multiplier = z.string().regex(DECIMAL, 'must be a decimal string such as "1.5"');
@@ -146,6 +147,7 @@ export const riskRoutes = {
     query: z.object({
       user_id: id.optional().meta({ description: 'Admins only' }),
       source: z.enum(['risk', 'ea']).optional(),
+      subscription_id: id.optional(),
       reason: z.string().min(1).max(64).optional(),
       from: timestamp.optional(),
       to: timestamp.optional(),
@@ -154,5 +156,54 @@ export const riskRoutes = {
     }),
     response: z.object({ events: z.array(protectionEventSchema), next_cursor: z.string().nullable() }),
     errors: ['forbidden'],
+  }),
+  summary: defineRoute({
+    id: 'risk.eventSummary',
+    method: 'GET',
+    path: '/protection-events/summary',
+    summary: 'How many signals were refused, per reason, symbol or UTC day (admins: everyone’s, or one user’s)',
+    tags: ['risk'],
+    auth: 'user',
+    scope: 'trading:read',
+    query: z.object({
+      group_by: z.enum(['reason', 'symbol', 'day']).default('reason'),
+      user_id: id.optional().meta({ description: 'Admins only' }),
+      source: z.enum(['risk', 'ea']).optional(),
+      subscription_id: id.optional(),
+      from: timestamp.optional(),
+      to: timestamp.optional(),
+    }),
+    response: z.object({
+      group_by: z.enum(['reason', 'symbol', 'day']),
+      total: z.number().int(),
+      groups: z.array(z.object({ key: z.string().nullable().meta({ description: 'The reason, symbol (null: none given) or day (`2026-11-24`)' }), count: z.number().int() })),
+    }),
+    errors: ['forbidden'],
+  }),
+  report: defineRoute({
+    id: 'risk.reportEvent',
+    method: 'POST',
+    path: '/protection-events',
+    summary: 'For trading terminals: report a signal you refused to copy',
+    description: 'Authenticated with the subscription’s license token. Idempotent on `event_id`: a retry answers 200 with the stored event. A cancelled or expired subscription’s license is refused (409).',
+    tags: ['risk', 'copy trading'],
+    auth: 'license',
+    body: z.strictObject({
+      event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+      reason: z.enum(reportedReasons),
+      symbol: z.string().min(1).max(32).optional(),
+      side: z.enum(['BUY', 'SELL']).optional(),
+      stake: amountSchema.optional().meta({ description: 'The stake the signal asked for' }),
+      currency: z.string().regex(CURRENCY_CODE, 'must be an upper-case currency code such as USD').optional(),
+      details: z
+        .record(z.string(), z.unknown())
+        .refine((d) => Buffer.byteLength(JSON.stringify(d)) <= 4096, 'must be at most 4 KiB as JSON')
+        .optional(),
+      occurred_at: timestamp,
+    }),
+    response: protectionEventSchema,
+    successStatus: 201,
+    otherResponses: { 200: { description: 'Already reported: the stored event', schema: protectionEventSchema } },
+    errors: ['conflict'],
   }),
 };

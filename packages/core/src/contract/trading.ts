@@ -30,6 +30,7 @@ export const tradeSchema = z
     pnl: z.string().nullable().meta({ description: 'Realised P&L: direction × stake × (exit − entry) ÷ entry, rounded half away from zero, never below −stake' }),
     source,
     reference: z.string().nullable(),
+    subscription_id: z.string().nullable().meta({ description: 'The copy-trading subscription a copy was placed through' }),
     opened_at: timestamp,
     closed_at: timestamp.nullable(),
   })

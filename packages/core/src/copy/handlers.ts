@@ -1,8 +1,34 @@
-import type { licenseRoutes, masterRoutes, subscriptionRoutes } from '../contract/copy.js';
+import type { commissionRoutes, licenseRoutes, masterRoutes, subscriptionRoutes } from '../contract/copy.js';
+import { TradeplaneError } from '../errors.js';
 import type { ContractHandlers } from '../http/types.js';
+import type { CommissionCharge, CommissionService } from './commission.js';
 import type { CopyService, IssuedLicense, LicensePrincipal, Master, Subscription } from './service.js';
 
-type Handlers = ContractHandlers<{ masters: typeof masterRoutes; subscriptions: typeof subscriptionRoutes; license: typeof licenseRoutes }>;
+type Handlers = ContractHandlers<{ masters: typeof masterRoutes; subscriptions: typeof subscriptionRoutes; license: typeof licenseRoutes; commission: typeof commissionRoutes }>;
+
+const chargeToWire = (c: CommissionCharge) => ({
+  id: c.id,
+  kind: c.kind,
+  subscription_id: c.subscriptionId,
+  master_id: c.masterId,
+  follower_id: c.followerId,
+  account_id: c.accountId,
+  currency: c.currency,
+  period: c.period,
+  period_start: c.periodStart,
+  period_end: c.periodEnd,
+  trade_id: c.tradeId,
+  profit: c.profit,
+  equity: c.equity,
+  high_water_mark: c.highWaterMark,
+  rate: c.rate,
+  fee: c.fee,
+  charged: c.charged,
+  shortfall: c.shortfall,
+  split: c.split,
+  entry_id: c.entryId,
+  created_at: c.createdAt,
+});
 
 const masterToWire = (m: Master) => ({
   id: m.id,
@@ -40,8 +66,21 @@ const licenseToWire = (l: IssuedLicense) => ({
   subscription: subscriptionToWire(l.subscription),
 });
 
-export function copyHandlers(copy: CopyService): Handlers {
+export function copyHandlers(copy: CopyService, commission: CommissionService): Handlers {
   return {
+    commission: {
+      statements: async ({ principal, query }) => {
+        if (query.period !== undefined && !commission.parsePeriod(query.period)) {
+          throw new TradeplaneError('validation_failed', 'Not a settlement period', { fields: [{ in: 'query', path: 'period', code: 'not_a_period', message: `must be a period such as ${commission.periodOf(new Date()).label}` }] });
+        }
+        const page = await commission.statements(principal.userId, { as: query.as, period: query.period, kind: query.kind, cursor: query.cursor, limit: query.limit });
+        return { charges: page.charges.map(chargeToWire), next_cursor: page.nextCursor };
+      },
+      settle: async ({ body }) => {
+        const r = await commission.settle({ period: body.period });
+        return { period: r.period, period_start: r.periodStart, period_end: r.periodEnd, statements: r.statements, markups: r.markups, skipped: r.skipped };
+      },
+    },
     masters: {
       create: async ({ principal, body }) =>
         masterToWire(

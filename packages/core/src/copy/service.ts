@@ -7,8 +7,9 @@ import { decimalFraction, divideRounded } from '../money/decimal.js';
 import { keysetPage } from '../pagination.js';
 import { randomBase62 } from '../auth/api-keys.js';
 import type { WalletService } from '../wallets/service.js';
-import type { RiskService } from '../risk/service.js';
+import type { ProtectionEvent, ReportedProtectionEvent, RiskService } from '../risk/service.js';
 import type { Trade, TradeEvent, TradingService } from '../trading/service.js';
+import type { NotificationService } from '../notifications/service.js';
 
 export interface MasterInput {
   displayName: string;
@@ -122,6 +123,8 @@ export interface CopyService {
   /** Resolves a license token (`Authorization: License <token>`); `invalid_token` when unknown. */
   authenticateLicense(token: string): Promise<LicensePrincipal>;
   verify(principal: LicensePrincipal): Promise<LicenseVerdict>;
+  /** A refusal reported by the terminal holding the license; a cancelled or expired subscription's license is a 409. */
+  reportProtectionEvent(principal: LicensePrincipal, input: ReportedProtectionEvent): Promise<{ event: ProtectionEvent; created: boolean }>;
 }
 
 const TOKEN_FORMAT = /^tpl_[0-9A-Za-z]{40}$/;
@@ -136,8 +139,35 @@ const bpsOf = (rate: string) => {
 };
 const rateOf = (bps: number) => (bps / 10_000).toFixed(bps % 100 === 0 ? 2 : 4);
 
-export function createCopyService(deps: { storage: Storage; clock: Clock; ids: Ids; logger: Logger; wallets: WalletService; risk: RiskService; trading: TradingService }): CopyService {
-  const { storage, clock, ids, logger, wallets, risk, trading } = deps;
+export function createCopyService(deps: {
+  storage: Storage;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  wallets: WalletService;
+  risk: RiskService;
+  trading: TradingService;
+  notifications: NotificationService;
+}): CopyService {
+  const { storage, clock, ids, logger, wallets, risk, trading, notifications } = deps;
+
+  /** Tells the follower (and, for arrivals and departures, the master) of a subscription's change. */
+  async function announce(s: SubscriptionRecord, what: 'created' | 'paused' | 'resumed' | 'cancelled' | 'expired' | 'token_rotated'): Promise<void> {
+    const master = await storage.repos.copy.findMaster(s.masterId);
+    const name = master?.displayName ?? 'a master';
+    const titles = {
+      created: `You now copy ${name}`,
+      paused: `Copying ${name} is paused`,
+      resumed: `Copying ${name} again`,
+      cancelled: `Your subscription to ${name} is cancelled`,
+      expired: `Your subscription to ${name} has expired`,
+      token_rotated: `A new license token was issued for ${name}; the old one no longer works`,
+    };
+    const data = { subscription_id: s.id, master_id: s.masterId, status: s.status };
+    await notifications.notify(s.followerId, { type: `subscription.${what}`, title: titles[what], data });
+    if (what === 'created') await notifications.notify(s.masterUserId, { type: 'master.follower_joined', title: 'You have a new follower', data });
+    if (what === 'cancelled' || what === 'expired') await notifications.notify(s.masterUserId, { type: 'master.follower_left', title: 'A follower stopped copying you', data });
+  }
 
   function invalid(fields: FieldError[]): never {
     throw invalidFields(fields);
@@ -194,7 +224,10 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
   async function current(s: SubscriptionRecord): Promise<SubscriptionRecord> {
     const now = clock.now();
     if ((s.status === 'active' || s.status === 'paused') && s.expiresAt && s.expiresAt.getTime() <= now.getTime()) {
-      return (await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { status: 'expired', updatedAt: now })) ?? (await storage.repos.copy.findSubscription(s.id))!;
+      const expired = await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { status: 'expired', updatedAt: now });
+      if (!expired) return (await storage.repos.copy.findSubscription(s.id))!;
+      await announce(expired, 'expired');
+      return expired;
     }
     return s;
   }
@@ -387,6 +420,7 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
         updatedAt: now,
       };
       await storage.repos.copy.insertSubscription(record);
+      await announce(record, 'created');
       return issue(record, token);
     },
 
@@ -409,6 +443,7 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
         const now = (await storage.repos.copy.findSubscription(s.id))!;
         throw new TradeplaneError('conflict', `Cannot ${action} a subscription that is ${now.status}`, { fields: [{ in: 'path', path: 'id', code: `is_${now.status}`, message: `the subscription is ${now.status}` }] });
       }
+      await announce(updated, to[action] === 'active' ? 'resumed' : to[action]);
       return toSubscription(updated);
     },
 
@@ -417,6 +452,7 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
       const token = newToken();
       const updated = await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { tokenHash: hashToken(token), updatedAt: clock.now() });
       if (!updated) throw new TradeplaneError('conflict', `Cannot rotate the token of a subscription that is ${s.status}`, { fields: [{ in: 'path', path: 'id', code: `is_${s.status}`, message: `the subscription is ${s.status}` }] });
+      await announce(updated, 'token_rotated');
       return issue(updated, token);
     },
 
@@ -425,6 +461,14 @@ export function createCopyService(deps: { storage: Storage; clock: Clock; ids: I
       const found = TOKEN_FORMAT.test(token) ? await storage.repos.copy.findSubscriptionByTokenHash(hashToken(token)) : undefined;
       if (!found) throw new TradeplaneError('invalid_token', 'Unknown or rotated license token', { headers: { 'www-authenticate': 'License realm="tradeplane"' } });
       return { via: 'license', userId: found.followerId, role: 'user', subscriptionId: found.id };
+    },
+
+    async reportProtectionEvent(principal, input) {
+      const s = await own(principal.userId, principal.subscriptionId);
+      if (s.status !== 'active' && s.status !== 'paused') {
+        throw new TradeplaneError('conflict', `The subscription is ${s.status}`, { fields: [{ in: 'header', path: 'authorization', code: `is_${s.status}`, message: `the subscription is ${s.status}` }] });
+      }
+      return risk.report({ userId: s.followerId, subscriptionId: s.id }, input);
     },
 
     async verify(principal) {

@@ -491,6 +491,8 @@ export interface OrderRecord {
   source: TradeSource;
   /** The signal, strategy or master trade that caused it (null for manual orders). */
   reference: string | null;
+  /** The copy-trading subscription a copy was placed through. */
+  subscriptionId: string | null;
   /** Why the broker refused it. */
   rejectReason: string | null;
   createdAt: Date;
@@ -531,6 +533,8 @@ export interface TradeRecord {
   settlementEntryId: string | null;
   source: TradeSource;
   reference: string | null;
+  /** The copy-trading subscription a copy was placed through. */
+  subscriptionId: string | null;
   openedAt: Date;
   closedAt: Date | null;
 }
@@ -641,12 +645,17 @@ export interface ProtectionEventFilter {
   /** Omitted: every user's (admin). */
   userId?: string;
   source?: 'risk' | 'ea';
+  subscriptionId?: string;
+  /** The reporter's own id (a retried report finds the stored event). */
+  externalId?: string;
   reason?: string;
   from?: Date;
   to?: Date;
   cursor?: string;
   limit: number;
 }
+
+export type ProtectionEventGrouping = 'reason' | 'symbol' | 'day';
 
 export interface RiskRepository {
   findProfile(userId: string): Promise<RiskProfileRecord | undefined>;
@@ -664,6 +673,8 @@ export interface RiskRepository {
   /** Inserts an event; false if the user already has one with the same `externalId`. */
   insertEvent(event: ProtectionEventRecord): Promise<boolean>;
   listEvents(filter: ProtectionEventFilter): Promise<ProtectionEventRecord[]>;
+  /** Counts per reason, symbol or UTC day (`key`: the day's start, ISO date), largest count first. */
+  summarizeEvents(filter: Omit<ProtectionEventFilter, 'cursor' | 'limit'>, groupBy: ProtectionEventGrouping): Promise<{ key: string | null; count: number }[]>;
 }
 
 /** A user's strategy bot: a panel of strategies trading one symbol and interval on every stored bar while active. */
@@ -827,6 +838,127 @@ export interface CopyRepository {
   updateSubscription(id: string, from: readonly SubscriptionStatus[], changes: Partial<Pick<SubscriptionRecord, 'status' | 'tokenHash' | 'updatedAt'>>): Promise<SubscriptionRecord | undefined>;
 }
 
+export type CommissionKind = 'performance_fee' | 'markup';
+
+/**
+ * One commission charge on a follower: a period's performance fee (over the high-water mark)
+ * or one copied trade's markup. Its `key` makes it happen once; the ledger entry `entryId`
+ * moves `charged` from the follower's account to the master (`masterAmount`), the platform
+ * (`platformAmount`) and the follower's affiliate (`affiliateAmount`).
+ */
+export interface CommissionChargeRecord {
+  id: string;
+  /** `fee:<subscription>:<account>:<period>` or `markup:<trade>`: unique. */
+  key: string;
+  kind: CommissionKind;
+  subscriptionId: string;
+  masterId: string;
+  masterUserId: string;
+  followerId: string;
+  /** The follower's account the copies traded on and the charge is taken from. */
+  accountId: string;
+  currency: string;
+  /** Performance fee: the settlement period (`2026-11-24`, `2026-W48`, `2026-11`); markup: the close's UTC day. */
+  period: string;
+  periodStart: Date | null;
+  /** Performance fee: the end of the period (exclusive); markup: the trade's close. */
+  periodEnd: Date;
+  /** Markup: the copied trade. */
+  tradeId: string | null;
+  /** Performance fee: the change in copy equity since the last fee; markup: the trade's P&L. Minor units. */
+  profit: bigint;
+  /** Performance fee: Σ P&L of the subscription's closed copies on the account, up to `periodEnd`. */
+  equity: bigint | null;
+  /** Closed copies counted in `equity`. */
+  closedCopies: number | null;
+  hwmBefore: bigint | null;
+  hwmAfter: bigint | null;
+  rateBps: number;
+  /** What the rules ask for. */
+  fee: bigint;
+  /** What was taken: `fee`, or less when the available balance fell short. */
+  charged: bigint;
+  masterAmount: bigint;
+  platformAmount: bigint;
+  affiliateAmount: bigint;
+  affiliateUserId: string | null;
+  /** The ledger entry (null when nothing was charged). */
+  entryId: string | null;
+  createdAt: Date;
+}
+
+/** The result so far of a subscription's copies on one account. */
+export interface CopyResult {
+  subscriptionId: string;
+  accountId: string;
+  currency: string;
+  pnl: bigint;
+  closedCopies: number;
+}
+
+export interface CommissionRepository {
+  /** Inserts a charge; false when its `key` is taken (the charge already happened). */
+  insertCharge(charge: CommissionChargeRecord): Promise<boolean>;
+  /** The subscription's latest performance-fee charge on the account (by period end). */
+  latestFee(subscriptionId: string, accountId: string): Promise<CommissionChargeRecord | undefined>;
+  /** Σ P&L and count of closed copies per subscription and account, closed before `until`. */
+  copyResults(until: Date): Promise<CopyResult[]>;
+  /** Closed copies with a profit, closed before `until`, that have no markup charge yet (oldest first). */
+  unchargedMarkups(until: Date, limit: number): Promise<TradeRecord[]>;
+  /** Newest first, keyset on id; `userId` matches the follower or the master. */
+  listCharges(filter: { userId?: string; as?: 'follower' | 'master'; period?: string; kind?: CommissionKind; cursor?: string; limit: number }): Promise<CommissionChargeRecord[]>;
+  /** Σ affiliate amounts per currency for an affiliate. */
+  affiliateEarnings(affiliateUserId: string): Promise<{ currency: string; amount: bigint }[]>;
+}
+
+export interface AffiliateCodeRecord {
+  userId: string;
+  code: string;
+  createdAt: Date;
+}
+
+export interface ReferralRecord {
+  /** The referred user. */
+  userId: string;
+  affiliateUserId: string;
+  code: string;
+  createdAt: Date;
+}
+
+export interface AffiliatesRepository {
+  findCodeByUser(userId: string): Promise<AffiliateCodeRecord | undefined>;
+  findCode(code: string): Promise<AffiliateCodeRecord | undefined>;
+  /** False when the user already has a code or the code is taken. */
+  insertCode(record: AffiliateCodeRecord): Promise<boolean>;
+  insertReferral(record: ReferralRecord): Promise<void>;
+  findReferral(userId: string): Promise<ReferralRecord | undefined>;
+  /** Users the affiliate referred, and how many of them are `active`. */
+  referralCounts(affiliateUserId: string): Promise<{ referred: number; active: number }>;
+}
+
+export interface NotificationRecord {
+  id: string;
+  userId: string;
+  /** `subscription.paused`, `commission.charged`, `protection.event`, `wallet.deposit`, `admin.action`, … */
+  type: string;
+  title: string;
+  body: string | null;
+  data: Record<string, unknown> | null;
+  readAt: Date | null;
+  createdAt: Date;
+}
+
+export interface NotificationsRepository {
+  insert(notification: NotificationRecord): Promise<void>;
+  /** Newest first, keyset on id. */
+  list(filter: { userId: string; unread?: boolean; cursor?: string; limit: number }): Promise<NotificationRecord[]>;
+  /** Marks one read (once); undefined when it is not the user's. */
+  markRead(userId: string, id: string, at: Date): Promise<NotificationRecord | undefined>;
+  /** Marks all the user's unread ones read; returns how many. */
+  markAllRead(userId: string, at: Date): Promise<number>;
+  countUnread(userId: string): Promise<number>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -848,6 +980,9 @@ export interface Repositories {
   signals: SignalsRepository;
   backtests: BacktestsRepository;
   copy: CopyRepository;
+  commission: CommissionRepository;
+  affiliates: AffiliatesRepository;
+  notifications: NotificationsRepository;
 }
 
 export interface Storage {

@@ -1,8 +1,9 @@
 import type { riskRoutes } from '../contract/risk.js';
 import { TradeplaneError } from '../errors.js';
-import type { ContractHandlers } from '../http/types.js';
+import { reply, type ContractHandlers } from '../http/types.js';
+import type { LicensePrincipal } from '../copy/service.js';
 import { requestContext } from '../auth/handlers.js';
-import type { ProtectionEvent, RiskLockView, RiskProfile, RiskProfileUpdate, RiskService } from './service.js';
+import type { ProtectionEvent, ReportedProtectionEvent, RiskLockView, RiskProfile, RiskProfileUpdate, RiskService } from './service.js';
 import type { z } from 'zod';
 import type { riskProfileUpdateSchema } from '../contract/risk.js';
 
@@ -71,7 +72,13 @@ export const protectionEventToWire = (e: ProtectionEvent) => ({
   created_at: e.createdAt,
 });
 
-export function riskHandlers(risk: RiskService): Handlers {
+/** `reportFromTerminal`: the copy service's check that the license is live, then `risk.report`. */
+export function riskHandlers(risk: RiskService, reportFromTerminal: (principal: LicensePrincipal, input: ReportedProtectionEvent) => Promise<{ event: ProtectionEvent; created: boolean }>): Handlers {
+  const scoped = (principal: { role: string; userId: string }, userId: string | undefined) => {
+    const admin = principal.role === 'admin';
+    if (userId !== undefined && !admin) throw new TradeplaneError('forbidden', 'Only admins may read other users’ events');
+    return admin ? userId : principal.userId;
+  };
   return {
     risk: {
       profile: async ({ principal }) => profileToWire(await risk.profile(principal.userId)),
@@ -83,11 +90,10 @@ export function riskHandlers(risk: RiskService): Handlers {
       userLocks: async ({ params }) => ({ locks: (await risk.locks(params.id, { all: true })).map(lockToWire) }),
       clearLock: async ({ principal, params, request }) => lockToWire(await risk.clearLock(principal.userId, params.id, requestContext(request))),
       events: async ({ principal, query }) => {
-        const admin = principal.role === 'admin';
-        if (query.user_id !== undefined && !admin) throw new TradeplaneError('forbidden', 'Only admins may read other users’ events');
         const page = await risk.events({
-          userId: admin ? query.user_id : principal.userId,
+          userId: scoped(principal, query.user_id),
           source: query.source,
+          subscriptionId: query.subscription_id,
           reason: query.reason,
           from: query.from === undefined ? undefined : new Date(query.from),
           to: query.to === undefined ? undefined : new Date(query.to),
@@ -95,6 +101,32 @@ export function riskHandlers(risk: RiskService): Handlers {
           limit: query.limit,
         });
         return { events: page.events.map(protectionEventToWire), next_cursor: page.nextCursor };
+      },
+      summary: async ({ principal, query }) => {
+        const groups = await risk.summary(
+          {
+            userId: scoped(principal, query.user_id),
+            source: query.source,
+            subscriptionId: query.subscription_id,
+            from: query.from === undefined ? undefined : new Date(query.from),
+            to: query.to === undefined ? undefined : new Date(query.to),
+          },
+          query.group_by,
+        );
+        return { group_by: query.group_by, total: groups.reduce((sum, g) => sum + g.count, 0), groups };
+      },
+      report: async ({ principal, body }) => {
+        const { event, created } = await reportFromTerminal(principal as LicensePrincipal, {
+          eventId: body.event_id,
+          reason: body.reason,
+          symbol: body.symbol,
+          side: body.side,
+          stake: body.stake,
+          currency: body.currency,
+          details: body.details,
+          occurredAt: new Date(body.occurred_at),
+        });
+        return created ? protectionEventToWire(event) : reply(protectionEventToWire(event), { status: 200 });
       },
     },
   };

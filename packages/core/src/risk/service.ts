@@ -1,12 +1,13 @@
 import { keysetPage } from '../pagination.js';
-import { TradeplaneError, wireName, type FieldError } from '../errors.js';
+import { invalidFields, TradeplaneError, wireName, type FieldError } from '../errors.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import type { Clock, Ids, Storage } from '../ports/index.js';
-import type { ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeSide } from '../ports/storage.js';
+import type { ProtectionEventGrouping, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeSide } from '../ports/storage.js';
 import { DECIMAL, formatAmount, parseAmount } from '../money/amount.js';
 import type { Currency, CurrencyRegistry } from '../money/currency.js';
 import { defaultRiskLimits, RiskManager, type RiskLimits, type RiskReason, type RiskState } from './manager.js';
 import { isTimeZone } from './time-zone.js';
+import type { ReportedReason } from './reasons.js';
 
 /** A risk profile as the API shows it: money as decimal strings in `currency`. */
 export interface RiskProfile {
@@ -84,7 +85,14 @@ export interface RiskService {
   locks(userId: string, options?: { all?: boolean }): Promise<RiskLockView[]>;
   /** Admin: lifts a lock early (audited). */
   clearLock(actorId: string, lockId: string, context?: RequestContext): Promise<RiskLockView>;
-  events(filter: { userId?: string; source?: 'risk' | 'ea'; reason?: string; from?: Date; to?: Date; cursor?: string; limit?: number }): Promise<{ events: ProtectionEvent[]; nextCursor: string | null }>;
+  events(filter: { userId?: string; source?: 'risk' | 'ea'; subscriptionId?: string; reason?: string; from?: Date; to?: Date; cursor?: string; limit?: number }): Promise<{ events: ProtectionEvent[]; nextCursor: string | null }>;
+  /** Counts of events per reason, symbol or UTC day, largest first. */
+  summary(filter: { userId?: string; source?: 'risk' | 'ea'; subscriptionId?: string; reason?: string; from?: Date; to?: Date }, groupBy: ProtectionEventGrouping): Promise<{ key: string | null; count: number }[]>;
+  /**
+   * A refusal reported by a follower's trading terminal (seed 000), under its license: stored
+   * once per `eventId` (a retry answers the stored event with `created: false`).
+   */
+  report(principal: { userId: string; subscriptionId: string }, input: ReportedProtectionEvent): Promise<{ event: ProtectionEvent; created: boolean }>;
   /** Decides a trade inside the caller's transaction (which should hold the user's owner lock). */
   checkIn(tx: Repositories, request: RiskCheck, now: Date): Promise<RiskVerdict>;
   /** Stores a refusal as a protection event, with the lock it tripped: in its own transaction, since the trade's rolled back. */
@@ -93,6 +101,20 @@ export interface RiskService {
   afterSettlementIn(tx: Repositories, userId: string, currency: string, pnl: bigint, now: Date): Promise<void>;
   /** The manager for a user's stored or default limits. */
   managerFor(tx: Repositories, userId: string): Promise<RiskManager>;
+}
+
+
+export interface ReportedProtectionEvent {
+  /** The terminal's own id for the event: retries with it are no-ops. */
+  eventId: string;
+  reason: ReportedReason;
+  symbol?: string;
+  side?: TradeSide;
+  /** The stake the signal asked for, a decimal string in `currency`. */
+  stake?: string;
+  currency?: string;
+  details?: Record<string, unknown>;
+  occurredAt: Date;
 }
 
 export interface RiskServiceDeps {
@@ -105,6 +127,8 @@ export interface RiskServiceDeps {
   defaultCurrency: string;
   /** Overrides of seed 002's defaults, money in major units of `defaultCurrency`. */
   defaults?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
+  /** Tells the user of each protection event, inside the transaction that stores it. */
+  notifyIn?: (tx: Repositories, userId: string, input: { type: string; title: string; body?: string; data?: Record<string, unknown> }) => Promise<void>;
 }
 
 
@@ -250,6 +274,17 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
     }
   }
 
+  async function notifyEvent(tx: Repositories, e: ProtectionEventRecord): Promise<void> {
+    if (!deps.notifyIn) return;
+    const what = [e.side, e.symbol].filter(Boolean).join(' ');
+    const by = e.source === 'ea' ? 'Your trading terminal refused' : 'Refused for your protection:';
+    await deps.notifyIn(tx, e.userId, {
+      type: 'protection.event',
+      title: `${by} ${what || 'a trade'} (${e.reason})`,
+      data: { event_id: e.id, source: e.source, reason: e.reason, symbol: e.symbol, side: e.side, subscription_id: e.subscriptionId },
+    });
+  }
+
   const managerFor = async (tx: Repositories, userId: string) => new RiskManager((await limitsOf(tx, userId)).limits);
 
   return {
@@ -287,6 +322,49 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
       return { events: page.items, nextCursor: page.nextCursor };
     },
 
+    summary: (filter, groupBy) => storage.repos.risk.summarizeEvents(filter, groupBy),
+
+    async report(principal, input) {
+      let stake: bigint | null = null;
+      if (input.stake !== undefined || input.currency !== undefined) {
+        const fields: FieldError[] = [];
+        if (input.stake === undefined) fields.push({ in: 'body', path: 'stake', code: 'required', message: 'is required with currency' });
+        if (input.currency === undefined) fields.push({ in: 'body', path: 'currency', code: 'required', message: 'is required with stake' });
+        const c = input.currency === undefined ? undefined : currencies.get(input.currency);
+        if (input.currency !== undefined && !c) fields.push({ in: 'body', path: 'currency', code: 'unknown_currency', message: `${input.currency} is not a configured currency` });
+        if (c && input.stake !== undefined) {
+          const parsed = parseAmount(input.stake, c);
+          if (parsed.ok) stake = parsed.minor;
+          else fields.push({ in: 'body', path: 'stake', code: parsed.problem, message: parsed.message });
+        }
+        if (fields.length > 0) throw invalidFields(fields);
+      }
+      const now = clock.now();
+      const record: ProtectionEventRecord = {
+        id: ids.next(),
+        userId: principal.userId,
+        source: 'ea',
+        subscriptionId: principal.subscriptionId,
+        externalId: input.eventId,
+        reason: input.reason,
+        symbol: input.symbol ?? null,
+        side: input.side ?? null,
+        stake,
+        currency: input.currency ?? null,
+        details: input.details ?? null,
+        occurredAt: input.occurredAt,
+        createdAt: now,
+      };
+      const created = await storage.transaction(async (tx) => {
+        if (!(await tx.risk.insertEvent(record))) return false;
+        await notifyEvent(tx, record);
+        return true;
+      });
+      if (created) return { event: eventToView(record), created };
+      const [stored] = await storage.repos.risk.listEvents({ userId: principal.userId, externalId: input.eventId, limit: 1 });
+      return { event: eventToView(stored!), created: false };
+    },
+
     managerFor,
 
     async checkIn(tx, request, now) {
@@ -311,7 +389,7 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
     async recordRejection(request, verdict, now) {
       await storage.transaction(async (tx) => {
         if (verdict.lock) await storeLocks(tx, request.userId, [verdict.lock], now);
-        await tx.risk.insertEvent({
+        const event: ProtectionEventRecord = {
           id: ids.next(),
           userId: request.userId,
           source: 'risk',
@@ -325,7 +403,9 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
           details: { detail: verdict.detail, source: request.source },
           occurredAt: now,
           createdAt: now,
-        });
+        };
+        await tx.risk.insertEvent(event);
+        await notifyEvent(tx, event);
       });
     },
 

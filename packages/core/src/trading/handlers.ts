@@ -24,6 +24,7 @@ export function tradeToWire(t: Trade) {
     pnl: t.pnl,
     source: t.source,
     reference: t.reference,
+    subscription_id: t.subscriptionId,
     opened_at: t.openedAt,
     closed_at: t.closedAt,
   };

@@ -31,6 +31,8 @@ export interface Trade {
   pnl: string | null;
   source: TradeSource;
   reference: string | null;
+  /** The copy-trading subscription a copy was placed through. */
+  subscriptionId: string | null;
   openedAt: string;
   closedAt: string | null;
 }
@@ -206,6 +208,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
     pnl: t.pnl === null ? null : money(t.pnl, t.currency),
     source: t.source,
     reference: t.reference,
+    subscriptionId: t.subscriptionId,
     openedAt: iso(t.openedAt),
     closedAt: t.closedAt ? iso(t.closedAt) : null,
   });
@@ -328,6 +331,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
             fillPrice: null,
             source,
             reference: input.reference ?? null,
+            subscriptionId: input.subscriptionId ?? null,
             rejectReason: null,
             createdAt: now,
             resolvedAt: null,
@@ -396,6 +400,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         settlementEntryId: null,
         source: order.source,
         reference: order.reference,
+        subscriptionId: order.subscriptionId,
         openedAt: fill.time,
         closedAt: null,
       };

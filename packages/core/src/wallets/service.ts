@@ -206,6 +206,31 @@ export interface LedgerSteps {
    * with id `entryId`, and the hold stops reserving. A zero result only releases the hold.
    */
   settle(tx: Repositories, input: { holdId: string; pnl: bigint; entryId: string; reference: string | null; metadata?: Record<string, unknown> }): Promise<void>;
+  /**
+   * The account of `userId` to pay money of this currency and kind into: their default account
+   * when it matches, else their oldest matching one, else a new one opened at zero.
+   */
+  payeeAccount(tx: Repositories, userId: string, currency: string, kind: 'demo' | 'real'): Promise<AccountRecord>;
+  /**
+   * Moves `amount` out of one account into several (user accounts of the same currency and
+   * kind, or system accounts) as one entry with id `entryId`. The payer's available balance
+   * must cover it (`insufficient_funds`); shares must add up to `amount`.
+   */
+  distribute(
+    tx: Repositories,
+    input: { entryId: string; kind: EntryKind; from: AccountRecord; shares: { to: AccountRecord | SystemAccountCode; amount: bigint }[]; reference: string | null; metadata?: Record<string, unknown> },
+  ): Promise<void>;
+}
+
+/** A deposit or withdrawal as the movement hook sees it (amount in the account's currency). */
+export interface CashMovement {
+  kind: 'deposit' | 'withdrawal';
+  userId: string;
+  accountId: string;
+  entryId: string;
+  amount: string;
+  currency: string;
+  balance: string;
 }
 
 export interface WalletServiceDeps {
@@ -215,6 +240,8 @@ export interface WalletServiceDeps {
   logger: Logger;
   audit: AuditLog;
   options: WalletOptions;
+  /** Runs inside a deposit's or withdrawal's transaction (notifications), the first time only: never on a replay. */
+  onCashMovementIn?: (tx: Repositories, movement: CashMovement) => Promise<void>;
 }
 
 interface Line {
@@ -535,7 +562,21 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           { account: system, amount: -operation.direction * amount },
         ];
         const result = await postPending(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
-        return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) }, result.written);
+        const movement = { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
+        const hook = deps.onCashMovementIn;
+        if (!hook || (operation.kind !== 'deposit' && operation.kind !== 'withdrawal')) return new WithWrites(movement, result.written);
+        const c = currency(account.currency);
+        const notified = hook(tx, {
+          kind: operation.kind,
+          userId,
+          accountId: account.id,
+          entryId: result.entryId,
+          amount: formatAmount(amount, c),
+          currency: account.currency,
+          balance: movement.account.balance,
+        });
+        // Sent together with the entry's own writes; settled() waits for both before any failure counts.
+        return new WithWrites(movement, settled([result.written, notified]));
       },
     );
   }
@@ -545,6 +586,31 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
   const within: LedgerSteps = {
     ownAccount,
+    async payeeAccount(tx, userId, code, kind) {
+      const accounts = (await tx.accounts.listForUser(userId)).filter((a) => a.currency === code && a.kind === kind && a.status === 'active');
+      const found = accounts.find((a) => a.isDefault) ?? accounts.sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || (x.id < y.id ? -1 : 1))[0];
+      if (found) return found;
+      await tx.accounts.lockOwner(userId);
+      // Opened at zero even when it is a demo account: it receives money, it is not a new player.
+      const account: AccountRecord = { id: ids.next(), userId, currency: code, kind, systemCode: null, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: clock.now() };
+      await tx.accounts.insert(account);
+      return account;
+    },
+    async distribute(tx, { entryId, kind, from, shares, reference, metadata }) {
+      const total = shares.reduce((sum, share) => sum + share.amount, 0n);
+      const lines: Line[] = [{ account: from, amount: -total }];
+      for (const share of shares) {
+        if (share.amount === 0n) continue;
+        const account = typeof share.to === 'string' ? await systemAccount(tx, share.to, from.currency) : share.to;
+        if (account.kind !== 'system' && (account.currency !== from.currency || account.kind !== from.kind)) throw new Error('A share must go to an account of the same currency and kind');
+        // Two shares to one account (a master who is also the affiliate) become one posting.
+        const same = lines.find((l) => l.account.id === account.id);
+        if (same) same.amount += share.amount;
+        else lines.push({ account, amount: share.amount });
+      }
+      if (total === 0n) return;
+      await post(tx, { id: entryId, kind, reference, metadata: metadata ?? null, actorId: null }, lines);
+    },
     async reserve(tx, account, amount, { reference, expiresAt = null }) {
       const now = clock.now();
       await apply(tx, { account, amount: 0n, heldDelta: amount }, now);

@@ -39,7 +39,7 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
   // See repositories.ts: one implementation, typed against the SQLite schema.
   const tables = schema as unknown as Tables;
   // Statements are built once on the pool; a transaction runs them on its own connection.
-  const statements = statementCache(db as unknown as QueryDb);
+  const statements = statementCache(db as unknown as QueryDb, 'postgres');
   const repos = createRepositories(db as unknown as QueryDb, tables, statements.on());
 
   return {

@@ -17,6 +17,7 @@ import { createMarketRepositories } from './market-repositories.js';
 import { createTradingRepositories } from './trading-repositories.js';
 import { createBacktestRepositories } from './backtest-repositories.js';
 import { createCopyRepositories } from './copy-repositories.js';
+import { createCommissionRepositories } from './commission-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -310,6 +311,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createTradingRepositories(db, t, statements),
     ...createBacktestRepositories(db, t),
     ...createCopyRepositories(db, t),
+    ...createCommissionRepositories(db, t),
   });
 }
 
@@ -331,6 +333,7 @@ type Preparable = { prepare(): unknown } | { prepare(name: string): unknown };
  * storage says how a statement runs on the connection of the transaction at hand (`bind`).
  */
 export interface Statements {
+  readonly dialect: 'sqlite' | 'postgres';
   prepared(name: string, build: (db: QueryDb) => Preparable): PreparedQuery;
 }
 
@@ -338,7 +341,7 @@ export interface Statements {
  * A cache of statements built on `db`. `bind` adapts a cached statement to the connection the
  * repositories run on (identity for SQLite's single connection; see `postgres.ts`).
  */
-export function statementCache(db: QueryDb): { on(bind?: (query: PreparedQuery) => PreparedQuery): Statements } {
+export function statementCache(db: QueryDb, dialect: 'sqlite' | 'postgres'): { on(bind?: (query: PreparedQuery) => PreparedQuery): Statements } {
   const cache = new Map<string, PreparedQuery>();
   function get(name: string, build: (db: QueryDb) => Preparable): PreparedQuery {
     let query = cache.get(name);
@@ -355,6 +358,7 @@ export function statementCache(db: QueryDb): { on(bind?: (query: PreparedQuery) 
       // Built and bound on first use: the tables may not exist yet when the repositories are
       // created (migrations run later), and a transaction pays only for the statements it runs.
       return {
+        dialect,
         prepared(name, build) {
           let bound: PreparedQuery | undefined;
           return { execute: (values) => (bound ??= bind(get(name, build))).execute(values) };

@@ -276,6 +276,7 @@ export const orders = pgTable(
     fillPrice: doublePrecision('fill_price'),
     source: text('source', { enum: ['manual', 'strategy', 'copy'] }).notNull(),
     reference: text('reference'),
+    subscriptionId: text('subscription_id'),
     rejectReason: text('reject_reason'),
     createdAt: ts('created_at').notNull(),
     resolvedAt: ts('resolved_at'),
@@ -314,6 +315,7 @@ export const trades = pgTable(
     settlementEntryId: text('settlement_entry_id'),
     source: text('source', { enum: ['manual', 'strategy', 'copy'] }).notNull(),
     reference: text('reference'),
+    subscriptionId: text('subscription_id'),
     openedAt: ts('opened_at').notNull(),
     closedAt: ts('closed_at'),
   },
@@ -322,6 +324,7 @@ export const trades = pgTable(
     index('trades_user_open_idx').on(t.userId, t.status, t.symbol),
     index('trades_user_closed_idx').on(t.userId, t.closedAt),
     index('trades_open_symbol_idx').on(t.status, t.symbol),
+    index('trades_subscription_idx').on(t.subscriptionId, t.accountId),
     uniqueIndex('trades_order_unique').on(t.orderId),
     check('trades_stake_check', sql`${t.stake} > 0`),
     check('trades_pnl_check', sql`${t.pnl} is null or ${t.pnl} >= -${t.stake}`),
@@ -535,4 +538,96 @@ export const subscriptions = pgTable(
     // One live subscription per follower and master; cancelled and expired ones stay as history.
     uniqueIndex('subscriptions_live_unique').on(t.followerId, t.masterId).where(sql`${t.status} in ('active', 'paused')`),
   ],
+);
+
+/**
+ * Commission charged to followers: performance fees per settlement period (with the high-water
+ * mark they leave) and markups per copied trade. `key` makes each charge happen once.
+ */
+export const commissionCharges = pgTable(
+  'commission_charges',
+  {
+    id: text('id').primaryKey(),
+    key: text('key').notNull(),
+    kind: text('kind', { enum: ['performance_fee', 'markup'] }).notNull(),
+    subscriptionId: text('subscription_id').notNull(),
+    masterId: text('master_id').notNull(),
+    masterUserId: text('master_user_id').notNull(),
+    followerId: text('follower_id').notNull(),
+    accountId: text('account_id').notNull(),
+    currency: text('currency').notNull(),
+    period: text('period').notNull(),
+    periodStart: ts('period_start'),
+    periodEnd: ts('period_end').notNull(),
+    tradeId: text('trade_id'),
+    profit: money('profit').notNull(),
+    equity: money('equity'),
+    closedCopies: integer('closed_copies'),
+    hwmBefore: money('hwm_before'),
+    hwmAfter: money('hwm_after'),
+    rateBps: integer('rate_bps').notNull(),
+    fee: money('fee').notNull(),
+    charged: money('charged').notNull(),
+    masterAmount: money('master_amount').notNull(),
+    platformAmount: money('platform_amount').notNull(),
+    affiliateAmount: money('affiliate_amount').notNull(),
+    affiliateUserId: text('affiliate_user_id'),
+    entryId: text('entry_id'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('commission_charges_key_unique').on(t.key),
+    index('commission_charges_fee_idx').on(t.subscriptionId, t.accountId, t.kind, t.periodEnd),
+    index('commission_charges_follower_idx').on(t.followerId, t.id),
+    index('commission_charges_master_idx').on(t.masterUserId, t.id),
+    index('commission_charges_trade_idx').on(t.tradeId),
+    index('commission_charges_affiliate_idx').on(t.affiliateUserId),
+    check('commission_charges_split_check', sql`${t.charged} = ${t.masterAmount} + ${t.platformAmount} + ${t.affiliateAmount} and ${t.charged} >= 0 and ${t.charged} <= ${t.fee}`),
+  ],
+);
+
+/** Each user's affiliate code (created on first request). */
+export const affiliateCodes = pgTable(
+  'affiliate_codes',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    code: text('code').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('affiliate_codes_code_unique').on(t.code)],
+);
+
+/** Who referred whom: written at sign-up from a valid `referral_code`. */
+export const referrals = pgTable(
+  'referrals',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    affiliateUserId: text('affiliate_user_id').notNull(),
+    code: text('code').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('referrals_affiliate_idx').on(t.affiliateUserId)],
+);
+
+/** Users' notifications (seed 002). */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    title: text('title').notNull(),
+    body: text('body'),
+    /** JSON. */
+    data: text('data'),
+    readAt: ts('read_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('notifications_user_idx').on(t.userId, t.id), index('notifications_unread_idx').on(t.userId, t.readAt)],
 );

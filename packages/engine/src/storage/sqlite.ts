@@ -87,7 +87,7 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   sqlite.defaultSafeIntegers(true);
   const db = drizzle(withStatementCache(sqlite), { schema });
   // One connection: statements prepared once serve every transaction.
-  const raw = createRepositories(db, schema, statementCache(db).on());
+  const raw = createRepositories(db, schema, statementCache(db, 'sqlite').on());
 
   let tail: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {

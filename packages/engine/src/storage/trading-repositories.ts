@@ -251,6 +251,8 @@ export function createTradingRepositories(db: QueryDb, t: Tables, statements: St
         const where: (SQL | undefined)[] = [];
         if (filter.userId) where.push(eq(ev.userId, filter.userId));
         if (filter.source) where.push(eq(ev.source, filter.source));
+        if (filter.subscriptionId) where.push(eq(ev.subscriptionId, filter.subscriptionId));
+        if (filter.externalId) where.push(eq(ev.externalId, filter.externalId));
         if (filter.reason) where.push(eq(ev.reason, filter.reason));
         if (filter.from) where.push(gte(ev.occurredAt, filter.from));
         if (filter.to) where.push(lt(ev.occurredAt, filter.to));
@@ -262,6 +264,32 @@ export function createTradingRepositories(db: QueryDb, t: Tables, statements: St
           .orderBy(desc(ev.id))
           .limit(filter.limit);
         return rows.map(toEvent);
+      },
+      async summarizeEvents(filter, groupBy) {
+        const where: (SQL | undefined)[] = [];
+        if (filter.userId) where.push(eq(ev.userId, filter.userId));
+        if (filter.source) where.push(eq(ev.source, filter.source));
+        if (filter.subscriptionId) where.push(eq(ev.subscriptionId, filter.subscriptionId));
+        if (filter.reason) where.push(eq(ev.reason, filter.reason));
+        if (filter.from) where.push(gte(ev.occurredAt, filter.from));
+        if (filter.to) where.push(lt(ev.occurredAt, filter.to));
+        // A UTC day as epoch milliseconds: SQLite stores milliseconds, PostgreSQL a timestamptz.
+        const day =
+          statements.dialect === 'sqlite'
+            ? sql<number>`(${ev.occurredAt} / 86400000) * 86400000`
+            : sql<number>`(floor(extract(epoch from ${ev.occurredAt}) / 86400) * 86400000)::bigint`;
+        const key = groupBy === 'reason' ? ev.reason : groupBy === 'symbol' ? ev.symbol : day;
+        const n = sql<number>`count(*)`;
+        const rows = await db
+          .select({ key, n })
+          .from(ev)
+          .where(and(...where))
+          .groupBy(key)
+          .orderBy(desc(n), asc(key));
+        return rows.map((row) => ({
+          key: row.key === null ? null : groupBy === 'day' ? new Date(Number(row.key)).toISOString().slice(0, 10) : String(row.key),
+          count: Number(row.n),
+        }));
       },
     },
   };
