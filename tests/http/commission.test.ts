@@ -58,7 +58,9 @@ describe.each(testDatabaseKinds())('commission and affiliates on %s', (kind) => 
 
     await masterRound(master, 'HWMUSD', D1, 110); // copy +10.00
     clock.set(new Date(D1 + DAY));
-    expect(await settle('2026-06-01')).toMatchObject({ statements: 1, markups: 0 });
+    // Two settlements at once (two instances, or the job and an admin) charge once.
+    const both = await Promise.all([settle('2026-06-01'), settle('2026-06-01')]);
+    expect(both.map((r) => r.statements).sort()).toEqual([0, 1]);
     await masterRound(master, 'HWMUSD', D1 + DAY, 95); // copy −5.00
     clock.set(new Date(D1 + 2 * DAY));
     expect(await settle('2026-06-02')).toMatchObject({ statements: 1 });
@@ -101,6 +103,16 @@ describe.each(testDatabaseKinds())('commission and affiliates on %s', (kind) => 
     expect((await get('/commission/statements', await signUp(server))).body.charges).toEqual([]);
     const report = await server.engine.wallets.verifyLedger();
     expect(report.ok).toBe(true);
+    // Each charge told both sides; the free statements told nobody.
+    const told = (await get('/notifications?limit=200', follower)).body.notifications.filter((n: { type: string }) => n.type === 'commission.charged');
+    expect(told.map((n: { title: string }) => n.title)).toEqual([
+      'Performance fee charged: 0.40 USD',
+      'Markup charged: 0.40 USD',
+      'Markup charged: 0.30 USD',
+      'Performance fee charged: 2.00 USD',
+      'Markup charged: 1.00 USD',
+    ]);
+    expect((await get('/notifications?limit=200', master)).body.notifications.filter((n: { type: string }) => n.type === 'commission.earned')).toHaveLength(5);
   });
 
   it('pays the affiliate its share of the platform’s part of fees from users it referred', async () => {
@@ -206,24 +218,29 @@ describe.each(testDatabaseKinds())('commission and affiliates on %s', (kind) => 
       const master = await signUp(server);
       const masterId = (await post('/masters', master, { display_name: 'Noisy' })).body.id as string;
       const sub = (await post('/subscriptions', user, { master_id: masterId, copy_mode: 'fixed', stake: '5.00' })).body;
+      // Refused for the user's protection: a stake below the minimum.
+      await price('NOTUSD', 10, D1 + 40 * DAY);
+      expect((await post('/trades/execute', user, { symbol: 'NOTUSD', side: 'BUY', stake: '0.01' }, { 'idempotency-key': 'n-tiny' })).status).toBe(409);
       expect((await post(`/subscriptions/${sub.subscription_id}/pause`, user)).status).toBe(200);
       expect((await post(`/admin/users/${user.id}/disable`, admin)).status).toBe(200);
       expect((await post(`/admin/users/${user.id}/enable`, admin)).status).toBe(200);
       user = await signIn(server, user.email, user.password, user.id); // disabling ended the sessions
 
       const list = (await get('/notifications', user)).body;
-      expect(list.notifications.map((n: { type: string }) => n.type)).toEqual(['admin.action', 'admin.action', 'subscription.paused', 'subscription.created', 'wallet.deposit']);
-      expect(list.unread).toBe(5);
-      expect(list.notifications[4]).toMatchObject({ title: 'Deposit of 25.00 USD', read: false, read_at: null, data: { amount: '25.00', currency: 'USD' } });
+      expect(list.notifications.map((n: { type: string }) => n.type)).toEqual(['admin.action', 'admin.action', 'subscription.paused', 'protection.event', 'subscription.created', 'wallet.deposit']);
+      expect(list.unread).toBe(6);
+      expect(list.notifications[0]).toMatchObject({ title: 'Your account was enabled again', data: { action: 'admin.user_enabled' } });
+      expect(list.notifications[3]).toMatchObject({ data: { reason: 'stake_below_min', symbol: 'NOTUSD', source: 'risk' } });
+      expect(list.notifications[5]).toMatchObject({ title: 'Deposit of 25.00 USD', read: false, read_at: null, data: { amount: '25.00', currency: 'USD' } });
       expect((await get('/notifications', master)).body.notifications.map((n: { type: string }) => n.type)).toEqual(['master.follower_joined']);
       // The hook heard each one, after its commit.
-      expect(heard.filter((n) => n.userId === user.id).map((n) => n.type).sort()).toEqual(['admin.action', 'admin.action', 'subscription.created', 'subscription.paused', 'wallet.deposit']);
+      expect(heard.filter((n) => n.userId === user.id).map((n) => n.type).sort()).toEqual(['admin.action', 'admin.action', 'protection.event', 'subscription.created', 'subscription.paused', 'wallet.deposit']);
 
-      const one = await post(`/notifications/${list.notifications[4].id}/read`, user);
+      const one = await post(`/notifications/${list.notifications[5].id}/read`, user);
       expect(one.body).toMatchObject({ read: true, read_at: expect.any(String) });
-      expect((await get('/notifications?unread=true', user)).body).toMatchObject({ unread: 4 });
+      expect((await get('/notifications?unread=true', user)).body).toMatchObject({ unread: 5 });
       expectProblem(await post(`/notifications/${list.notifications[0].id}/read`, master), 404, 'not_found');
-      expect((await post('/notifications/read-all', user)).body).toEqual({ updated: 4 });
+      expect((await post('/notifications/read-all', user)).body).toEqual({ updated: 5 });
       expect((await get('/notifications?unread=true', user)).body).toEqual({ notifications: [], unread: 0, next_cursor: null });
     } finally {
       stop();

@@ -386,4 +386,77 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect((await storage.repos.backtests.findById('b2'))!.status).toBe('queued');
     expect((await storage.repos.backtests.findById('b3'))!.status).toBe('completed');
   });
+  it('keeps a commission charge once per key, sums copy results and affiliate earnings, and pages notifications', async () => {
+    await storage.repos.users.insert(user('u-cm-f', 'cmf@example.com'));
+    await storage.repos.users.insert(user('u-cm-m', 'cmm@example.com'));
+    await storage.repos.users.insert(user('u-cm-a', 'cma@example.com'));
+    const account = { id: 'acc-cm-f', userId: 'u-cm-f', currency: 'USD', kind: 'demo' as const, systemCode: null, isDefault: true, status: 'active' as const, balance: 0n, held: 0n, createdAt: at('2026-01-01T00:00:00.000Z') };
+    await storage.repos.accounts.insert(account);
+    const trade = (id: string, pnl: bigint, closedAt: string, subscriptionId: string | null = 'sub-cm') => ({
+      id, userId: 'u-cm-f', accountId: account.id, orderId: `o-${id}`, symbol: 'X', side: 'BUY' as const, stake: 1_000n, currency: 'USD', quantity: 1, entryPrice: 1, stopLoss: null, takeProfit: null,
+      status: 'closed' as const, exitPrice: 1, closeReason: 'copy' as const, pnl, holdId: `h-${id}`, settlementEntryId: null, source: 'copy' as const, reference: 'mt', subscriptionId, openedAt: at(closedAt), closedAt: at(closedAt),
+    });
+    await storage.repos.trades.insert(trade('t-cm-1', 9_007_199_254_740_000n, '2026-01-01T10:00:00.000Z'));
+    await storage.repos.trades.insert(trade('t-cm-2', -400n, '2026-01-01T11:00:00.000Z'));
+    await storage.repos.trades.insert(trade('t-cm-3', 250n, '2026-01-02T10:00:00.000Z'));
+    await storage.repos.trades.insert(trade('t-cm-4', 999n, '2026-01-01T12:00:00.000Z', null));
+    // Beyond 2^53: sums stay exact.
+    expect(await storage.repos.commission.copyResults(at('2026-01-02T00:00:00.000Z'))).toEqual([{ subscriptionId: 'sub-cm', accountId: account.id, currency: 'USD', pnl: 9_007_199_254_739_600n, closedCopies: 2 }]);
+    expect((await storage.repos.commission.unchargedMarkups(at('2026-01-03T00:00:00.000Z'), 10)).map((t) => t.id)).toEqual(['t-cm-1', 't-cm-3']);
+
+    const charge = {
+      id: 'c-1', key: 'markup:t-cm-1', kind: 'markup' as const, subscriptionId: 'sub-cm', masterId: 'm-cm', masterUserId: 'u-cm-m', followerId: 'u-cm-f', accountId: account.id, currency: 'USD',
+      period: '2026-01-01', periodStart: null, periodEnd: at('2026-01-01T10:00:00.000Z'), tradeId: 't-cm-1', profit: 500n, equity: null, closedCopies: null, hwmBefore: null, hwmAfter: null, rateBps: 1000,
+      fee: 50n, charged: 50n, masterAmount: 40n, platformAmount: 9n, affiliateAmount: 1n, affiliateUserId: 'u-cm-a', entryId: 'e-cm-1', createdAt: at('2026-01-01T10:00:00.000Z'),
+    };
+    expect(await storage.transaction((tx) => tx.commission.insertCharge(charge))).toBe(true);
+    // The same key again is a no-op that leaves the transaction usable (PostgreSQL).
+    expect(await storage.transaction(async (tx) => [await tx.commission.insertCharge({ ...charge, id: 'c-2' }), (await tx.commission.listCharges({ userId: 'u-cm-f', limit: 5 })).length])).toEqual([false, 1]);
+    expect(await storage.repos.commission.listCharges({ userId: 'u-cm-m', as: 'master', limit: 5 })).toEqual([charge]);
+    expect(await storage.repos.commission.listCharges({ userId: 'u-cm-m', as: 'follower', limit: 5 })).toEqual([]);
+    expect((await storage.repos.commission.unchargedMarkups(at('2026-01-03T00:00:00.000Z'), 10)).map((t) => t.id)).toEqual(['t-cm-3']);
+    const fee = { ...charge, id: 'c-3', key: 'fee:sub-cm:acc:2026-01-01', kind: 'performance_fee' as const, tradeId: null, periodStart: at('2026-01-01T00:00:00.000Z'), periodEnd: at('2026-01-02T00:00:00.000Z'), equity: 100n, closedCopies: 2, hwmBefore: null, hwmAfter: 100n, affiliateAmount: 2n, platformAmount: 8n };
+    await storage.repos.commission.insertCharge(fee);
+    await storage.repos.commission.insertCharge({ ...fee, id: 'c-4', key: 'fee:sub-cm:acc:2025-12-31', periodEnd: at('2026-01-01T00:00:00.000Z'), hwmAfter: 7n });
+    expect(await storage.repos.commission.latestFee('sub-cm', account.id)).toEqual(fee);
+    expect(await storage.repos.commission.affiliateEarnings('u-cm-a')).toEqual([{ currency: 'USD', amount: 5n }]);
+    // The split must add up: the database refuses one that does not.
+    await expect(storage.repos.commission.insertCharge({ ...charge, id: 'c-5', key: 'bad', masterAmount: 41n })).rejects.toThrow();
+
+    expect(await storage.repos.affiliates.insertCode({ userId: 'u-cm-a', code: 'ABCD2345', createdAt: at('2026-01-01T00:00:00.000Z') })).toBe(true);
+    expect(await storage.repos.affiliates.insertCode({ userId: 'u-cm-m', code: 'ABCD2345', createdAt: at('2026-01-01T00:00:00.000Z') })).toBe(false);
+    expect(await storage.repos.affiliates.insertCode({ userId: 'u-cm-a', code: 'ZZZZ2345', createdAt: at('2026-01-01T00:00:00.000Z') })).toBe(false);
+    expect(await storage.repos.affiliates.findCode('ABCD2345')).toMatchObject({ userId: 'u-cm-a' });
+    await storage.repos.affiliates.insertReferral({ userId: 'u-cm-f', affiliateUserId: 'u-cm-a', code: 'ABCD2345', createdAt: at('2026-01-01T00:00:00.000Z') });
+    await storage.repos.affiliates.insertReferral({ userId: 'u-cm-m', affiliateUserId: 'u-cm-a', code: 'ABCD2345', createdAt: at('2026-01-01T00:00:00.000Z') });
+    await storage.repos.users.update('u-cm-m', { status: 'disabled' });
+    expect(await storage.repos.affiliates.referralCounts('u-cm-a')).toEqual({ referred: 2, active: 1 });
+    expect(await storage.repos.affiliates.findReferral('u-cm-f')).toMatchObject({ affiliateUserId: 'u-cm-a' });
+
+    const note = (id: string) => ({ id, userId: 'u-cm-f', type: 'wallet.deposit', title: id, body: null, data: { n: 1 }, readAt: null, createdAt: at('2026-01-01T00:00:00.000Z') });
+    for (const id of ['n1', 'n2', 'n3']) await storage.repos.notifications.insert(note(id));
+    expect((await storage.repos.notifications.list({ userId: 'u-cm-f', cursor: 'n3', limit: 5 })).map((n) => n.id)).toEqual(['n2', 'n1']);
+    const readAt = at('2026-01-02T00:00:00.000Z');
+    expect(await storage.repos.notifications.markRead('u-cm-m', 'n1', readAt)).toBeUndefined();
+    expect(await storage.repos.notifications.markRead('u-cm-f', 'n1', readAt)).toEqual({ ...note('n1'), readAt });
+    expect(await storage.repos.notifications.markRead('u-cm-f', 'n1', at('2026-01-03T00:00:00.000Z'))).toEqual({ ...note('n1'), readAt });
+    expect(await storage.repos.notifications.countUnread('u-cm-f')).toBe(2);
+    expect((await storage.repos.notifications.list({ userId: 'u-cm-f', unread: true, limit: 5 })).map((n) => n.id)).toEqual(['n3', 'n2']);
+    expect(await storage.repos.notifications.markAllRead('u-cm-f', readAt)).toBe(2);
+    expect(await storage.repos.notifications.countUnread('u-cm-f')).toBe(0);
+  });
+
+  it('sums protection events per reason, symbol and UTC day', async () => {
+    await storage.repos.users.insert(user('u-pe', 'pe@example.com'));
+    const event = (id: string, reason: string, symbol: string | null, occurredAt: string) => ({ id, userId: 'u-pe', source: 'ea' as const, subscriptionId: 'sub-pe', externalId: id, reason, symbol, side: null, stake: null, currency: null, details: null, occurredAt: at(occurredAt), createdAt: at(occurredAt) });
+    await storage.repos.risk.insertEvent(event('pe1', 'slippage', 'EURUSD', '2026-03-01T23:59:59.999Z'));
+    await storage.repos.risk.insertEvent(event('pe2', 'slippage', null, '2026-03-02T00:00:00.000Z'));
+    await storage.repos.risk.insertEvent(event('pe3', 'other', 'EURUSD', '2026-03-02T12:00:00.000Z'));
+    const filter = { userId: 'u-pe' };
+    expect(await storage.repos.risk.summarizeEvents(filter, 'reason')).toEqual([{ key: 'slippage', count: 2 }, { key: 'other', count: 1 }]);
+    expect(await storage.repos.risk.summarizeEvents(filter, 'symbol')).toEqual([{ key: 'EURUSD', count: 2 }, { key: null, count: 1 }]);
+    expect(await storage.repos.risk.summarizeEvents(filter, 'day')).toEqual([{ key: '2026-03-02', count: 2 }, { key: '2026-03-01', count: 1 }]);
+    expect(await storage.repos.risk.summarizeEvents({ ...filter, from: at('2026-03-02T00:00:00.000Z'), subscriptionId: 'sub-pe' }, 'reason')).toEqual([{ key: 'other', count: 1 }, { key: 'slippage', count: 1 }]);
+    expect(await storage.repos.risk.summarizeEvents({ userId: 'nobody' }, 'day')).toEqual([]);
+  });
 });
