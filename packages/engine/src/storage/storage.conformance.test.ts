@@ -429,7 +429,7 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.affiliates.findCode('ABCD2345')).toMatchObject({ userId: 'u-cm-a' });
     await storage.repos.affiliates.insertReferral({ userId: 'u-cm-f', affiliateUserId: 'u-cm-a', code: 'ABCD2345', createdAt: at('2026-01-01T00:00:00.000Z') });
     await storage.repos.affiliates.insertReferral({ userId: 'u-cm-m', affiliateUserId: 'u-cm-a', code: 'ABCD2345', createdAt: at('2026-01-01T00:00:00.000Z') });
-    await storage.repos.users.update('u-cm-m', { status: 'disabled' });
+    await storage.repos.users.update('u-cm-m', { status: 'disabled', updatedAt: at('2026-01-01T00:00:00.000Z') });
     expect(await storage.repos.affiliates.referralCounts('u-cm-a')).toEqual({ referred: 2, active: 1 });
     expect(await storage.repos.affiliates.findReferral('u-cm-f')).toMatchObject({ affiliateUserId: 'u-cm-a' });
 
