@@ -1,0 +1,3 @@
+import { runCopyTradingDemo } from './demo.js';
+
+await runCopyTradingDemo({ print: (line) => console.log(line) });
