@@ -2,7 +2,7 @@ import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
 import type { CommissionChargeRecord, CommissionKind, CopyResult, Repositories, Storage, SubscriptionRecord, TradeRecord } from '../ports/storage.js';
 import { formatAmount } from '../money/amount.js';
-import { decimalFraction } from '../money/decimal.js';
+import { bpsOf, rateOf, shareOf as share } from './rates.js';
 import type { CurrencyRegistry } from '../money/currency.js';
 import { keysetPage } from '../pagination.js';
 import type { WalletService } from '../wallets/service.js';
@@ -120,12 +120,6 @@ export function periods(kind: SettlementPeriod) {
   return { of, parse };
 }
 
-const bpsOf = (fraction: string) => {
-  const { digits, scale } = decimalFraction(fraction);
-  return (digits * 10_000n) / 10n ** BigInt(scale);
-};
-const share = (amount: bigint, bps: bigint) => (amount * bps) / 10_000n;
-const rateOf = (bps: number) => (bps / 10_000).toFixed(bps % 100 === 0 ? 2 : 4);
 
 export function createCommissionService(deps: {
   storage: Storage;

@@ -6,6 +6,7 @@ import { DECIMAL, formatAmount, parseAmount, parseFormatted } from '../money/amo
 import { decimalFraction, divideRounded } from '../money/decimal.js';
 import { keysetPage } from '../pagination.js';
 import { randomBase62 } from '../auth/api-keys.js';
+import { bpsOf, rateOf } from './rates.js';
 import type { WalletService } from '../wallets/service.js';
 import type { ProtectionEvent, ReportedProtectionEvent, RiskService } from '../risk/service.js';
 import type { Trade, TradeEvent, TradingService } from '../trading/service.js';
@@ -133,11 +134,6 @@ const RATE = { markup: { min: 0.05, max: 0.5, default: '0.10' }, performanceFee:
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const iso = (d: Date) => d.toISOString();
-const bpsOf = (rate: string) => {
-  const { digits, scale } = decimalFraction(rate);
-  return Number((digits * 10_000n) / 10n ** BigInt(scale));
-};
-const rateOf = (bps: number) => (bps / 10_000).toFixed(bps % 100 === 0 ? 2 : 4);
 
 export function createCopyService(deps: {
   storage: Storage;
@@ -339,7 +335,7 @@ export function createCopyService(deps: {
         }
         const n = Number(text);
         if (n < bounds.min || n > bounds.max) fields.push({ in: 'body', path, code: 'out_of_range', message: `must be between ${bounds.min} and ${bounds.max}` });
-        return bpsOf(text);
+        return Number(bpsOf(text));
       };
       const markupBps = rate('markup_rate', input.markupRate, RATE.markup);
       const performanceFeeBps = rate('performance_fee_rate', input.performanceFeeRate, RATE.performanceFee);

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import type { OrderRecord, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, SignalRecord, StrategyRecord, TradeRecord } from '@tradeplane/core';
+import type { OrderRecord, ProtectionEventFilter, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, SignalRecord, StrategyRecord, TradeRecord } from '@tradeplane/core';
 import type { QueryDb, Statements, Tables } from './repositories.js';
 import { toBigInt } from './ledger-repositories.js';
 
@@ -10,6 +10,19 @@ export function createTradingRepositories(db: QueryDb, t: Tables, statements: St
   const tr = t.trades;
   const lock = t.riskLocks;
   const ev = t.protectionEvents;
+
+  /** The conditions of an event filter, shared by the list and the summary. */
+  function eventConditions(filter: Omit<ProtectionEventFilter, 'cursor' | 'limit'>): (SQL | undefined)[] {
+    const where: (SQL | undefined)[] = [];
+    if (filter.userId) where.push(eq(ev.userId, filter.userId));
+    if (filter.source) where.push(eq(ev.source, filter.source));
+    if (filter.subscriptionId) where.push(eq(ev.subscriptionId, filter.subscriptionId));
+    if (filter.externalId) where.push(eq(ev.externalId, filter.externalId));
+    if (filter.reason) where.push(eq(ev.reason, filter.reason));
+    if (filter.from) where.push(gte(ev.occurredAt, filter.from));
+    if (filter.to) where.push(lt(ev.occurredAt, filter.to));
+    return where;
+  }
 
   const toEvent = (row: Tables['protectionEvents']['$inferSelect']): ProtectionEventRecord => ({
     ...row,
@@ -248,14 +261,7 @@ export function createTradingRepositories(db: QueryDb, t: Tables, statements: St
         return inserted.length > 0;
       },
       async listEvents(filter) {
-        const where: (SQL | undefined)[] = [];
-        if (filter.userId) where.push(eq(ev.userId, filter.userId));
-        if (filter.source) where.push(eq(ev.source, filter.source));
-        if (filter.subscriptionId) where.push(eq(ev.subscriptionId, filter.subscriptionId));
-        if (filter.externalId) where.push(eq(ev.externalId, filter.externalId));
-        if (filter.reason) where.push(eq(ev.reason, filter.reason));
-        if (filter.from) where.push(gte(ev.occurredAt, filter.from));
-        if (filter.to) where.push(lt(ev.occurredAt, filter.to));
+        const where = eventConditions(filter);
         if (filter.cursor) where.push(lt(ev.id, filter.cursor));
         const rows = await db
           .select()
@@ -266,13 +272,7 @@ export function createTradingRepositories(db: QueryDb, t: Tables, statements: St
         return rows.map(toEvent);
       },
       async summarizeEvents(filter, groupBy) {
-        const where: (SQL | undefined)[] = [];
-        if (filter.userId) where.push(eq(ev.userId, filter.userId));
-        if (filter.source) where.push(eq(ev.source, filter.source));
-        if (filter.subscriptionId) where.push(eq(ev.subscriptionId, filter.subscriptionId));
-        if (filter.reason) where.push(eq(ev.reason, filter.reason));
-        if (filter.from) where.push(gte(ev.occurredAt, filter.from));
-        if (filter.to) where.push(lt(ev.occurredAt, filter.to));
+        const where = eventConditions(filter);
         // A UTC day as epoch milliseconds: SQLite stores milliseconds, PostgreSQL a timestamptz.
         const day =
           statements.dialect === 'sqlite'
