@@ -103,7 +103,8 @@ for (const [path, item] of Object.entries(doc.paths)) {
     }
     const successStatus = Object.keys(op.responses).find((s) => s.startsWith('2'));
     const success = op.responses[successStatus];
-    const output = success?.content?.['application/json']?.schema;
+    // A non-JSON success body (Prometheus text) is returned as a string.
+    const output = success?.content?.['application/json']?.schema ?? Object.values(success?.content ?? {})[0]?.schema;
     const errors = Object.values(op.responses).flatMap((r) => r['x-error-codes'] ?? []);
     const input = fields.size === 0 ? 'void' : objectType([...fields], required, '    ');
     emit(`${comment(op.summary, '  ')}  ${JSON.stringify(id)}: {`);

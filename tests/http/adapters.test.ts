@@ -45,6 +45,7 @@ async function scenario(kind: TransportKind, cookies: boolean): Promise<Observed
     logger: silentLogger,
     clock: manualClock(new Date('2026-09-01T00:00:00.000Z')),
     ids: sequentialIds('id'),
+    jobs: { enabled: false },
     auth: { jwtSecret: 'parity-secret-parity-secret-parity!', passwordHashing: { memoryCost: 1024, timeCost: 1 } },
   });
   const transport: Transport = await openTransport(kind, engine, { cookies });

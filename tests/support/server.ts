@@ -27,7 +27,7 @@ export async function startTestServer(
     mode: 'test',
     logger: silentLogger,
     // Tests settle commission explicitly: a timer must not race their assertions.
-    jobs: { settleCommission: false },
+    jobs: { enabled: false },
     ...options,
     auth: { ...TEST_AUTH, ...options.auth },
   });

@@ -10,7 +10,7 @@ import { createEngine } from '@tradeplane/engine';
 export async function runCopyTradingDemo(options: { logger?: Logger; print?: (line: string) => void } = {}) {
   const print = options.print ?? (() => undefined);
   const clock = manualClock(new Date('2026-06-01T09:00:00.000Z'));
-  const tp = await createEngine({ database: ':memory:', clock, logger: options.logger ?? silentLogger, jobs: { settleCommission: false } });
+  const tp = await createEngine({ database: ':memory:', clock, logger: options.logger ?? silentLogger, jobs: { enabled: false } });
   try {
     const user = async (email: string, referralCode?: string) => {
       const created = await tp.auth.register({ email, password: `${email}-passphrase`, referralCode });

@@ -5,6 +5,7 @@
  *
  * ADMIN_EMAIL=you@example.com promotes (and approves) that account at start, once it exists:
  * register it, then restart. SIGNUP_APPROVAL=true makes new accounts wait for an admin.
+ * LOG_LEVEL (info) sets the JSON log level; METRICS_TOKEN (≥ 16 characters) guards /metrics.
  *
  * Environment variables are read here, and only here; the engine takes options.
  */
@@ -23,6 +24,8 @@ const engine = await createEngine({
   database,
   mode: production ? 'production' : 'development',
   auth: { jwtSecret: process.env.JWT_SECRET || undefined, signupApproval: process.env.SIGNUP_APPROVAL === 'true' },
+  log: { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info' },
+  metrics: { token: process.env.METRICS_TOKEN || undefined },
 });
 
 // The first admin cannot be made over HTTP (nobody could authorise it): the operator names it.
@@ -51,7 +54,7 @@ const server = app.listen(port, () => {
   console.log(`  API      ${base}/api/v1`);
   console.log(`  Docs     ${base}/api/v1/docs`);
   console.log(`  OpenAPI  ${base}/api/v1/openapi.json`);
-  console.log(`  Health   ${base}/api/v1/health`);
+  console.log(`  Health   ${base}/api/v1/health  (also /live, /ready, /metrics)`);
 });
 
 // Graceful shutdown: stop accepting, let in-flight requests finish, then close the database.

@@ -228,6 +228,8 @@ export function createClient(options: ClientOptions): Api {
     try {
       payload = text ? JSON.parse(text) : undefined;
     } catch {
+      // A success that is not JSON (Prometheus text from /metrics) is the text itself.
+      if (response.ok) return text;
       payload = undefined;
     }
     if (!response.ok) {

@@ -30,6 +30,34 @@ export type Health = {
     latency_ms?: number;
     reason?: string;
   };
+  /** Background jobs, as recorded in the database by whichever instance ran them (absent when the database is down) */
+  jobs: Array<{
+    name: string;
+    every_seconds: number;
+    last_tick_at: string | null;
+    /** How far behind its interval the job is (0: on time) */
+    lag_seconds: number | null;
+    last_duration_ms: number | null;
+    last_error: string | null;
+    running: boolean;
+  }>;
+};
+
+export type Readiness = {
+  ready: boolean;
+  checks: {
+    database: {
+      ok: boolean;
+      latency_ms?: number;
+      reason?: string;
+    };
+    migrations: {
+      ok: boolean;
+      applied?: number;
+      shipped?: number;
+      reason?: string;
+    };
+  };
 };
 
 export type JsonWebKeySet = {
@@ -617,6 +645,44 @@ export interface Operations {
     input: void;
     output: Health;
     errors: "internal_error";
+  };
+  /** Liveness: the process is up and answering (touches nothing else) */
+  "system.live": {
+    input: void;
+    output: {
+      status: "ok";
+    };
+    errors: "internal_error";
+  };
+  /** Readiness: the database answers and its migrations are current (503 otherwise) */
+  "system.ready": {
+    input: void;
+    output: Readiness;
+    errors: "internal_error";
+  };
+  /** Admin: business counts — users by status, active admins, open positions, active subscriptions */
+  "system.status": {
+    input: void;
+    output: {
+      timestamp: string;
+      version: string;
+      users: {
+        active: number;
+        pending: number;
+        disabled: number;
+      };
+      admins_active: number;
+      /** Open trades */
+      open_positions: number;
+      active_subscriptions: number;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
+  };
+  /** Prometheus metrics (text exposition format) */
+  "system.metrics": {
+    input: void;
+    output: string;
+    errors: "unauthenticated" | "forbidden" | "not_found" | "internal_error";
   };
   /** Public keys that verify access tokens (empty when tokens are HS256-signed) */
   "system.jwks": {
@@ -1708,6 +1774,10 @@ export interface Operations {
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
 export const operations = {
   "system.health": { method: "GET", path: "/health", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
+  "system.live": { method: "GET", path: "/live", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
+  "system.ready": { method: "GET", path: "/ready", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
+  "system.status": { method: "GET", path: "/status", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "system.metrics": { method: "GET", path: "/metrics", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "system.jwks": { method: "GET", path: "/.well-known/jwks.json", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "system.openapi": { method: "GET", path: "/openapi.json", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "auth.register": { method: "POST", path: "/auth/register", pathParams: [], queryParams: [], bodyFields: ["email","password","username","referral_code"], hasBody: true, inputRequired: true, auth: "public", scope: null, idempotent: false },
@@ -1799,7 +1869,7 @@ export const operations = {
 
 /** Operation ids by group and method name. */
 export const groups = {
-  system: { health: "system.health", jwks: "system.jwks", openapi: "system.openapi" },
+  system: { health: "system.health", live: "system.live", ready: "system.ready", status: "system.status", metrics: "system.metrics", jwks: "system.jwks", openapi: "system.openapi" },
   auth: { register: "auth.register", login: "auth.login", refresh: "auth.refresh", logout: "auth.logout", me: "auth.me", changePassword: "auth.changePassword", sessions: "auth.sessions", revokeSession: "auth.revokeSession", oidc: "auth.oidc" },
   apiKeys: { create: "apiKeys.create", list: "apiKeys.list", revoke: "apiKeys.revoke" },
   admin: { listUsers: "admin.listUsers", approveUser: "admin.approveUser", disableUser: "admin.disableUser", enableUser: "admin.enableUser", setRole: "admin.setRole", auditLogs: "admin.auditLogs" },

@@ -54,7 +54,8 @@ export { generateSigningKey } from './auth/tokens.js';
 export type { AccessTokenClaims } from './auth/tokens.js';
 export type { AdminService } from './admin/service.js';
 export type { RequestContext } from './audit/audit-log.js';
-export type { HealthReport } from './system/handlers.js';
+export type { HealthReport, Readiness, MigrationStatus, MetricsEndpoint } from './system/handlers.js';
+export type { JobRunner, JobDefinition, JobStatus } from './system/jobs.js';
 
 // Money: exact amounts (minor units as bigint inside, decimal strings on the wire)
 export { createCurrencyRegistry, MAX_MINOR_UNITS } from './money/currency.js';
@@ -64,7 +65,7 @@ export type { AmountProblem } from './money/amount.js';
 
 // Ports
 export { systemClock, manualClock, uuidV7Ids, sequentialIds, consoleLogger, silentLogger } from './ports/index.js';
-export type { Clock, ManualClock, Ids, Logger } from './ports/index.js';
+export type { Clock, ManualClock, Ids, Logger, Observer, RequestObservation } from './ports/index.js';
 export type {
   Storage,
   Repositories,
@@ -152,6 +153,10 @@ export type {
   AffiliatesRepository,
   NotificationRecord,
   NotificationsRepository,
+  JobRecord,
+  JobsRepository,
+  BusinessCounts,
+  SystemRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';

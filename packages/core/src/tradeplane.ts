@@ -26,7 +26,7 @@ import type { AnyStrategyDefinition } from './signals/strategies/strategy.js';
 import { createPaperBroker } from './trading/broker.js';
 import type { TradingOptions } from './trading/options.js';
 import { intervalMs } from './market/intervals.js';
-import { checkHealth, systemHandlers, type HealthReport } from './system/handlers.js';
+import { checkHealth, checkReadiness, systemHandlers, type HealthReport, type MetricsEndpoint, type MigrationStatus } from './system/handlers.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import { createBacktestService, type BacktestService } from './backtests/service.js';
 import { createCopyService, type CopyService } from './copy/service.js';
@@ -39,7 +39,8 @@ import { notificationHandlers } from './notifications/handlers.js';
 import { createAffiliateService, type AffiliateService } from './affiliates/service.js';
 import { createCommissionService, type CommissionService } from './copy/commission.js';
 import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
-import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Storage } from './ports/index.js';
+import { createJobRunner, type JobRunner } from './system/jobs.js';
+import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Observer, type Storage } from './ports/index.js';
 
 export interface TradeplaneDeps {
   storage: Storage;
@@ -59,6 +60,17 @@ export interface TradeplaneDeps {
    * in-memory SQLite database). Without it, `POST /backtests` answers 503.
    */
   scratchStorage?: () => Promise<Storage>;
+  /** Operations: what the host adds to the probes and metrics (the engine fills these). */
+  operations?: {
+    /** Told of requests, sign-ins, ledger entries and protection events (Prometheus counters). */
+    observer?: Observer;
+    /** `/metrics`: the collector and its guard. Without it, `/metrics` is 404. */
+    metrics?: MetricsEndpoint;
+    /** `/ready`: whether the database has every shipped migration. */
+    migrations?: () => Promise<MigrationStatus>;
+    /** Log one line per request (default true). */
+    logRequests?: boolean;
+  };
 }
 
 
@@ -80,6 +92,8 @@ export interface Tradeplane {
   readonly commission: CommissionService;
   readonly affiliates: AffiliateService;
   readonly notifications: NotificationService;
+  /** Background jobs (subscription and hold expiry, commission settlement, purges); the engine starts them. */
+  readonly jobs: JobRunner;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
@@ -105,6 +119,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     logger,
     audit,
     options: deps.wallets,
+    observer: deps.operations?.observer,
+    afterCommit,
     onCashMovementIn: (tx, m) =>
       notifications.notifyIn(tx, m.userId, {
         type: `wallet.${m.kind}`,
@@ -122,6 +138,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     logger,
     audit,
     options: deps.auth,
+    observer: deps.operations?.observer,
     onUserCreated: async (tx, user) => {
       await affiliates.linkIn(tx, user);
       await wallets.openInitialAccount(tx, user);
@@ -130,7 +147,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const apiKeys = createApiKeyService({ storage, clock, ids, audit });
   const admin = createAdminService({ storage, clock, audit });
   const market = createMarketDataService({ storage, logger });
-  const risk = createRiskService({ storage, clock, ids, audit, currencies: wallets.currencies, defaultCurrency: deps.wallets.defaultCurrency, defaults: deps.trading?.risk, notifyIn: notifications.notifyIn });
+  const risk = createRiskService({ storage, clock, ids, audit, currencies: wallets.currencies, defaultCurrency: deps.wallets.defaultCurrency, defaults: deps.trading?.risk, notifyIn: notifications.notifyIn, observer: deps.operations?.observer, afterCommit });
   const broker =
     deps.trading?.broker ??
     createPaperBroker({
@@ -187,6 +204,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
           wallets: { ...deps.wallets, defaultCurrency: setup.currency, demo: { balance: setup.initialBalance, balances: {} } },
           trading: { ...deps.trading, broker: undefined },
           scratchStorage: undefined,
+          // A backtest's requests, entries and events are not this instance's.
+          operations: { logRequests: false },
         });
         return { ...inner, storage: scratch, clock: scratchClock, close: () => scratch.close() };
       } catch (error) {
@@ -206,6 +225,43 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     maxBars: deps.trading?.backtests?.maxBars ?? 2_000_000,
     jobsPerUser: deps.trading?.backtests?.jobsPerUser ?? 2,
   });
+  // Background work, each job run by one instance at a time (see JobRunner).
+  let settledPeriod: string | undefined;
+  const jobs = createJobRunner({
+    storage,
+    clock,
+    ids,
+    logger,
+    jobs: [
+      { name: 'expire_subscriptions', everyMs: 60_000, run: async () => ({ expired: await copy.expireDue() }) },
+      { name: 'expire_holds', everyMs: 60_000, run: async () => ({ expired: await wallets.expireHolds() }) },
+      {
+        name: 'settle_commission',
+        everyMs: 60_000,
+        // Each period once it is over; settling is idempotent, so this only saves the scan.
+        run: async () => {
+          const last = commission.periodOf(new Date(commission.periodOf(clock.now()).start.getTime() - 1)).label;
+          if (last === settledPeriod) return { period: last, settled: 'already' };
+          const report = await commission.settle({ period: last });
+          settledPeriod = last;
+          return { ...report };
+        },
+      },
+      {
+        name: 'purge_expired',
+        everyMs: 60 * 60_000,
+        run: async () => {
+          const now = clock.now();
+          return {
+            refreshTokens: await storage.repos.refreshTokens.purgeExpired(now),
+            revokedTokens: await storage.repos.revokedTokens.purgeExpired(now),
+            idempotencyKeys: await storage.repos.idempotency.purgeExpired(now),
+          };
+        },
+      },
+    ],
+  });
+
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
@@ -215,10 +271,15 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     }
     return doc;
   };
-  const health = () => checkHealth({ storage: deps.storage, clock: deps.clock, version: deps.version, startedAt });
+  const health = () => checkHealth({ storage: deps.storage, clock: deps.clock, version: deps.version, startedAt, jobs: jobs.status });
+  const ready = () => checkReadiness({ storage: deps.storage, migrations: deps.operations?.migrations });
+  const status = async () => {
+    const counts = await storage.repos.system.businessCounts();
+    return { timestamp: clock.now().toISOString(), version: deps.version, users: counts.users, admins_active: counts.activeAdmins, open_positions: counts.openTrades, active_subscriptions: counts.activeSubscriptions };
+  };
 
   const handlers: ContractHandlers<TradeplaneContract> = {
-    system: systemHandlers({ health, openapi, jwks: () => auth.jwks() }),
+    system: systemHandlers({ health, ready, status, metrics: deps.operations?.metrics, openapi, jwks: () => auth.jwks() }),
     auth: authHandlers(auth),
     apiKeys: apiKeyHandlers(apiKeys),
     admin: adminHandlers(admin),
@@ -237,8 +298,10 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     authenticate: createAuthenticator(auth, apiKeys, copy.authenticateLicense),
     ids: deps.ids,
     logger: deps.logger,
+    observer: deps.operations?.observer,
+    logRequests: deps.operations?.logRequests,
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, commission, affiliates, notifications, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, commission, affiliates, notifications, jobs, handle, contract, openapi, health };
 }

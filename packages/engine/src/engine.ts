@@ -9,6 +9,7 @@ import {
 } from '@tradeplane/core';
 import { engineOptionsSchema, parseDatabase, type DatabaseTarget, type EngineOptions } from './options.js';
 import { developmentSecret } from './secret.js';
+import { createDefaultLogger, createMetrics, migrationStatus } from './operations.js';
 import { openSqliteStorage } from './storage/sqlite.js';
 import { openPostgresStorage } from './storage/postgres.js';
 
@@ -21,7 +22,7 @@ export interface Engine extends Tradeplane {
   close(): Promise<void>;
 }
 
-export type MigratableStorage = Storage & { migrate(): Promise<void> };
+export type MigratableStorage = Storage & { migrate(): Promise<void>; appliedMigrations(): Promise<number[]> };
 
 /** Replaced with the package version at build time, so bundles need no package.json beside them. */
 declare const __TRADEPLANE_VERSION__: string | undefined;
@@ -62,7 +63,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     throw new TypeError(`Invalid tradeplane engine options: ${details}`);
   }
   const options = parsed.data;
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? createDefaultLogger(options.log.level);
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidV7Ids(clock);
   const target = parseDatabase(options.database);
@@ -80,6 +81,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     throw error;
   }
 
+  const metrics = options.metrics.enabled ? createMetrics() : undefined;
   const core = createTradeplane({
     storage,
     clock,
@@ -100,24 +102,16 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
       bodyLimit: options.http.bodyLimit,
       validateResponses: options.http.validateResponses ?? options.mode !== 'production',
     },
+    operations: {
+      observer: metrics?.observer,
+      metrics: metrics && { collect: () => metrics.registry.metrics(), token: options.metrics.token, allow: options.metrics.allow },
+      migrations: () => migrationStatus(storage.dialect, () => storage.appliedMigrations()),
+      logRequests: options.log.requests,
+    },
   });
 
-  // Settles each period once it is over: checked every minute, run once per period per process.
-  let settledPeriod: string | undefined;
-  let settling: Promise<unknown> | undefined;
-  const settleJob = options.jobs.settleCommission
-    ? setInterval(() => {
-        const now = clock.now();
-        const last = core.commission.periodOf(new Date(core.commission.periodOf(now).start.getTime() - 1)).label;
-        if (settling || last === settledPeriod) return;
-        settling = core.commission
-          .settle({ period: last })
-          .then(() => void (settledPeriod = last))
-          .catch((error: unknown) => logger.error({ event: 'commission.settle_failed', period: last, error: error instanceof Error ? error.message : String(error) }, 'Commission settlement failed; retrying in a minute'))
-          .finally(() => (settling = undefined));
-      }, 60_000)
-    : undefined;
-  settleJob?.unref();
+  // Background jobs: expiry, commission settlement, purges (one instance at a time runs each).
+  if (options.jobs.enabled) core.jobs.start(options.jobs.intervalMs);
 
   let closed: Promise<void> | undefined;
   return {
@@ -126,8 +120,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     migrate: () => storage.migrate(),
     close: () =>
       (closed ??= (async () => {
-        if (settleJob) clearInterval(settleJob);
-        await settling;
+        await core.jobs.stop();
         await core.backtests.stop();
         await storage.close();
       })()),

@@ -60,11 +60,30 @@ export const engineOptionsSchema = z.strictObject({
   /** Commission (settlement period, platform share) and affiliates' share: see `copyOptionsSchema`. */
   copy: copyOptionsSchema.prefault({}),
   /**
-   * Background jobs this process runs. `settleCommission` (default on): after each settlement
-   * period ends, settle its performance fees and sweep missed markups (idempotent, so several
-   * instances running it charge once).
+   * Background jobs: expiring subscriptions and holds, settling each commission period after it
+   * ends, purging expired tokens and idempotency keys. `enabled` (default true) runs them in this
+   * process, checked every `intervalMs`; with several instances each job still runs on one at a
+   * time. Turn it off where a scheduler calls `engine.jobs.tick()` instead (Lambda).
    */
-  jobs: z.strictObject({ settleCommission: z.boolean().default(true) }).prefault({}),
+  /** The default logger (pino, JSON lines on stdout) when `logger` is not given; `requests`: one line per request. */
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      requests: z.boolean().default(true),
+    })
+    .prefault({}),
+  /**
+   * `GET /metrics` (Prometheus). `token`: callers must send it as a bearer token; `allow`: only
+   * these client addresses. Both unset: open, as behind a private network or a proxy's ACL.
+   */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      token: z.string().min(16).optional(),
+      allow: z.array(z.string().min(1)).optional(),
+    })
+    .prefault({}),
+  jobs: z.strictObject({ enabled: z.boolean().default(true), intervalMs: z.number().int().min(100).max(3_600_000).default(15_000) }).prefault({}),
   clock: z.custom<Clock>((v) => isObject(v) && typeof v.now === 'function').optional(),
   ids: z.custom<Ids>((v) => isObject(v) && typeof v.next === 'function').optional(),
   logger: z.custom<Logger>((v) => isObject(v) && typeof v.warn === 'function' && typeof v.error === 'function').optional(),

@@ -1,5 +1,5 @@
 import { TradeplaneError } from '../errors.js';
-import type { Clock, Ids, Logger } from '../ports/index.js';
+import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
 import type { Repositories, RefreshTokenRecord, Role, SessionRecord, Storage, UserRecord } from '../ports/storage.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { argon2idHasher, type PasswordHasher } from './passwords.js';
@@ -100,6 +100,8 @@ export interface AuthServiceDeps {
   signer?: AccessTokenSigner;
   /** Runs inside the sign-up transaction, after the user row is written (wallets open the first account here). */
   onUserCreated?: (tx: Repositories, user: UserRecord) => Promise<void>;
+  /** Counts sign-in outcomes (metrics). */
+  observer?: Observer;
 }
 
 const REFRESH_PREFIX = 'tpr_';
@@ -259,7 +261,12 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       // Keyed by user id when the account exists, so email and username share one counter.
       const accountKey = user ? `user:${user.id}` : `login:${identifier}`;
       const keys = context.ip ? [accountKey, `ip:${context.ip}`] : [accountKey];
-      await throttle.assertAllowed(keys);
+      try {
+        await throttle.assertAllowed(keys);
+      } catch (error) {
+        deps.observer?.login?.('blocked');
+        throw error;
+      }
 
       // An unknown user (or one without a password: OIDC-only) costs the same argon2 work.
       const ok = user && user.passwordHash ? await hasher.verify(user.passwordHash, password) : (await hasher.verifyDummy(password), false);
@@ -272,6 +279,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
             await audit.recordIn(tx, { ...target, action: 'auth.lockout', details: { key: key.replace(/^(user|login|ip):.*/, '$1') } }, context);
           }
         });
+        deps.observer?.login?.('failure');
         throw invalidCredentials();
       }
       // The password was right: its count is cleared even if the account may not sign in yet.
@@ -284,6 +292,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         const current = rehashed ? ((await tx.users.update(user.id, { passwordHash: rehashed, updatedAt: clock.now() })) ?? user) : user;
         return openSession(tx, current, context, deviceLabel);
       });
+      deps.observer?.login?.(sign ? 'success' : 'failure');
       return sign ? sign() : refuseSignIn(user);
     },
 

@@ -44,6 +44,8 @@ export interface RouteDefinition {
   readonly body?: z.ZodType;
   /** Schema of the success body as it travels on the wire (strings for money and dates). */
   readonly response: z.ZodType;
+  /** The success body's media type when it is not JSON (`/metrics`: Prometheus text); the handler replies with the same `contentType`. */
+  readonly responseType?: string;
   readonly successStatus?: 200 | 201 | 202 | 204;
   /**
    * Non-problem answers besides the success one, by status: e.g. `/health` answers 503 with

@@ -124,6 +124,8 @@ export interface CopyService {
   /** Resolves a license token (`Authorization: License <token>`); `invalid_token` when unknown. */
   authenticateLicense(token: string): Promise<LicensePrincipal>;
   verify(principal: LicensePrincipal): Promise<LicenseVerdict>;
+  /** Expires subscriptions whose time has passed (the background job; reads expire them too). Returns how many. */
+  expireDue(limit?: number): Promise<number>;
   /** A refusal reported by the terminal holding the license; a cancelled or expired subscription's license is a 409. */
   reportProtectionEvent(principal: LicensePrincipal, input: ReportedProtectionEvent): Promise<{ event: ProtectionEvent; created: boolean }>;
 }
@@ -457,6 +459,14 @@ export function createCopyService(deps: {
       const found = TOKEN_FORMAT.test(token) ? await storage.repos.copy.findSubscriptionByTokenHash(hashToken(token)) : undefined;
       if (!found) throw new TradeplaneError('invalid_token', 'Unknown or rotated license token', { headers: { 'www-authenticate': 'License realm="tradeplane"' } });
       return { via: 'license', userId: found.followerId, role: 'user', subscriptionId: found.id };
+    },
+
+    async expireDue(limit = 500) {
+      let expired = 0;
+      for (const due of await storage.repos.copy.listDueToExpire(clock.now(), limit)) {
+        if ((await current(due)).status === 'expired') expired += 1;
+      }
+      return expired;
     },
 
     async reportProtectionEvent(principal, input) {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { TradeplaneError, toProblem, type FieldError } from '../errors.js';
 import { allowedRoles, listRoutes, type Contract, type RouteDefinition } from '../contract/route.js';
-import type { Ids, Logger } from '../ports/index.js';
+import type { Ids, Logger, Observer } from '../ports/index.js';
 import type { Principal } from '../auth/service.js';
 import type { LicensePrincipal } from '../copy/service.js';
 import { headerValue, isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
@@ -19,6 +19,10 @@ export interface DispatcherOptions<C extends Contract> {
   bodyLimit?: number;
   /** Check every success body against the route's response schema (tests and development). */
   validateResponses?: boolean;
+  /** Told of every answered request (metrics). */
+  observer?: Observer;
+  /** Log one `event: 'request'` line per request at info level (default true). */
+  logRequests?: boolean;
 }
 
 /** Turns a neutral request into a neutral response. Never throws. */
@@ -46,93 +50,128 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
   }
   const router = createRouter(listRoutes(options.contract));
 
+  const logRequests = options.logRequests ?? true;
+
   return async function dispatch(request) {
+    const started = performance.now();
     const header = (name: string) => headerValue(request.headers, name);
     const suppliedId = header('x-request-id');
     const requestId = suppliedId && REQUEST_ID.test(suppliedId) ? suppliedId : options.ids.next();
-    try {
-      const method = request.method.toUpperCase() === 'HEAD' ? 'GET' : request.method.toUpperCase();
-      const match = router.match(method, request.path);
-      if (match.kind === 'not_found') throw new TradeplaneError('route_not_found', `No route matches ${request.path}`);
-      if (match.kind === 'method_not_allowed') {
-        const allowed = match.allowed.includes('GET') ? [...match.allowed, 'HEAD'] : match.allowed;
-        throw new TradeplaneError('method_not_allowed', `${method} is not allowed on ${request.path}`, {
-          headers: { allow: allowed.join(', ') },
-        });
+    let routeId: string | null = null;
+    let userId: string | null = null;
+    /**
+     * One observation and one log line per request: ids, route, status, latency, user and
+     * address. Never headers, bodies or query strings, where tokens and passwords travel.
+     */
+    const finish = (response: HttpResponse): HttpResponse => {
+      const durationMs = performance.now() - started;
+      const observation = { requestId, routeId, method: request.method.toUpperCase(), status: response.status, durationMs, userId, ip: request.ip };
+      try {
+        options.observer?.request?.(observation);
+      } catch {
+        // Metrics must never fail a request.
       }
-      const { route, params } = match;
+      if (logRequests) {
+        options.logger.info(
+          { event: 'request', requestId, method: observation.method, route: routeId, status: response.status, latencyMs: Math.round(durationMs * 100) / 100, userId, ip: request.ip },
+          'request',
+        );
+      }
+      return response;
+    };
+    return finish(await answer());
 
-      // Authenticate before reading the body: anonymous callers cannot make us parse anything.
-      let principal: Principal | LicensePrincipal | undefined;
-      if (route.auth !== 'public') {
-        principal = await options.authenticate(route, request);
-        if ((route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {
-          throw new TradeplaneError('forbidden', 'Your role may not perform this action');
+    async function answer(): Promise<HttpResponse> {
+      try {
+        const method = request.method.toUpperCase() === 'HEAD' ? 'GET' : request.method.toUpperCase();
+        const match = router.match(method, request.path);
+        if (match.kind === 'not_found') throw new TradeplaneError('route_not_found', `No route matches ${request.path}`);
+        if (match.kind === 'method_not_allowed') {
+          const allowed = match.allowed.includes('GET') ? [...match.allowed, 'HEAD'] : match.allowed;
+          throw new TradeplaneError('method_not_allowed', `${method} is not allowed on ${request.path}`, {
+            headers: { allow: allowed.join(', ') },
+          });
         }
-      }
+        const { route, params } = match;
+        routeId = route.id;
 
-      const fields: FieldError[] = [];
-      const parsedParams = route.params ? validate(route.params, params, 'path', fields) : undefined;
-      const parsedQuery = route.query ? validate(route.query, request.query ?? {}, 'query', fields) : undefined;
-      let parsedBody: unknown;
-      if (route.body) {
-        const raw = await readJsonBody(request, bodyLimit);
-        parsedBody = validate(route.body, raw, 'body', fields);
-      }
-      // Money routes take an Idempotency-Key: checked with the other fields, before anything runs.
-      const idempotencyKey = route.idempotent ? header('idempotency-key') : undefined;
-      if (route.idempotent && (idempotencyKey === undefined || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
-        fields.push({
-          in: 'header',
-          path: 'Idempotency-Key',
-          code: idempotencyKey === undefined ? 'required' : 'invalid_idempotency_key',
-          message: idempotencyKey === undefined ? 'this request moves money: send a unique Idempotency-Key (a UUID)' : 'must be 1–255 printable ASCII characters',
-        });
-      }
-      if (fields.length > 0) {
-        throw new TradeplaneError('validation_failed', 'The request has invalid fields', { fields });
-      }
-
-      const meta: RequestMeta = {
-        requestId,
-        ip: request.ip,
-        userAgent: header('user-agent'),
-        basePath: request.basePath ?? '',
-        headers: request.headers,
-        cookieMode: request.cookieMode,
-        idempotencyKey,
-      };
-      const handler = handlerById.get(route.id)!;
-      const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, principal, request: meta } as never);
-
-      const status = isReply(result) ? (result.status ?? route.successStatus ?? 200) : (route.successStatus ?? 200);
-      const payload = isReply(result) ? result.body : result;
-      if (options.validateResponses && status !== 204) {
-        const schema = status === (route.successStatus ?? 200) ? route.response : route.otherResponses?.[status]?.schema;
-        const check = schema?.safeParse(payload);
-        if (!check?.success) {
-          options.logger.error({ route: route.id, status, issues: check?.error.issues ?? 'undeclared status' }, 'response does not match the contract');
-          throw new TradeplaneError('internal_error', 'An unexpected error occurred');
+        // Authenticate before reading the body: anonymous callers cannot make us parse anything.
+        let principal: Principal | LicensePrincipal | undefined;
+        if (route.auth !== 'public') {
+          principal = await options.authenticate(route, request);
+          userId = principal.userId;
+          if ((route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {
+            throw new TradeplaneError('forbidden', 'Your role may not perform this action');
+          }
         }
+
+        const fields: FieldError[] = [];
+        const parsedParams = route.params ? validate(route.params, params, 'path', fields) : undefined;
+        const parsedQuery = route.query ? validate(route.query, request.query ?? {}, 'query', fields) : undefined;
+        let parsedBody: unknown;
+        if (route.body) {
+          const raw = await readJsonBody(request, bodyLimit);
+          parsedBody = validate(route.body, raw, 'body', fields);
+        }
+        // Money routes take an Idempotency-Key: checked with the other fields, before anything runs.
+        const idempotencyKey = route.idempotent ? header('idempotency-key') : undefined;
+        if (route.idempotent && (idempotencyKey === undefined || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
+          fields.push({
+            in: 'header',
+            path: 'Idempotency-Key',
+            code: idempotencyKey === undefined ? 'required' : 'invalid_idempotency_key',
+            message: idempotencyKey === undefined ? 'this request moves money: send a unique Idempotency-Key (a UUID)' : 'must be 1–255 printable ASCII characters',
+          });
+        }
+        if (fields.length > 0) {
+          throw new TradeplaneError('validation_failed', 'The request has invalid fields', { fields });
+        }
+
+        const meta: RequestMeta = {
+          requestId,
+          ip: request.ip,
+          userAgent: header('user-agent'),
+          basePath: request.basePath ?? '',
+          headers: request.headers,
+          cookieMode: request.cookieMode,
+          idempotencyKey,
+        };
+        const handler = handlerById.get(route.id)!;
+        const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, principal, request: meta } as never);
+
+        const status = isReply(result) ? (result.status ?? route.successStatus ?? 200) : (route.successStatus ?? 200);
+        const payload = isReply(result) ? result.body : result;
+        if (options.validateResponses && status !== 204) {
+          const schema = status === (route.successStatus ?? 200) ? route.response : route.otherResponses?.[status]?.schema;
+          const check = schema?.safeParse(payload);
+          if (!check?.success) {
+            options.logger.error({ route: route.id, status, issues: check?.error.issues ?? 'undeclared status' }, 'response does not match the contract');
+            throw new TradeplaneError('internal_error', 'An unexpected error occurred');
+          }
+        }
+        const headers: Record<string, string | string[]> = {
+          'x-request-id': requestId,
+          'cache-control': 'no-store',
+          ...(isReply(result) ? result.headers : undefined),
+        };
+        if (status === 204 || status === 304) return { status, headers, body: null };
+        if (isReply(result) && result.contentType && typeof payload === 'string') {
+          headers['content-type'] = result.contentType;
+          return { status, headers, body: payload };
+        }
+        headers['content-type'] = JSON_TYPE;
+        return { status, headers, body: JSON.stringify(payload) };
+      } catch (error) {
+        const problem = toProblem(error, requestId);
+        if (problem.status >= 500) {
+          options.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
+        }
+        return {
+          status: problem.status,
+          headers: { ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
+          body: JSON.stringify(problem.body),
+        };
       }
-      const headers: Record<string, string | string[]> = {
-        'x-request-id': requestId,
-        'cache-control': 'no-store',
-        ...(isReply(result) ? result.headers : undefined),
-      };
-      if (status === 204 || status === 304) return { status, headers, body: null };
-      headers['content-type'] = JSON_TYPE;
-      return { status, headers, body: JSON.stringify(payload) };
-    } catch (error) {
-      const problem = toProblem(error, requestId);
-      if (problem.status >= 500) {
-        options.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
-      }
-      return {
-        status: problem.status,
-        headers: { ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
-        body: JSON.stringify(problem.body),
-      };
     }
   };
 }

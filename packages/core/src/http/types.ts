@@ -99,11 +99,13 @@ export interface Reply<T> {
   readonly [replyMarker]: true;
   status?: number;
   headers?: Record<string, string | string[]>;
+  /** Sends a string body as is with this content type, instead of JSON (Prometheus text). */
+  contentType?: string;
   body: T;
 }
 
-/** Wraps a body with an explicit status and/or headers. */
-export function reply<T>(body: T, init: { status?: number; headers?: Record<string, string | string[]> } = {}): Reply<T> {
+/** Wraps a body with an explicit status, headers or (for a string body) content type. */
+export function reply<T>(body: T, init: { status?: number; headers?: Record<string, string | string[]>; contentType?: T extends string ? string : never } = {}): Reply<T> {
   return { [replyMarker]: true, body, ...init };
 }
 

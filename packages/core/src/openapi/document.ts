@@ -71,7 +71,7 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
       [success]:
         success === 204
           ? { description: 'No content' }
-          : { description: 'Success', content: { 'application/json': { schema: convert(route.response, 'output') } } },
+          : { description: 'Success', content: { [route.responseType ?? 'application/json']: { schema: convert(route.response, 'output') } } },
     };
     for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
       responses[status] = { description: other.description, content: { 'application/json': { schema: convert(other.schema, 'output') } } };

@@ -91,6 +91,31 @@ export const consoleLogger: Logger = {
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
+/** One answered HTTP request, as the dispatcher saw it. */
+export interface RequestObservation {
+  requestId: string;
+  /** The contract's route id (`wallet.get`); null when no route matched. */
+  routeId: string | null;
+  method: string;
+  status: number;
+  durationMs: number;
+  /** The authenticated user, when there was one. */
+  userId: string | null;
+  ip: string | undefined;
+}
+
+/**
+ * What operations watch (the engine feeds Prometheus metrics from it). Every method is optional
+ * and is called after the fact: a committed ledger entry, a finished request. An observer must
+ * not throw.
+ */
+export interface Observer {
+  request?(observation: RequestObservation): void;
+  login?(outcome: 'success' | 'failure' | 'blocked'): void;
+  ledgerEntry?(kind: string): void;
+  protectionEvent?(reason: string, source: 'risk' | 'ea'): void;
+}
+
 function format(obj: object | string, msg?: string): string {
   if (typeof obj === 'string') return `[tradeplane] ${obj}`;
   return `[tradeplane] ${msg ?? ''} ${JSON.stringify(obj, errorsAsObjects)}`.trim();

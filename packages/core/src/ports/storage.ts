@@ -132,11 +132,15 @@ export interface RefreshTokensRepository {
    * request got there first, so two refreshes of the same token cannot both succeed.
    */
   markRotated(id: string, at: Date): Promise<boolean>;
+  /** Deletes tokens that expired before `now`; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
 }
 
 export interface RevokedTokensRepository {
   /** Idempotent: revoking an already revoked jti is not an error. Read by `sessions.authState`. */
   add(token: RevokedAccessToken): Promise<void>;
+  /** Deletes entries whose token expired before `now` (it is refused as expired anyway). */
+  purgeExpired(now: Date): Promise<number>;
 }
 
 export interface AuditRecord {
@@ -423,6 +427,8 @@ export interface IdempotencyRepository {
    * insert of the same key waits for the first to commit or roll back.
    */
   insert(record: IdempotencyRecord): Promise<boolean>;
+  /** Deletes outcomes kept past their time; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
 }
 
 /** One stored OHLCV bar. */
@@ -836,6 +842,8 @@ export interface CopyRepository {
   listActiveForMasterUser(masterUserId: string): Promise<SubscriptionRecord[]>;
   /** Applies `changes` when the subscription's status is one of `from`; returns the updated row, or undefined. */
   updateSubscription(id: string, from: readonly SubscriptionStatus[], changes: Partial<Pick<SubscriptionRecord, 'status' | 'tokenHash' | 'updatedAt'>>): Promise<SubscriptionRecord | undefined>;
+  /** Active or paused subscriptions whose `expiresAt` ≤ `now`, oldest expiry first. */
+  listDueToExpire(now: Date, limit: number): Promise<SubscriptionRecord[]>;
 }
 
 export type CommissionKind = 'performance_fee' | 'markup';
@@ -959,6 +967,40 @@ export interface NotificationsRepository {
   countUnread(userId: string): Promise<number>;
 }
 
+/** A background job's shared state: who holds it, and how its last run went. */
+export interface JobRecord {
+  name: string;
+  /** The instance running it now (or last), and until when its lease holds. */
+  holder: string | null;
+  leaseUntil: Date | null;
+  lastTickAt: Date | null;
+  lastDurationMs: number | null;
+  lastError: string | null;
+}
+
+export interface JobsRepository {
+  /**
+   * Takes the job's lease for `holder` until `until` when it is free (no row, or the lease
+   * ended before `now`); returns the row, or undefined when another instance holds it.
+   */
+  acquire(name: string, holder: string, now: Date, until: Date): Promise<JobRecord | undefined>;
+  /** Records a run and gives the lease up (only the holder can). */
+  finish(name: string, holder: string, result: { at: Date; durationMs: number; error: string | null }): Promise<void>;
+  list(): Promise<JobRecord[]>;
+}
+
+/** Business-facing counts for `GET /status` (seed 003). */
+export interface BusinessCounts {
+  users: Record<UserStatus, number>;
+  activeAdmins: number;
+  openTrades: number;
+  activeSubscriptions: number;
+}
+
+export interface SystemRepository {
+  businessCounts(): Promise<BusinessCounts>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -983,6 +1025,8 @@ export interface Repositories {
   commission: CommissionRepository;
   affiliates: AffiliatesRepository;
   notifications: NotificationsRepository;
+  jobs: JobsRepository;
+  system: SystemRepository;
 }
 
 export interface Storage {

@@ -1,7 +1,7 @@
 import { keysetPage } from '../pagination.js';
 import { invalidFields, TradeplaneError, wireName, type FieldError } from '../errors.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
-import type { Clock, Ids, Storage } from '../ports/index.js';
+import type { Clock, Ids, Observer, Storage } from '../ports/index.js';
 import type { ProtectionEventGrouping, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeSide } from '../ports/storage.js';
 import { DECIMAL, formatAmount, parseAmount } from '../money/amount.js';
 import type { Currency, CurrencyRegistry } from '../money/currency.js';
@@ -129,6 +129,9 @@ export interface RiskServiceDeps {
   defaults?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
   /** Tells the user of each protection event, inside the transaction that stores it. */
   notifyIn?: (tx: Repositories, userId: string, input: { type: string; title: string; body?: string; data?: Record<string, unknown> }) => Promise<void>;
+  /** Counts protection events by reason (metrics), via `afterCommit`. */
+  observer?: Observer;
+  afterCommit?: (tx: Repositories, fn: () => void) => void;
 }
 
 
@@ -275,6 +278,8 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
   }
 
   async function notifyEvent(tx: Repositories, e: ProtectionEventRecord): Promise<void> {
+    const observe = deps.observer?.protectionEvent;
+    if (observe && deps.afterCommit) deps.afterCommit(tx, () => observe(e.reason, e.source));
     if (!deps.notifyIn) return;
     const what = [e.side, e.symbol].filter(Boolean).join(' ');
     const by = e.source === 'ea' ? 'Your trading terminal refused' : 'Refused for your protection:';

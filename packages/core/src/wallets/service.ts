@@ -1,6 +1,6 @@
 import { keysetPage } from '../pagination.js';
 import { TradeplaneError } from '../errors.js';
-import type { Clock, Ids, Logger } from '../ports/index.js';
+import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
 import type {
   AccountRecord,
   EntryKind,
@@ -242,6 +242,9 @@ export interface WalletServiceDeps {
   options: WalletOptions;
   /** Runs inside a deposit's or withdrawal's transaction (notifications), the first time only: never on a replay. */
   onCashMovementIn?: (tx: Repositories, movement: CashMovement) => Promise<void>;
+  /** Counts committed journal entries by kind (metrics), via `afterCommit`. */
+  observer?: Observer;
+  afterCommit?: (tx: Repositories, fn: () => void) => void;
 }
 
 interface Line {
@@ -487,6 +490,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     };
     const postings = lines.map((line) => ({ id: ids.next(), entryId: record.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, createdAt: now }));
     const written = tx.journal.insert(record, postings);
+    const observe = deps.observer?.ledgerEntry;
+    if (observe && deps.afterCommit) deps.afterCommit(tx, () => observe(record.kind));
     // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
     written.catch(() => undefined);
     const transactions = postings.map((p) =>

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm';
 import { TradeplaneError, type MasterRecord, type Repositories, type SubscriptionRecord } from '@tradeplane/core';
 import { isUniqueViolation, type QueryDb, type Tables } from './repositories.js';
 
@@ -65,6 +65,14 @@ export function createCopyRepositories(db: QueryDb, t: Tables): Pick<Repositorie
       },
       async listActiveForMasterUser(masterUserId) {
         return (await db.select().from(s).where(and(eq(s.masterUserId, masterUserId), eq(s.status, 'active'))).orderBy(asc(s.id))) as SubscriptionRecord[];
+      },
+      async listDueToExpire(now, limit) {
+        return (await db
+          .select()
+          .from(s)
+          .where(and(inArray(s.status, ['active', 'paused']), lte(s.expiresAt, now)))
+          .orderBy(asc(s.expiresAt), asc(s.id))
+          .limit(limit)) as SubscriptionRecord[];
       },
       async updateSubscription(id, from, changes) {
         const [row] = await db

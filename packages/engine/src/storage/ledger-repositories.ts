@@ -403,6 +403,10 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
         const inserted = await rows(insertKeyQuery, { ...record, outcome: JSON.stringify(record.outcome) });
         return inserted.length === 1;
       },
+      async purgeExpired(now) {
+        const k = t.idempotencyKeys;
+        return (await db.delete(k).where(lt(k.expiresAt, now)).returning({ key: k.key })).length;
+      },
     },
   };
 }

@@ -10,6 +10,8 @@ import { migrationsFolder } from '../migrations.js';
 export interface PostgresStorage extends Storage {
   readonly dialect: 'postgres';
   migrate(): Promise<void>;
+  /** The `when` of each applied migration (empty before the first migration). */
+  appliedMigrations(): Promise<number[]>;
 }
 
 export interface PostgresStorageOptions {
@@ -53,6 +55,11 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
     },
     async ping() {
       await db.execute(sql`select 1`);
+    },
+    async appliedMigrations() {
+      const [exists] = await client<{ t: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as t`;
+      if (!exists?.t) return [];
+      return (await client<{ created_at: string }[]>`select created_at::text as created_at from drizzle.__drizzle_migrations`).map((r) => Number(r.created_at));
     },
     async migrate() {
       // Many instances may start at once: each takes a session advisory lock on one reserved

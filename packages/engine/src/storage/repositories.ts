@@ -18,6 +18,7 @@ import { createTradingRepositories } from './trading-repositories.js';
 import { createBacktestRepositories } from './backtest-repositories.js';
 import { createCopyRepositories } from './copy-repositories.js';
 import { createCommissionRepositories } from './commission-repositories.js';
+import { createOperationsRepositories } from './operations-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -189,10 +190,16 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
           .returning({ id: t.refreshTokens.id });
         return rows.length === 1;
       },
+      async purgeExpired(now) {
+        return (await db.delete(t.refreshTokens).where(lt(t.refreshTokens.expiresAt, now)).returning({ id: t.refreshTokens.id })).length;
+      },
     },
     revokedTokens: {
       async add(token) {
         await db.insert(t.revokedAccessTokens).values(token).onConflictDoNothing();
+      },
+      async purgeExpired(now) {
+        return (await db.delete(t.revokedAccessTokens).where(lt(t.revokedAccessTokens.expiresAt, now)).returning({ jti: t.revokedAccessTokens.jti })).length;
       },
     },
     audit: {
@@ -312,6 +319,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createBacktestRepositories(db, t),
     ...createCopyRepositories(db, t),
     ...createCommissionRepositories(db, t),
+    ...createOperationsRepositories(db, t),
   });
 }
 

@@ -631,3 +631,13 @@ export const notifications = pgTable(
   },
   (t) => [index('notifications_user_idx').on(t.userId, t.id), index('notifications_unread_idx').on(t.userId, t.readAt)],
 );
+
+/** Background jobs: a lease so one instance runs each at a time, and the last run for `/health`. */
+export const jobs = pgTable('jobs', {
+  name: text('name').primaryKey(),
+  holder: text('holder'),
+  leaseUntil: ts('lease_until'),
+  lastTickAt: ts('last_tick_at'),
+  lastDurationMs: integer('last_duration_ms'),
+  lastError: text('last_error'),
+});

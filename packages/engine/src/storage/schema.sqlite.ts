@@ -670,3 +670,13 @@ export const notifications = sqliteTable(
   },
   (t) => [index('notifications_user_idx').on(t.userId, t.id), index('notifications_unread_idx').on(t.userId, t.readAt)],
 );
+
+/** Background jobs: a lease so one instance runs each at a time, and the last run for `/health`. */
+export const jobs = sqliteTable('jobs', {
+  name: text('name').primaryKey(),
+  holder: text('holder'),
+  leaseUntil: timestampMs('lease_until'),
+  lastTickAt: timestampMs('last_tick_at'),
+  lastDurationMs: integer('last_duration_ms'),
+  lastError: text('last_error'),
+});

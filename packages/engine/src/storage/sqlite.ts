@@ -11,6 +11,8 @@ import { migrationsFolder } from '../migrations.js';
 export interface SqliteStorage extends Storage {
   readonly dialect: 'sqlite';
   migrate(): Promise<void>;
+  /** The `when` of each applied migration (empty before the first migration). */
+  appliedMigrations(): Promise<number[]>;
 }
 
 /**
@@ -118,6 +120,13 @@ export function openSqliteStorage(target: string | Database.Database, options: S
     },
     async migrate() {
       await exclusive(async () => migrate(db, { migrationsFolder: migrationsFolder('sqlite') }));
+    },
+    async appliedMigrations() {
+      return exclusive(async () => {
+        const table = sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'").get();
+        if (!table) return [];
+        return (sqlite.prepare('select created_at from __drizzle_migrations').all() as { created_at: number | bigint }[]).map((r) => Number(r.created_at));
+      });
     },
     async close() {
       await exclusive(async () => {
