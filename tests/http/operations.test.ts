@@ -164,4 +164,54 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
     expect(health.jobs.map((j: { name: string }) => j.name)).toEqual(['expire_subscriptions', 'expire_holds', 'settle_commission', 'purge_expired']);
     expect(health.jobs[0]).toMatchObject({ every_seconds: 60, last_tick_at: clock.now().toISOString(), lag_seconds: 0, last_error: null, running: false });
   });
+  it('limits requests per group and caller in the database, across instances, with RateLimit headers and Retry-After', async () => {
+    const limitedClock = manualClock(new Date('2026-08-02T00:00:10.000Z'));
+    const limited = await startTestServer(kind, { clock: limitedClock, rateLimits: { enabled: true, auth: { limit: 3, windowSeconds: 60 }, default: { limit: 5, windowSeconds: 60 } } });
+    try {
+      // Sign-in: 3 per minute per address, wrong passwords included.
+      const login = () => limited.request('POST', '/auth/login', { body: { email: 'nobody@example.com', password: 'not-the-password' } });
+      const first = await login();
+      expect(first.status).toBe(401);
+      expect(first.headers.get('ratelimit-limit')).toBe('3');
+      expect(first.headers.get('ratelimit-remaining')).toBe('2');
+      expect(first.headers.get('ratelimit-reset')).toBe('50');
+      expect(first.headers.get('ratelimit-policy')).toBe('3;w=60');
+      await login();
+      await login();
+      const refused = await login();
+      expectProblem(refused, 429, 'rate_limited');
+      expect(refused.headers.get('retry-after')).toBe('50');
+      expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+
+      // Authenticated callers have their own budgets (registering here is another auth request,
+      // so the window moves on first).
+      limitedClock.set(new Date('2026-08-02T00:01:00.000Z'));
+      const a = await signUp(limited);
+      limitedClock.set(new Date('2026-08-02T00:01:30.000Z'));
+      expect((await login()).status).toBe(401); // the window's third: register, sign-in, this
+      expectProblem(await login(), 429, 'rate_limited');
+      limitedClock.set(new Date('2026-08-02T00:02:00.000Z'));
+      const b = await signUp(limited);
+      for (let i = 0; i < 5; i++) expect((await limited.request('GET', '/wallet', { token: a.access })).status).toBe(200);
+      expectProblem(await limited.request('GET', '/wallet', { token: a.access }), 429, 'rate_limited');
+      expect((await limited.request('GET', '/wallet', { token: b.access })).status).toBe(200);
+      // Another instance on the same database sees the same count.
+      const other = await createEngine({ database: limited.db.database, mode: 'test', clock: limitedClock, logger: memoryLogger(), jobs: { enabled: false }, auth: TEST_AUTH, rateLimits: { default: { limit: 5, windowSeconds: 60 } } });
+      try {
+        const there = await other.handle({ method: 'GET', path: '/wallet', headers: { authorization: `Bearer ${b.access}` }, ip: '127.0.0.1' });
+        expect(there.status).toBe(200);
+        expect(there.headers['ratelimit-remaining']).toBe('3');
+        const aThere = await other.handle({ method: 'GET', path: '/wallet', headers: { authorization: `Bearer ${a.access}` }, ip: '127.0.0.1' });
+        expect(aThere.status).toBe(429);
+      } finally {
+        await other.close();
+      }
+      // Probes are never limited; a new window starts over.
+      for (let i = 0; i < 8; i++) expect((await limited.request('GET', '/live')).status).toBe(200);
+      limitedClock.set(new Date('2026-08-02T00:04:00.000Z'));
+      expect((await limited.request('GET', '/wallet', { token: a.access })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -26,8 +26,10 @@ export async function startTestServer(
     database: db.database,
     mode: 'test',
     logger: silentLogger,
-    // Tests settle commission explicitly: a timer must not race their assertions.
+    // Tests run jobs explicitly (a timer must not race their assertions), and the rate limits
+    // have tests of their own: the other suites send hundreds of requests from one address.
     jobs: { enabled: false },
+    rateLimits: { enabled: false },
     ...options,
     auth: { ...TEST_AUTH, ...options.auth },
   });

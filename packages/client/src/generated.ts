@@ -676,7 +676,7 @@ export interface Operations {
       open_positions: number;
       active_subscriptions: number;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
   };
   /** Prometheus metrics (text exposition format) */
   "system.metrics": {
@@ -733,13 +733,13 @@ export interface Operations {
   "auth.logout": {
     input: void;
     output: void;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "rate_limited" | "internal_error";
   };
   /** The signed-in user */
   "auth.me": {
     input: void;
     output: User;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Change the password; every other session is signed out */
   "auth.changePassword": {
@@ -756,7 +756,7 @@ export interface Operations {
     output: {
       sessions: Array<Session>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "rate_limited" | "internal_error";
   };
   /** Sign a session out (its refresh and access tokens stop working) */
   "auth.revokeSession": {
@@ -764,7 +764,7 @@ export interface Operations {
       id: string;
     };
     output: void;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Sign in (or sign up) with an OpenID Connect ID token */
   "auth.oidc": {
@@ -791,7 +791,7 @@ export interface Operations {
       /** The secret; it cannot be shown again */
       key: string;
     };
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** The signed-in user’s API keys (without secrets) */
   "apiKeys.list": {
@@ -799,7 +799,7 @@ export interface Operations {
     output: {
       api_keys: Array<ApiKey>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "rate_limited" | "internal_error";
   };
   /** Revoke an API key */
   "apiKeys.revoke": {
@@ -807,7 +807,7 @@ export interface Operations {
       id: string;
     };
     output: void;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** List users, newest first (`status=pending` lists sign-ups awaiting approval) */
   "admin.listUsers": {
@@ -824,7 +824,7 @@ export interface Operations {
       users: Array<User>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Approve a pending sign-up */
   "admin.approveUser": {
@@ -832,7 +832,7 @@ export interface Operations {
       id: string;
     };
     output: User;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Disable a user: every session and API key is revoked at once */
   "admin.disableUser": {
@@ -840,7 +840,7 @@ export interface Operations {
       id: string;
     };
     output: User;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Re-enable a disabled user (they sign in again; revoked keys stay revoked) */
   "admin.enableUser": {
@@ -848,7 +848,7 @@ export interface Operations {
       id: string;
     };
     output: User;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Change a user’s role (their sessions end; they sign in again) */
   "admin.setRole": {
@@ -857,7 +857,7 @@ export interface Operations {
       role: "user" | "viewer" | "admin";
     };
     output: User;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Admin actions and security events, newest first */
   "admin.auditLogs": {
@@ -873,7 +873,7 @@ export interface Operations {
       audit_logs: Array<AuditLog>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your accounts, oldest first */
   "accounts.list": {
@@ -881,7 +881,7 @@ export interface Operations {
     output: {
       accounts: Array<Account>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Open a real account in a currency, at zero */
   "accounts.open": {
@@ -890,13 +890,13 @@ export interface Operations {
       currency: string;
     };
     output: Account;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "account_limit_reached" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "account_limit_reached" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your default account */
   "accounts.getDefault": {
     input: void;
     output: Account;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "rate_limited" | "internal_error";
   };
   /** One of your accounts */
   "accounts.get": {
@@ -904,7 +904,7 @@ export interface Operations {
       id: string;
     };
     output: Account;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Open a demo account funded with the configured demo balance */
   "accounts.openDemo": {
@@ -913,7 +913,7 @@ export interface Operations {
       currency?: string;
     };
     output: Account;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "account_limit_reached" | "payload_too_large" | "unsupported_media_type" | "transfer_not_allowed" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "account_limit_reached" | "payload_too_large" | "unsupported_media_type" | "transfer_not_allowed" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Make this your default account (the previous default stops being one, atomically) */
   "accounts.setDefault": {
@@ -921,7 +921,7 @@ export interface Operations {
       id: string;
     };
     output: Account;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** An account’s balance, held and available amounts */
   "accounts.balance": {
@@ -935,13 +935,13 @@ export interface Operations {
       held: string;
       available: string;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your default account’s balance and available amount */
   "wallet.get": {
     input: void;
     output: Account;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "rate_limited" | "internal_error";
   };
   /** Deposit into an account (demo accounts are topped up from the demo faucet) */
   "wallet.deposit": {
@@ -958,7 +958,7 @@ export interface Operations {
       metadata?: Record<string, string | number | boolean | null>;
     };
     output: Movement;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Withdraw from an account; never more than its available amount */
   "wallet.withdraw": {
@@ -975,7 +975,7 @@ export interface Operations {
       metadata?: Record<string, string | number | boolean | null>;
     };
     output: Movement;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Move money between your accounts (same currency and kind), or to another user where allowed */
   "wallet.transfer": {
@@ -993,7 +993,7 @@ export interface Operations {
       metadata?: Record<string, string | number | boolean | null>;
     };
     output: Movement;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "transfer_not_allowed" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "transfer_not_allowed" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Transaction history of one account (default: your default account), newest first */
   "wallet.transactions": {
@@ -1012,7 +1012,7 @@ export interface Operations {
       transactions: Array<Transaction>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Totals per currency and kind across your accounts */
   "billing.balance": {
@@ -1027,7 +1027,7 @@ export interface Operations {
         accounts: number;
       }>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Transaction history across all your accounts, newest first */
   "billing.transactions": {
@@ -1046,7 +1046,7 @@ export interface Operations {
       transactions: Array<Transaction>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Credit or debit a user account against the adjustments system account (audited) */
   "ledger.adjust": {
@@ -1061,7 +1061,7 @@ export interface Operations {
       reason: string;
     };
     output: Movement;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Cancel a journal entry with a new entry of opposite postings (once per entry; audited) */
   "ledger.reverse": {
@@ -1073,13 +1073,13 @@ export interface Operations {
       entry_id: string;
       transactions: Array<Transaction>;
     };
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "already_reversed" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "already_reversed" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Recompute every balance from its postings and report mismatches (a full scan) */
   "ledger.verify": {
     input: void;
     output: LedgerReport;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
   };
   /** Store a batch of candles (re-sending a bar replaces it) */
   "market.ingestCandles": {
@@ -1102,7 +1102,7 @@ export interface Operations {
       /** Distinct bars stored (duplicates within the batch count once; the last wins) */
       accepted: number;
     };
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Stored candles of a symbol, oldest first */
   "market.candles": {
@@ -1122,7 +1122,7 @@ export interface Operations {
       interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
       candles: Array<Candle>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Last price and 24-hour figures of a symbol */
   "market.ticker": {
@@ -1131,7 +1131,7 @@ export interface Operations {
       symbol: string;
     };
     output: Ticker;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Open a trade at market, after the risk check, with the stake reserved */
   "trades.execute": {
@@ -1166,7 +1166,7 @@ export interface Operations {
       trades: Array<Trade>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your open trades, newest first */
   "trades.open": {
@@ -1181,7 +1181,7 @@ export interface Operations {
       trades: Array<Trade>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** One of your trades */
   "trades.get": {
@@ -1189,7 +1189,7 @@ export interface Operations {
       id: string;
     };
     output: Trade;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Close an open trade at market and settle its P&L into the account */
   "trades.close": {
@@ -1205,7 +1205,7 @@ export interface Operations {
       id: string;
     };
     output: TradeProfit;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "no_market_price" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "no_market_price" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your orders, newest first */
   "orders.list": {
@@ -1221,7 +1221,7 @@ export interface Operations {
       orders: Array<Order>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Place a market, limit or stop order (the stake is reserved until it fills or is cancelled) */
   "orders.place": {
@@ -1251,7 +1251,7 @@ export interface Operations {
       id: string;
     };
     output: Order;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Cancel a pending order and release its stake */
   "orders.cancel": {
@@ -1259,7 +1259,7 @@ export interface Operations {
       id: string;
     };
     output: Order;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "order_not_pending" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "order_not_pending" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your open positions per account, symbol and side, with unrealised P&L at the last price */
   "positions.list": {
@@ -1267,13 +1267,13 @@ export interface Operations {
     output: {
       positions: Array<Position>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Your risk limits and where you stand against them */
   "risk.profile": {
     input: void;
     output: RiskProfile;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Change your risk limits (fields you leave out keep their value) */
   "risk.updateProfile": {
@@ -1294,7 +1294,7 @@ export interface Operations {
       time_zone?: string;
     };
     output: RiskProfile;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your trading locks: the ones in force, or all with `all=true` */
   "risk.locks": {
@@ -1304,7 +1304,7 @@ export interface Operations {
     output: {
       locks: Array<RiskLock>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Admin: a user’s trading locks (all of them) */
   "risk.userLocks": {
@@ -1314,7 +1314,7 @@ export interface Operations {
     output: {
       locks: Array<RiskLock>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Admin: lift a lock before its time (audited) */
   "risk.clearLock": {
@@ -1322,7 +1322,7 @@ export interface Operations {
       id: string;
     };
     output: RiskLock;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Signals and trades refused for your protection, newest first (admins: everyone’s, or one user’s) */
   "risk.events": {
@@ -1343,7 +1343,7 @@ export interface Operations {
       events: Array<ProtectionEvent>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** For trading terminals: report a signal you refused to copy */
   "risk.reportEvent": {
@@ -1360,7 +1360,7 @@ export interface Operations {
       occurred_at: string;
     };
     output: ProtectionEvent;
-    errors: "malformed_json" | "unauthenticated" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** How many signals were refused, per reason, symbol or UTC day (admins: everyone’s, or one user’s) */
   "risk.eventSummary": {
@@ -1384,7 +1384,7 @@ export interface Operations {
         count: number;
       }>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** The strategies a bot can use, with their parameters as JSON Schema */
   "strategies.catalog": {
@@ -1396,7 +1396,7 @@ export interface Operations {
         params: unknown;
       }>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Your strategy bots */
   "strategies.list": {
@@ -1404,7 +1404,7 @@ export interface Operations {
     output: {
       strategies: Array<Strategy>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Start a strategy bot: a panel of strategies trading one symbol and interval on every stored bar */
   "strategies.create": {
@@ -1436,7 +1436,7 @@ export interface Operations {
       take_profit_pct?: number;
     };
     output: Strategy;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** One of your strategy bots */
   "strategies.get": {
@@ -1444,7 +1444,7 @@ export interface Operations {
       id: string;
     };
     output: Strategy;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Stop a bot from trading (its open trades stay open) */
   "strategies.pause": {
@@ -1452,7 +1452,7 @@ export interface Operations {
       id: string;
     };
     output: Strategy;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Let a paused bot trade again */
   "strategies.resume": {
@@ -1460,7 +1460,7 @@ export interface Operations {
       id: string;
     };
     output: Strategy;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Every consensus your bots evaluated, newest first, traded or not, with votes and reasons */
   "strategies.signals": {
@@ -1473,7 +1473,7 @@ export interface Operations {
       signals: Array<Signal>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Replay stored candles through a panel of strategies, the risk manager and the paper broker */
   "backtests.create": {
@@ -1527,7 +1527,7 @@ export interface Operations {
       take_profit_pct?: number;
     };
     output: Backtest;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your backtests, newest first (without trades and equity curves) */
   "backtests.list": {
@@ -1539,7 +1539,7 @@ export interface Operations {
       backtests: Array<Backtest>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** One backtest with its trades and equity curve (poll it while a job runs) */
   "backtests.get": {
@@ -1547,7 +1547,7 @@ export interface Operations {
       id: string;
     };
     output: Backtest;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Become a master trader others can copy */
   "masters.create": {
@@ -1562,7 +1562,7 @@ export interface Operations {
       visibility?: "public" | "private";
     };
     output: Master;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Public masters with their followers and results */
   "masters.list": {
@@ -1574,7 +1574,7 @@ export interface Operations {
       masters: Array<Master>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** One master */
   "masters.get": {
@@ -1582,7 +1582,7 @@ export interface Operations {
       id: string;
     };
     output: Master;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Copy a master: returns the license token for your trading terminal, once */
   "subscriptions.create": {
@@ -1601,7 +1601,7 @@ export interface Operations {
       expires_at?: string;
     };
     output: IssuedLicense;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your subscriptions, newest first */
   "subscriptions.list": {
@@ -1613,7 +1613,7 @@ export interface Operations {
       subscriptions: Array<Subscription>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** One of your subscriptions */
   "subscriptions.get": {
@@ -1621,7 +1621,7 @@ export interface Operations {
       id: string;
     };
     output: Subscription;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Stop copying for now (active → paused) */
   "subscriptions.pause": {
@@ -1629,7 +1629,7 @@ export interface Operations {
       id: string;
     };
     output: Subscription;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Copy again (paused → active) */
   "subscriptions.resume": {
@@ -1637,7 +1637,7 @@ export interface Operations {
       id: string;
     };
     output: Subscription;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** End the subscription for good (active or paused → cancelled) */
   "subscriptions.cancel": {
@@ -1645,7 +1645,7 @@ export interface Operations {
       id: string;
     };
     output: Subscription;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Issue a new license token; the old one stops working at once */
   "subscriptions.rotateToken": {
@@ -1653,7 +1653,7 @@ export interface Operations {
       id: string;
     };
     output: IssuedLicense;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** For trading terminals: whether to copy, for which master, and within which limits */
   "license.verify": {
@@ -1674,7 +1674,7 @@ export interface Operations {
         max_open_positions: number;
       };
     };
-    errors: "unauthenticated" | "internal_error";
+    errors: "unauthenticated" | "rate_limited" | "internal_error";
   };
   /** Performance fees and markups you paid as a follower or earned as a master, newest first */
   "commission.statements": {
@@ -1691,7 +1691,7 @@ export interface Operations {
       charges: Array<CommissionCharge>;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Admin: settle performance fees for a completed period (default: the last) and charge missed markups */
   "commission.settle": {
@@ -1710,7 +1710,7 @@ export interface Operations {
       markups: number;
       skipped: number;
     };
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Your affiliate code (created on first request): new users sign up with it as `referral_code` */
   "affiliates.code": {
@@ -1721,7 +1721,7 @@ export interface Operations {
       /** ISO 8601 timestamp (UTC) */
       created_at: string;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** The users you referred and the commission you earned from them */
   "affiliates.stats": {
@@ -1736,7 +1736,7 @@ export interface Operations {
         amount: string;
       }>;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
   };
   /** Your notifications, newest first, with the unread count */
   "notifications.list": {
@@ -1751,7 +1751,7 @@ export interface Operations {
       unread: number;
       next_cursor: string | null;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Mark one notification read */
   "notifications.read": {
@@ -1759,7 +1759,7 @@ export interface Operations {
       id: string;
     };
     output: Notification;
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "validation_failed" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Mark all your notifications read */
   "notifications.readAll": {
@@ -1767,7 +1767,7 @@ export interface Operations {
     output: {
       updated: number;
     };
-    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "internal_error";
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
   };
 }
 

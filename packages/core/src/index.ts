@@ -56,6 +56,8 @@ export type { AdminService } from './admin/service.js';
 export type { RequestContext } from './audit/audit-log.js';
 export type { HealthReport, Readiness, MigrationStatus, MetricsEndpoint } from './system/handlers.js';
 export type { JobRunner, JobDefinition, JobStatus } from './system/jobs.js';
+export { defaultRateLimits, createRateLimiter } from './http/rate-limit.js';
+export type { RateLimitRule, RateLimitRules, RateLimitStore, RateLimiter } from './http/rate-limit.js';
 
 // Money: exact amounts (minor units as bigint inside, decimal strings on the wire)
 export { createCurrencyRegistry, MAX_MINOR_UNITS } from './money/currency.js';
@@ -157,6 +159,7 @@ export type {
   JobsRepository,
   BusinessCounts,
   SystemRepository,
+  RateLimitsRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';

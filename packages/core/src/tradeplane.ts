@@ -40,6 +40,7 @@ import { createAffiliateService, type AffiliateService } from './affiliates/serv
 import { createCommissionService, type CommissionService } from './copy/commission.js';
 import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
 import { createJobRunner, type JobRunner } from './system/jobs.js';
+import { createRateLimiter, type RateLimitRules, type RateLimitStore } from './http/rate-limit.js';
 import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Observer, type Storage } from './ports/index.js';
 
 export interface TradeplaneDeps {
@@ -70,6 +71,8 @@ export interface TradeplaneDeps {
     migrations?: () => Promise<MigrationStatus>;
     /** Log one line per request (default true). */
     logRequests?: boolean;
+    /** Request budgets per rate-limit group, counted in `store` (default: the database). Omitted: no limits. */
+    rateLimits?: { rules: RateLimitRules; store?: RateLimitStore };
   };
 }
 
@@ -256,6 +259,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
             refreshTokens: await storage.repos.refreshTokens.purgeExpired(now),
             revokedTokens: await storage.repos.revokedTokens.purgeExpired(now),
             idempotencyKeys: await storage.repos.idempotency.purgeExpired(now),
+            // Windows are at most a day long (see the engine's `rateLimits` option).
+            rateLimitCounters: await storage.repos.rateLimits.purge(new Date(now.getTime() - 86_400_000)),
           };
         },
       },
@@ -292,6 +297,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...copyHandlers(copy, commission),
     ...notificationHandlers(notifications, affiliates),
   };
+  const rateLimits = deps.operations?.rateLimits;
   const handle = createDispatcher({
     contract,
     handlers,
@@ -300,6 +306,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     logger: deps.logger,
     observer: deps.operations?.observer,
     logRequests: deps.operations?.logRequests,
+    rateLimiter: rateLimits && createRateLimiter({ store: rateLimits.store ?? storage.repos.rateLimits, clock, rules: rateLimits.rules }),
     ...deps.http,
   });
 

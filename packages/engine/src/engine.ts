@@ -107,6 +107,12 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
       metrics: metrics && { collect: () => metrics.registry.metrics(), token: options.metrics.token, allow: options.metrics.allow },
       migrations: () => migrationStatus(storage.dialect, () => storage.appliedMigrations()),
       logRequests: options.log.requests,
+      rateLimits: options.rateLimits.enabled
+        ? {
+            rules: { auth: options.rateLimits.auth, trading: options.rateLimits.trading, market: options.rateLimits.market, default: options.rateLimits.default },
+            store: options.rateLimits.store,
+          }
+        : undefined,
     },
   });
 

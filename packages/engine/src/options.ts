@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, copyOptionsSchema, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, defaultRateLimits, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -17,6 +17,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * `createEngine` options, validated with zod. Environment variables are never read here:
  * the examples map them to these options.
  */
+const rateRule = (fallback: { limit: number; windowSeconds: number }) =>
+  z.strictObject({ limit: z.number().int().min(1), windowSeconds: z.number().int().min(1).max(86_400) }).default(fallback);
+
 export const engineOptionsSchema = z.strictObject({
   /**
    * `':memory:'`, a SQLite file (`./data/tradeplane.db`, `file:./data.db`), a
@@ -81,6 +84,21 @@ export const engineOptionsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       token: z.string().min(16).optional(),
       allow: z.array(z.string().min(1)).optional(),
+    })
+    .prefault({}),
+  /**
+   * Request budgets per route group (seed 004's table by default), per user, API key or
+   * license, else per client address (Express's `req.ip`: set `trust proxy` behind a proxy).
+   * Counted in the database so they hold across instances, or in your `store`.
+   */
+  rateLimits: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      auth: rateRule(defaultRateLimits.auth),
+      trading: rateRule(defaultRateLimits.trading),
+      market: rateRule(defaultRateLimits.market),
+      default: rateRule(defaultRateLimits.default),
+      store: z.custom<RateLimitStore>((v) => isObject(v) && typeof v.hit === 'function', 'expected a RateLimitStore').optional(),
     })
     .prefault({}),
   jobs: z.strictObject({ enabled: z.boolean().default(true), intervalMs: z.number().int().min(100).max(3_600_000).default(15_000) }).prefault({}),

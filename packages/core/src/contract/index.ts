@@ -43,7 +43,7 @@ export const contract = {
 
 export type TradeplaneContract = typeof contract;
 
-export { defineRoute, allowedRoles, routeErrors, listRoutes } from './route.js';
+export { defineRoute, allowedRoles, routeErrors, listRoutes, rateLimitGroup } from './route.js';
 export type { RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './route.js';
 export { problemSchema, fieldErrorSchema, timestamp, IDEMPOTENCY_KEY } from './common.js';
 export { accountSchema, transactionSchema, movementSchema, amountSchema } from './wallets.js';

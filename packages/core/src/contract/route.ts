@@ -16,7 +16,12 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type AuthKind = 'public' | 'user' | 'admin' | 'license';
 
 /** Rate-limit buckets, declared per route; limits themselves are engine configuration. */
-export type RateLimitGroup = 'auth' | 'trading' | 'market' | 'default';
+/**
+ * Which request budget a route draws on (limits per group are configured on the engine):
+ * `auth` for credential routes, `trading` for trades, orders and positions, `market` for market
+ * data, `default` for the rest, `none` for probes and documents.
+ */
+export type RateLimitGroup = 'auth' | 'trading' | 'market' | 'default' | 'none';
 
 /**
  * One HTTP route, declared once. The dispatcher, the adapters, the OpenAPI document and the
@@ -67,6 +72,17 @@ export function defineRoute<const R extends RouteDefinition>(route: R): R {
 /** A contract is a set of named route groups: `{ auth: { login: route, … }, … }`. */
 export type Contract = Record<string, Record<string, RouteDefinition>>;
 
+/**
+ * A route's rate-limit group: its own `rateLimit`, else by path as seed 004 splits them
+ * (`/trades`, `/orders`, `/positions` → `trading`; `/market` → `market`), else `default`.
+ */
+export function rateLimitGroup(route: RouteDefinition): RateLimitGroup {
+  if (route.rateLimit) return route.rateLimit;
+  if (/^\/(trades|orders|positions)(\/|$)/.test(route.path)) return 'trading';
+  if (/^\/market(\/|$)/.test(route.path)) return 'market';
+  return 'default';
+}
+
 /** The roles that may call a `user` route. */
 export function allowedRoles(route: RouteDefinition): readonly Role[] {
   if (route.auth === 'admin') return ['admin'];
@@ -94,7 +110,7 @@ export function routeErrors(route: RouteDefinition): ErrorCode[] {
     codes.add('payload_too_large');
     codes.add('unsupported_media_type');
   }
-  if (route.rateLimit) codes.add('rate_limited');
+  if (rateLimitGroup(route) !== 'none') codes.add('rate_limited');
   codes.add('internal_error');
   return [...codes];
 }

@@ -7,6 +7,7 @@ import type { LicensePrincipal } from '../copy/service.js';
 import { headerValue, isReply, type ContractHandlers, type HttpRequest, type HttpResponse, type RequestMeta, type RouteHandler } from './types.js';
 import { createRouter } from './router.js';
 import { IDEMPOTENCY_KEY } from '../contract/common.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface DispatcherOptions<C extends Contract> {
   contract: C;
@@ -23,6 +24,8 @@ export interface DispatcherOptions<C extends Contract> {
   observer?: Observer;
   /** Log one `event: 'request'` line per request at info level (default true). */
   logRequests?: boolean;
+  /** Per-group request budgets; none when omitted. */
+  rateLimiter?: RateLimiter;
 }
 
 /** Turns a neutral request into a neutral response. Never throws. */
@@ -59,6 +62,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
     const requestId = suppliedId && REQUEST_ID.test(suppliedId) ? suppliedId : options.ids.next();
     let routeId: string | null = null;
     let userId: string | null = null;
+    let rateHeaders: Record<string, string> = {};
     /**
      * One observation and one log line per request: ids, route, status, latency, user and
      * address. Never headers, bodies or query strings, where tokens and passwords travel.
@@ -100,9 +104,18 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         if (route.auth !== 'public') {
           principal = await options.authenticate(route, request);
           userId = principal.userId;
-          if ((route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {
-            throw new TradeplaneError('forbidden', 'Your role may not perform this action');
-          }
+        }
+        // Counted per user, API key or license when known, else per address; before anything is parsed.
+        if (options.rateLimiter) {
+          rateHeaders = await options.rateLimiter.check(
+            route,
+            principal
+              ? { userId: principal.userId, apiKeyId: principal.via === 'apiKey' ? principal.apiKeyId : undefined, subscriptionId: principal.via === 'license' ? principal.subscriptionId : undefined }
+              : { ip: request.ip },
+          );
+        }
+        if (principal && (route.auth === 'user' || route.auth === 'admin') && !allowedRoles(route).includes(principal.role)) {
+          throw new TradeplaneError('forbidden', 'Your role may not perform this action');
         }
 
         const fields: FieldError[] = [];
@@ -150,6 +163,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
           }
         }
         const headers: Record<string, string | string[]> = {
+          ...rateHeaders,
           'x-request-id': requestId,
           'cache-control': 'no-store',
           ...(isReply(result) ? result.headers : undefined),
@@ -168,7 +182,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         }
         return {
           status: problem.status,
-          headers: { ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
+          headers: { ...rateHeaders, ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
           body: JSON.stringify(problem.body),
         };
       }

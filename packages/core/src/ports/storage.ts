@@ -989,6 +989,17 @@ export interface JobsRepository {
   list(): Promise<JobRecord[]>;
 }
 
+/**
+ * Fixed-window request counters, shared by every instance on the database. `hit` counts one
+ * request in `key`'s window starting at `windowStart` (a new window resets the count) in one
+ * atomic statement and returns the count so far.
+ */
+export interface RateLimitsRepository {
+  hit(key: string, windowStart: Date): Promise<number>;
+  /** Deletes counters of windows that started before `before`. */
+  purge(before: Date): Promise<number>;
+}
+
 /** Business-facing counts for `GET /status` (seed 003). */
 export interface BusinessCounts {
   users: Record<UserStatus, number>;
@@ -1027,6 +1038,7 @@ export interface Repositories {
   notifications: NotificationsRepository;
   jobs: JobsRepository;
   system: SystemRepository;
+  rateLimits: RateLimitsRepository;
 }
 
 export interface Storage {

@@ -1,9 +1,9 @@
-import { and, count, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { JobRecord, Repositories, UserStatus } from '@tradeplane/core';
 import type { QueryDb, Tables } from './repositories.js';
 
 /** Background-job leases and business counts, written once for both databases (see `repositories.ts`). */
-export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'jobs' | 'system'> {
+export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'jobs' | 'system' | 'rateLimits'> {
   const j = t.jobs;
   return {
     jobs: {
@@ -30,6 +30,27 @@ export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repos
       },
       async list() {
         return (await db.select().from(j).orderBy(j.name)) as JobRecord[];
+      },
+    },
+    rateLimits: {
+      async hit(key, windowStart) {
+        const r = t.rateLimits;
+        // One statement, atomic on both databases: a new window starts over at 1.
+        const [row] = await db
+          .insert(r)
+          .values({ key, windowStart, count: 1 })
+          .onConflictDoUpdate({
+            target: r.key,
+            set: {
+              count: sql`case when ${r.windowStart} = excluded.window_start then ${r.count} + 1 else 1 end`,
+              windowStart: sql`excluded.window_start`,
+            },
+          })
+          .returning({ count: r.count });
+        return Number(row!.count);
+      },
+      async purge(before) {
+        return (await db.delete(t.rateLimits).where(lt(t.rateLimits.windowStart, before)).returning({ key: t.rateLimits.key })).length;
       },
     },
     system: {

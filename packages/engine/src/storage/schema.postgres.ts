@@ -641,3 +641,14 @@ export const jobs = pgTable('jobs', {
   lastDurationMs: integer('last_duration_ms'),
   lastError: text('last_error'),
 });
+
+/** Rate-limit counters: one fixed window per key, shared by every instance. */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    windowStart: ts('window_start').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [index('rate_limits_window_idx').on(t.windowStart)],
+);

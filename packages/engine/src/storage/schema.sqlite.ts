@@ -680,3 +680,14 @@ export const jobs = sqliteTable('jobs', {
   lastDurationMs: integer('last_duration_ms'),
   lastError: text('last_error'),
 });
+
+/** Rate-limit counters: one fixed window per key, shared by every instance. */
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    windowStart: timestampMs('window_start').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [index('rate_limits_window_idx').on(t.windowStart)],
+);

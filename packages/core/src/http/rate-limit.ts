@@ -1,0 +1,69 @@
+import { TradeplaneError } from '../errors.js';
+import { rateLimitGroup, type RateLimitGroup, type RouteDefinition } from '../contract/route.js';
+import type { Clock } from '../ports/index.js';
+
+export interface RateLimitRule {
+  /** Requests allowed per window. */
+  limit: number;
+  windowSeconds: number;
+}
+
+export type RateLimitRules = Record<Exclude<RateLimitGroup, 'none'>, RateLimitRule>;
+
+/** Seed 004's table: auth 10/min, trades and orders 50/min, market 200/min, everyone else 1000/min. */
+export const defaultRateLimits: RateLimitRules = {
+  auth: { limit: 10, windowSeconds: 60 },
+  trading: { limit: 50, windowSeconds: 60 },
+  market: { limit: 200, windowSeconds: 60 },
+  default: { limit: 1000, windowSeconds: 60 },
+};
+
+/** Where counters live: the database by default (shared by every instance), or your own store. */
+export interface RateLimitStore {
+  /** Counts one request in `key`'s window starting at `windowStart`; returns the count so far in that window. */
+  hit(key: string, windowStart: Date): Promise<number>;
+}
+
+/** Who is counted: the user (or API key, or license) when authenticated, else the client address. */
+export type RateLimitSubject = { userId: string; apiKeyId?: string; subscriptionId?: string } | { ip: string | undefined };
+
+export interface RateLimiter {
+  /**
+   * Counts the request against its route's group. Returns the `RateLimit-*` headers to send;
+   * throws `rate_limited` (429, with `Retry-After` and the same headers) past the limit.
+   */
+  check(route: RouteDefinition, subject: RateLimitSubject): Promise<Record<string, string>>;
+}
+
+/**
+ * Fixed windows aligned to the epoch (every instance agrees where a window starts), counted in
+ * a shared store so limits hold across instances. Headers follow the IETF RateLimit fields:
+ * `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds to the window's end)
+ * and `RateLimit-Policy` (`<limit>;w=<seconds>`).
+ */
+export function createRateLimiter(deps: { store: RateLimitStore; clock: Clock; rules: RateLimitRules }): RateLimiter {
+  const { store, clock, rules } = deps;
+  return {
+    async check(route, subject) {
+      const group = rateLimitGroup(route);
+      if (group === 'none') return {};
+      const rule = rules[group];
+      const windowMs = rule.windowSeconds * 1000;
+      const now = clock.now().getTime();
+      const windowStart = now - (now % windowMs);
+      const who = 'userId' in subject ? (subject.apiKeyId ? `key:${subject.apiKeyId}` : subject.subscriptionId ? `license:${subject.subscriptionId}` : `user:${subject.userId}`) : `ip:${subject.ip ?? 'unknown'}`;
+      const count = await store.hit(`${group}:${who}`, new Date(windowStart));
+      const reset = Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
+      const headers = {
+        'ratelimit-limit': String(rule.limit),
+        'ratelimit-remaining': String(Math.max(0, rule.limit - count)),
+        'ratelimit-reset': String(reset),
+        'ratelimit-policy': `${rule.limit};w=${rule.windowSeconds}`,
+      };
+      if (count > rule.limit) {
+        throw new TradeplaneError('rate_limited', `More than ${rule.limit} requests in ${rule.windowSeconds} s; try again in ${reset} s`, { headers: { ...headers, 'retry-after': String(reset) } });
+      }
+      return headers;
+    },
+  };
+}
