@@ -1,6 +1,6 @@
 import { isTradeplaneError } from './errors.js';
 import { contract, type TradeplaneContract } from './contract/index.js';
-import { createDispatcher, type Dispatcher } from './http/dispatcher.js';
+import { createDispatcher, type CorsOptions, type Dispatcher } from './http/dispatcher.js';
 import type { ContractHandlers } from './http/types.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -52,7 +52,7 @@ export interface TradeplaneDeps {
   wallets: WalletOptions;
   /** Reported by /health and the OpenAPI document. */
   version: string;
-  http?: { bodyLimit?: number; validateResponses?: boolean };
+  http?: { bodyLimit?: number; validateResponses?: boolean; cors?: CorsOptions; requestTimeoutMs?: number; hsts?: boolean };
   trading?: TradingOptions;
   /** Commission and affiliate shares, the settlement period: see `copyOptionsSchema`. */
   copy?: CopyOptionsInput;

@@ -101,6 +101,9 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     http: {
       bodyLimit: options.http.bodyLimit,
       validateResponses: options.http.validateResponses ?? options.mode !== 'production',
+      cors: options.http.cors.origins.length > 0 ? options.http.cors : undefined,
+      requestTimeoutMs: options.http.requestTimeoutMs,
+      hsts: options.http.hsts ?? options.mode === 'production',
     },
     operations: {
       observer: metrics?.observer,

@@ -42,6 +42,21 @@ export const engineOptionsSchema = z.strictObject({
       bodyLimit: z.number().int().positive().default(1024 * 1024),
       /** Check success bodies against the contract (defaults to on outside production). */
       validateResponses: z.boolean().optional(),
+      /**
+       * Browser origins allowed to call the API (seed 003's `CORS_ORIGINS`): exact origins, or
+       * `['*']` for any without credentials. Empty (default): no CORS headers.
+       */
+      cors: z
+        .strictObject({
+          origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://app.example.com, or *')).default([]),
+          credentials: z.boolean().default(true),
+          maxAge: z.number().int().min(0).max(86_400).default(600),
+        })
+        .prefault({}),
+      /** A request unanswered after this long gets 503 (0: never). */
+      requestTimeoutMs: z.number().int().min(0).default(30_000),
+      /** Send `Strict-Transport-Security` (default on in production). */
+      hsts: z.boolean().optional(),
     })
     .prefault({}),
   postgres: z

@@ -262,4 +262,73 @@ describe('dispatcher', () => {
       }),
     ).toThrow(/notes.recent/);
   });
+
+  describe('HTTP hygiene', () => {
+    const slowContract = {
+      slow: {
+        wait: defineRoute({ id: 'slow.wait', method: 'GET', path: '/slow', summary: 'Takes its time', tags: ['slow'], auth: 'public', response: z.object({ done: z.boolean() }), errors: [] }),
+      },
+    } as const;
+    let finished = false;
+    const hygienic = createDispatcher({
+      contract: { ...contract, ...slowContract },
+      handlers: {
+        ...handlers,
+        slow: {
+          wait: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            finished = true;
+            return { done: true };
+          },
+        },
+      },
+      ids: sequentialIds('h'),
+      logger: silentLogger,
+      authenticate: async () => principals['user-token']!,
+      cors: { origins: ['https://app.example.com'] },
+      requestTimeoutMs: 20,
+      hsts: true,
+    });
+
+    it('sends security headers on every answer, problems included', async () => {
+      for (const res of [await hygienic({ method: 'GET', path: '/notes/recent', headers: {} }), await hygienic({ method: 'GET', path: '/nope', headers: {} })]) {
+        expect(res.headers).toMatchObject({
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+          'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+          'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        });
+      }
+      expect((await dispatch({ method: 'GET', path: '/notes/recent', headers: {} })).headers['strict-transport-security']).toBeUndefined();
+    });
+
+    it('allows only the listed origins, with credentials, and answers their preflights', async () => {
+      const allowed = await hygienic({ method: 'GET', path: '/notes/recent', headers: { origin: 'https://app.example.com' } });
+      expect(allowed.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com', 'access-control-allow-credentials': 'true', vary: 'Origin' });
+      expect(String(allowed.headers['access-control-expose-headers'])).toContain('ratelimit-remaining');
+      const other = await hygienic({ method: 'GET', path: '/notes/recent', headers: { origin: 'https://evil.example.com' } });
+      expect(other.status).toBe(200);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+
+      const preflight = await hygienic({ method: 'OPTIONS', path: '/notes/n1', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'DELETE' } });
+      expect(preflight.status).toBe(204);
+      expect(String(preflight.headers['access-control-allow-methods']).split(', ').sort()).toEqual(['DELETE', 'GET']);
+      expect(preflight.headers['access-control-allow-headers']).toContain('idempotency-key');
+      expect(preflight.headers['access-control-max-age']).toBe('600');
+      const refused = await hygienic({ method: 'OPTIONS', path: '/notes/n1', headers: { origin: 'https://evil.example.com' } });
+      expect(refused.status).toBe(204);
+      expect(refused.headers['access-control-allow-methods']).toBeUndefined();
+      expect((await hygienic({ method: 'OPTIONS', path: '/nope', headers: { origin: 'https://app.example.com' } })).status).toBe(404);
+    });
+
+    it('answers 503 when a request outlasts the timeout, without waiting for it', async () => {
+      finished = false;
+      const res = await hygienic({ method: 'GET', path: '/slow', headers: {} });
+      expect(res.status).toBe(503);
+      expect(problem(res)).toMatchObject({ code: 'service_unavailable' });
+      expect(res.headers['retry-after']).toBe('1');
+      expect(finished).toBe(false);
+    });
+  });
 });

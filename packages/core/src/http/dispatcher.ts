@@ -26,7 +26,34 @@ export interface DispatcherOptions<C extends Contract> {
   logRequests?: boolean;
   /** Per-group request budgets; none when omitted. */
   rateLimiter?: RateLimiter;
+  /** Browser origins allowed to call the API (CORS). None: no CORS headers, preflights get none either. */
+  cors?: CorsOptions;
+  /** A request still unanswered after this many milliseconds gets 503 (default 30 s; 0 turns it off). */
+  requestTimeoutMs?: number;
+  /** Adds `Strict-Transport-Security` (only behind HTTPS). */
+  hsts?: boolean;
 }
+
+export interface CorsOptions {
+  /** Exact origins (`https://app.example.com`), or `*` for any (then without credentials). */
+  origins: readonly string[];
+  /** Allow cookies and credentials (cookie mode); ignored for `*`. Default true. */
+  credentials?: boolean;
+  /** How long a browser may cache a preflight, in seconds (default 600). */
+  maxAge?: number;
+}
+
+/** Sent on every answer: the API serves JSON to programs, never pages to frame or sniff. */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+} as const;
+
+const CORS_REQUEST_HEADERS = 'authorization, content-type, idempotency-key, x-api-key, x-request-id, x-csrf-token';
+const CORS_EXPOSED_HEADERS = 'x-request-id, idempotency-replayed, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy, location';
 
 /** Turns a neutral request into a neutral response. Never throws. */
 export type Dispatcher = (request: HttpRequest) => Promise<HttpResponse>;
@@ -54,6 +81,20 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
   const router = createRouter(listRoutes(options.contract));
 
   const logRequests = options.logRequests ?? true;
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const cors = options.cors;
+  const anyOrigin = cors?.origins.includes('*') ?? false;
+
+  /** CORS headers for a request from `origin`, or none when it is not allowed. */
+  function corsHeaders(origin: string | undefined): Record<string, string> {
+    if (!cors || !origin || (!anyOrigin && !cors.origins.includes(origin))) return {};
+    const headers: Record<string, string> = { 'access-control-allow-origin': anyOrigin ? '*' : origin, 'access-control-expose-headers': CORS_EXPOSED_HEADERS };
+    if (!anyOrigin) {
+      headers.vary = 'Origin';
+      if (cors.credentials !== false) headers['access-control-allow-credentials'] = 'true';
+    }
+    return headers;
+  }
 
   return async function dispatch(request) {
     const started = performance.now();
@@ -68,6 +109,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
      * address. Never headers, bodies or query strings, where tokens and passwords travel.
      */
     const finish = (response: HttpResponse): HttpResponse => {
+      Object.assign(response.headers, SECURITY_HEADERS, options.hsts ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}, corsHeaders(header('origin')));
       const durationMs = performance.now() - started;
       const observation = { requestId, routeId, method: request.method.toUpperCase(), status: response.status, durationMs, userId, ip: request.ip };
       try {
@@ -83,7 +125,22 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
       }
       return response;
     };
-    return finish(await answer());
+    if (request.method.toUpperCase() === 'OPTIONS') return finish(preflight());
+    return finish(await (timeoutMs > 0 ? withTimeout(answer(), timeoutMs, requestId) : answer()));
+
+    /** A CORS preflight: the path's methods for an allowed origin; nothing is run. */
+    function preflight(): HttpResponse {
+      const match = router.match('OPTIONS', request.path);
+      if (match.kind === 'not_found') return problemResponse(new TradeplaneError('route_not_found', `No route matches ${request.path}`), requestId);
+      const methods = match.kind === 'method_not_allowed' ? match.allowed : [];
+      const headers: Record<string, string | string[]> = { 'x-request-id': requestId, allow: [...methods, 'OPTIONS'].join(', ') };
+      if (Object.keys(corsHeaders(header('origin'))).length > 0) {
+        headers['access-control-allow-methods'] = methods.join(', ');
+        headers['access-control-allow-headers'] = CORS_REQUEST_HEADERS;
+        headers['access-control-max-age'] = String(cors?.maxAge ?? 600);
+      }
+      return { status: 204, headers, body: null };
+    }
 
     async function answer(): Promise<HttpResponse> {
       try {
@@ -180,13 +237,30 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         if (problem.status >= 500) {
           options.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
         }
-        return {
-          status: problem.status,
-          headers: { ...rateHeaders, ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
-          body: JSON.stringify(problem.body),
-        };
+        return problemResponse(error, requestId, rateHeaders);
       }
     }
+  };
+
+  /** Answers 503 when `work` takes longer than `ms`; the work itself runs on (its transaction commits or rolls back alone). */
+  function withTimeout(work: Promise<HttpResponse>, ms: number, requestId: string): Promise<HttpResponse> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<HttpResponse>((resolve) => {
+      timer = setTimeout(() => {
+        options.logger.warn({ event: 'request.timeout', requestId, timeoutMs: ms }, 'request timed out');
+        resolve(problemResponse(new TradeplaneError('service_unavailable', `No answer within ${ms / 1000} s; the request may still complete`, { headers: { 'retry-after': '1' } }), requestId));
+      }, ms);
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+}
+
+function problemResponse(error: unknown, requestId: string, extra: Record<string, string> = {}): HttpResponse {
+  const problem = toProblem(error, requestId);
+  return {
+    status: problem.status,
+    headers: { ...extra, ...problem.headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-type': PROBLEM_TYPE },
+    body: JSON.stringify(problem.body),
   };
 }
 
