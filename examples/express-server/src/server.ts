@@ -5,7 +5,8 @@
  *
  * ADMIN_EMAIL=you@example.com promotes (and approves) that account at start, once it exists:
  * register it, then restart. SIGNUP_APPROVAL=true makes new accounts wait for an admin.
- * LOG_LEVEL (info) sets the JSON log level; METRICS_TOKEN (≥ 16 characters) guards /metrics.
+ * LOG_LEVEL (info) sets the JSON log level; METRICS_TOKEN (≥ 16 characters) guards /metrics;
+ * CORS_ORIGINS=https://app.example.com,https://admin.example.com lets those browser origins in.
  *
  * Environment variables are read here, and only here; the engine takes options.
  */
@@ -26,6 +27,7 @@ const engine = await createEngine({
   auth: { jwtSecret: process.env.JWT_SECRET || undefined, signupApproval: process.env.SIGNUP_APPROVAL === 'true' },
   log: { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info' },
   metrics: { token: process.env.METRICS_TOKEN || undefined },
+  http: { cors: { origins: (process.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean) } },
 });
 
 // The first admin cannot be made over HTTP (nobody could authorise it): the operator names it.
