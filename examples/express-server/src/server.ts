@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import express from 'express';
 import { createEngine } from '@tradeplane/engine';
-import { tradeplaneExpress } from '@tradeplane/adapter-express';
+import { attachStream, tradeplaneExpress } from '@tradeplane/adapter-express';
 
 const port = Number(process.env.PORT ?? 3000);
 // `pnpm start` runs this package from its own folder; INIT_CWD is where the user typed it,
@@ -57,11 +57,16 @@ const server = app.listen(port, () => {
   console.log(`  Docs     ${base}/api/v1/docs`);
   console.log(`  OpenAPI  ${base}/api/v1/openapi.json`);
   console.log(`  Health   ${base}/api/v1/health  (also /live, /ready, /metrics)`);
+  console.log(`  Stream   ${base.replace('http', 'ws')}/api/v1/stream`);
 });
 
-// Graceful shutdown: stop accepting, let in-flight requests finish, then close the database.
+// Real-time events over WebSocket at /api/v1/stream (access token or `?ticket=` from POST /stream/ticket).
+const stream = attachStream(server, engine, { path: '/api/v1/stream' });
+
+// Graceful shutdown: stop accepting, close the sockets, let in-flight requests finish, then close the database.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    void stream.close();
     server.close(() => {
       void engine.close().then(() => process.exit(0));
     });

@@ -1769,6 +1769,16 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
   };
+  /** A ticket for the real-time WebSocket (`/stream?ticket=…`), valid for 30 seconds */
+  "stream.ticket": {
+    input: void;
+    output: {
+      ticket: string;
+      /** ISO 8601 timestamp (UTC) */
+      expires_at: string;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -1865,6 +1875,7 @@ export const operations = {
   "notifications.list": { method: "GET", path: "/notifications", pathParams: [], queryParams: ["unread","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
   "notifications.read": { method: "POST", path: "/notifications/{id}/read", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: null, idempotent: false },
   "notifications.readAll": { method: "POST", path: "/notifications/read-all", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
+  "stream.ticket": { method: "POST", path: "/stream/ticket", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -1890,6 +1901,7 @@ export const groups = {
   commission: { statements: "commission.statements", settle: "commission.settle" },
   affiliates: { code: "affiliates.code", stats: "affiliates.stats" },
   notifications: { list: "notifications.list", read: "notifications.read", readAll: "notifications.readAll" },
+  stream: { ticket: "stream.ticket" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

@@ -3,7 +3,9 @@
  * Imports no database driver, ORM or web framework.
  */
 export { createTradeplane } from './tradeplane.js';
-export type { Tradeplane, TradeplaneDeps } from './tradeplane.js';
+export type { Tradeplane, TradeplaneDeps, StreamService } from './tradeplane.js';
+export { isStreamChannel } from './stream/hub.js';
+export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
 export { tradingOptionsSchema } from './trading/options.js';
 export type { TradingOptions, TradingOptionsInput } from './trading/options.js';
 

@@ -1,4 +1,4 @@
-import { isTradeplaneError } from './errors.js';
+import { isTradeplaneError, TradeplaneError } from './errors.js';
 import { contract, type TradeplaneContract } from './contract/index.js';
 import { createDispatcher, type CorsOptions, type Dispatcher } from './http/dispatcher.js';
 import type { ContractHandlers } from './http/types.js';
@@ -41,6 +41,12 @@ import { createCommissionService, type CommissionService } from './copy/commissi
 import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
 import { createJobRunner, type JobRunner } from './system/jobs.js';
 import { createRateLimiter, type RateLimitRules, type RateLimitStore } from './http/rate-limit.js';
+import { createStreamHub, isStreamChannel, type EventTransport, type StreamEvent, type StreamHub } from './stream/hub.js';
+import { createTicketSigner } from './stream/tickets.js';
+import { orderToWire, tradeToWire } from './trading/handlers.js';
+import { signalToWire } from './trading/bot-handlers.js';
+import { notificationToWire } from './notifications/handlers.js';
+import type { Role } from './ports/storage.js';
 import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Observer, type Storage } from './ports/index.js';
 
 export interface TradeplaneDeps {
@@ -73,6 +79,8 @@ export interface TradeplaneDeps {
     logRequests?: boolean;
     /** Request budgets per rate-limit group, counted in `store` (default: the database). Omitted: no limits. */
     rateLimits?: { rules: RateLimitRules; store?: RateLimitStore };
+    /** Carries real-time events between instances (PostgreSQL LISTEN/NOTIFY); `false` turns the stream off. */
+    events?: EventTransport | false;
   };
 }
 
@@ -97,12 +105,31 @@ export interface Tradeplane {
   readonly notifications: NotificationService;
   /** Background jobs (subscription and hold expiry, commission settlement, purges); the engine starts them. */
   readonly jobs: JobRunner;
+  /** Real-time events for WebSocket hosts (see `StreamService`). */
+  readonly stream: StreamService;
   /** The neutral dispatcher: adapters translate their requests into this and back. */
   readonly handle: Dispatcher;
   readonly contract: TradeplaneContract;
   /** The OpenAPI 3.1 document, with `servers` pointing at `basePath`. */
   openapi(basePath?: string): OpenApiDocument;
   health(): Promise<HealthReport>;
+}
+
+/**
+ * The real-time side: the hub services publish to, and what a WebSocket host needs to admit a
+ * connection (an access token or a ticket) and to decide which channels it may join.
+ */
+export interface StreamService extends StreamHub {
+  readonly enabled: boolean;
+  issueTicket(principal: { userId: string; role: Role }): { ticket: string; expiresAt: Date };
+  /** Admits a connection by `Authorization: Bearer <access token>` or `?ticket=`; throws 401 otherwise. */
+  authenticate(input: { authorization?: string; ticket?: string }): Promise<{ userId: string; role: Role }>;
+  /** Whether a client may subscribe to `channel` (a known private channel, or `ticks:<SYMBOL>`). */
+  isChannel(channel: string): boolean;
+  /** Whether `event` may go to `userId`: their own events, or a public channel's. */
+  visibleTo(event: StreamEvent, userId: string): boolean;
+  /** Hosts report subscriptions coming and going (the `ws_clients` gauge). */
+  track(channel: string, delta: 1 | -1): void;
 }
 
 /** Wires the core services to their ports. Most users call `createEngine` instead. */
@@ -112,6 +139,9 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   // Events (notifications) are announced only once the transaction that wrote them commits.
   const { storage, afterCommit } = withCommitHooks(deps.storage);
   const copyOptions = copyOptionsSchema.parse(deps.copy ?? {});
+  // Real-time events: published by the services after their commits (off in backtests' scratch engines).
+  const events = deps.operations?.events;
+  const hub = events === false ? undefined : createStreamHub({ ids, logger, now: () => clock.now(), transport: events });
   const notifications = createNotificationService({ storage, clock, ids, logger, afterCommit });
   // An admin's audited action on a user notifies that user, in the action's transaction.
   const audit = createAuditLog({ storage, clock, ids, logger, onRecordedIn: notifications.fromAuditIn });
@@ -124,6 +154,13 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     options: deps.wallets,
     observer: deps.operations?.observer,
     afterCommit,
+    onBalancesCommitted:
+      hub &&
+      ((changes) => {
+        for (const c of changes) {
+          hub.publish({ channel: 'balance', type: 'balance.changed', userId: c.userId, data: { account_id: c.accountId, currency: c.currency, balance: c.balance, available: c.available, entry_id: c.entryId, kind: c.kind } });
+        }
+      }),
     onCashMovementIn: (tx, m) =>
       notifications.notifyIn(tx, m.userId, {
         type: `wallet.${m.kind}`,
@@ -168,7 +205,19 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
         }
       },
     });
-  const trading = createTradingService({ storage, clock, ids, logger, wallets, risk, broker, idempotencyTtl: deps.wallets.idempotencyTtl });
+  const trading = createTradingService({
+    storage,
+    clock,
+    ids,
+    logger,
+    wallets,
+    risk,
+    broker,
+    idempotencyTtl: deps.wallets.idempotencyTtl,
+    afterCommit,
+    onOrderCommitted: hub && ((userId, order) => hub.publish({ channel: 'orders', type: `order.${order.status}`, userId, data: orderToWire(order) })),
+  });
+  if (hub) trading.subscribe((e) => hub.publish({ channel: 'trades', type: `trade.${e.type}`, userId: e.userId, data: tradeToWire(e.trade) }));
   const definitions = new Map<string, AnyStrategyDefinition>();
   for (const d of [...builtinStrategies, ...(deps.trading?.strategies ?? [])]) definitions.set(d.name, d);
   // Masters' trades are mirrored to their followers from the trade events (see CopyService).
@@ -184,7 +233,26 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
       logger.warn({ event: 'commission.markup_failed', tradeId: event.trade.id, error: error instanceof Error ? error.message : String(error) }, 'A markup was not charged; the next settlement retries it');
     }
   });
-  const strategies = createStrategyBotService({ storage, clock, ids, logger, trading, definitions: [...definitions.values()] });
+  const strategies = createStrategyBotService({
+    storage,
+    clock,
+    ids,
+    logger,
+    trading,
+    definitions: [...definitions.values()],
+    onSignal: hub && ((userId, signal) => hub.publish({ channel: 'signals', type: 'signal.created', userId, data: signalToWire(signal) })),
+  });
+  if (hub) {
+    notifications.subscribe((n) => hub.publish({ channel: 'notifications', type: 'notification.created', userId: n.userId, data: notificationToWire(n) }));
+    market.subscribe((c) =>
+      hub.publish({
+        channel: `ticks:${c.symbol}`,
+        type: 'tick',
+        userId: null,
+        data: { symbol: c.symbol, interval: c.interval, open_time: c.openTime.toISOString(), open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume },
+      }),
+    );
+  }
   // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
   market.subscribe(async (candle) => {
     const bar = { ...candle, closeTime: new Date(candle.openTime.getTime() + intervalMs[candle.interval]) };
@@ -208,7 +276,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
           trading: { ...deps.trading, broker: undefined },
           scratchStorage: undefined,
           // A backtest's requests, entries and events are not this instance's.
-          operations: { logRequests: false },
+          operations: { logRequests: false, events: false },
         });
         return { ...inner, storage: scratch, clock: scratchClock, close: () => scratch.close() };
       } catch (error) {
@@ -296,7 +364,34 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...backtestHandlers(backtests),
     ...copyHandlers(copy, commission),
     ...notificationHandlers(notifications, affiliates),
+    stream: {
+      ticket: async ({ principal }) => {
+        const t = stream.issueTicket(principal);
+        return { ticket: t.ticket, expires_at: t.expiresAt.toISOString() };
+      },
+    },
   };
+  const tickets = createTicketSigner(deps.auth.jwtSecret);
+  const stream: StreamService = {
+    enabled: hub !== undefined,
+    publish: (e) => hub?.publish(e),
+    subscribe: (listener) => hub?.subscribe(listener) ?? (() => false),
+    since: (lastEventId, channels, userId) => hub?.since(lastEventId, channels, userId),
+    start: () => hub?.start() ?? Promise.resolve(),
+    stop: () => hub?.stop() ?? Promise.resolve(),
+    issueTicket: (principal) => tickets.issue(principal, clock.now()),
+    async authenticate(input) {
+      if (input.ticket) return tickets.verify(input.ticket, clock.now());
+      const token = /^Bearer (.+)$/i.exec(input.authorization ?? '')?.[1];
+      if (!token) throw new TradeplaneError('unauthenticated', 'Send an access token or a stream ticket');
+      const principal = await auth.authenticate(token);
+      return { userId: principal.userId, role: principal.role };
+    },
+    isChannel: isStreamChannel,
+    visibleTo: (event, userId) => event.userId === null || event.userId === userId,
+    track: (channel, delta) => deps.operations?.observer?.streamClients?.(channel.startsWith('ticks:') ? 'ticks' : channel, delta),
+  };
+
   const rateLimits = deps.operations?.rateLimits;
   const handle = createDispatcher({
     contract,
@@ -310,5 +405,5 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...deps.http,
   });
 
-  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, commission, affiliates, notifications, jobs, handle, contract, openapi, health };
+  return { auth, apiKeys, admin, wallets, market, risk, trading, strategies, backtests, copy, commission, affiliates, notifications, jobs, stream, handle, contract, openapi, health };
 }

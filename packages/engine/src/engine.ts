@@ -11,7 +11,7 @@ import { engineOptionsSchema, parseDatabase, type DatabaseTarget, type EngineOpt
 import { developmentSecret } from './secret.js';
 import { createDefaultLogger, createMetrics, migrationStatus } from './operations.js';
 import { openSqliteStorage } from './storage/sqlite.js';
-import { openPostgresStorage } from './storage/postgres.js';
+import { openPostgresStorage, type PostgresStorage } from './storage/postgres.js';
 
 /** A running tradeplane: the services, the HTTP entry point and the database behind them. */
 export interface Engine extends Tradeplane {
@@ -110,6 +110,8 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
       metrics: metrics && { collect: () => metrics.registry.metrics(), token: options.metrics.token, allow: options.metrics.allow },
       migrations: () => migrationStatus(storage.dialect, () => storage.appliedMigrations()),
       logRequests: options.log.requests,
+      // Real-time events reach every instance on PostgreSQL; SQLite is one process.
+      events: 'eventTransport' in storage ? (storage as PostgresStorage).eventTransport() : undefined,
       rateLimits: options.rateLimits.enabled
         ? {
             rules: { auth: options.rateLimits.auth, trading: options.rateLimits.trading, market: options.rateLimits.market, default: options.rateLimits.default },
@@ -121,6 +123,13 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
 
   // Background jobs: expiry, commission settlement, purges (one instance at a time runs each).
   if (options.jobs.enabled) core.jobs.start(options.jobs.intervalMs);
+  try {
+    await core.stream.start();
+  } catch (error) {
+    await core.jobs.stop();
+    await storage.close();
+    throw error;
+  }
 
   let closed: Promise<void> | undefined;
   return {
@@ -130,6 +139,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     close: () =>
       (closed ??= (async () => {
         await core.jobs.stop();
+        await core.stream.stop();
         await core.backtests.stop();
         await storage.close();
       })()),

@@ -34,6 +34,7 @@ export function createMetrics(): { observer: Observer; registry: Registry; wsCli
     login: (outcome) => logins.inc({ outcome }),
     ledgerEntry: (kind) => entries.inc({ kind }),
     protectionEvent: (reason) => events.inc({ reason }),
+    streamClients: (channel, delta) => wsClients.inc({ channel }, delta),
   };
   return { observer, registry, wsClients };
 }

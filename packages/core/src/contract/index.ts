@@ -15,6 +15,7 @@ import { backtestRoutes } from './backtests.js';
 import { commissionRoutes, licenseRoutes, masterRoutes, subscriptionRoutes } from './copy.js';
 import { notificationRoutes } from './notifications.js';
 import { affiliateRoutes } from './affiliates.js';
+import { streamRoutes } from './stream.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -39,6 +40,7 @@ export const contract = {
   commission: commissionRoutes,
   affiliates: affiliateRoutes,
   notifications: notificationRoutes,
+  stream: streamRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;

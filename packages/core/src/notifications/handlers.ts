@@ -6,7 +6,7 @@ import type { Notification, NotificationService } from './service.js';
 
 type Handlers = ContractHandlers<{ notifications: typeof notificationRoutes; affiliates: typeof affiliateRoutes }>;
 
-const notificationToWire = (n: Notification) => ({
+export const notificationToWire = (n: Notification) => ({
   id: n.id,
   type: n.type,
   title: n.title,

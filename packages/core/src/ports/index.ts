@@ -114,6 +114,8 @@ export interface Observer {
   login?(outcome: 'success' | 'failure' | 'blocked'): void;
   ledgerEntry?(kind: string): void;
   protectionEvent?(reason: string, source: 'risk' | 'ea'): void;
+  /** A real-time client joined (+1) or left (−1) a channel (`ticks:*` channels count as `ticks`). */
+  streamClients?(channel: string, delta: 1 | -1): void;
 }
 
 function format(obj: object | string, msg?: string): string {

@@ -32,7 +32,7 @@ const botToWire = (b: Bot) => ({
   updated_at: b.updatedAt,
 });
 
-const signalToWire = (s: SignalView) => ({
+export const signalToWire = (s: SignalView) => ({
   id: s.id,
   strategy_id: s.strategyId,
   symbol: s.symbol,

@@ -87,6 +87,8 @@ export function createStrategyBotService(deps: {
   logger: Logger;
   trading: TradingService;
   definitions: readonly AnyStrategyDefinition[];
+  /** Told of each recorded signal (the real-time stream). */
+  onSignal?: (userId: string, signal: SignalView) => void;
 }): StrategyBotService {
   const { storage, clock, ids, logger, trading, definitions } = deps;
   const iso = (d: Date) => d.toISOString();
@@ -233,7 +235,7 @@ export function createStrategyBotService(deps: {
           if (!signal) continue;
           const id = ids.next();
           const result = signal.decision === 'act' && signal.side !== 'HOLD' ? await act(bot, signal.side, id, bar.close) : { outcome: 'held', tradeId: null };
-          await storage.repos.signals.insert({
+          const record: SignalRecord = {
             id,
             strategyId: bot.id,
             userId: bot.userId,
@@ -250,7 +252,9 @@ export function createStrategyBotService(deps: {
             outcome: result.outcome,
             tradeId: result.tradeId,
             createdAt: clock.now(),
-          });
+          };
+          await storage.repos.signals.insert(record);
+          deps.onSignal?.(bot.userId, toSignal(record));
         } catch (error) {
           logger.error({ event: 'strategy.bar_failed', strategyId: bot.id, error: error instanceof Error ? error.message : String(error) }, 'A strategy bot failed on a bar');
         }

@@ -152,6 +152,9 @@ export interface TradingService {
 export type TradeEvent = { type: 'opened' | 'closed'; userId: string; trade: Trade };
 
 export interface TradingServiceDeps {
+  /** Told of each order placed or resolved, after its transaction commits (the real-time stream). */
+  onOrderCommitted?: (userId: string, order: Order) => void;
+  afterCommit?: (tx: Repositories, fn: () => void) => void;
   storage: Storage;
   clock: Clock;
   ids: Ids;
@@ -185,6 +188,12 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         logger.error({ event: 'trading.listener_failed', tradeId: record.id, type, error: error instanceof Error ? error.message : String(error) }, 'A trade listener failed');
       }
     }
+  }
+
+  /** Tells `onOrderCommitted` of an order's new state once its transaction commits. */
+  function announceOrder(tx: Repositories, order: OrderRecord): void {
+    const hook = deps.onOrderCommitted;
+    if (hook && deps.afterCommit) deps.afterCommit(tx, () => hook(order.userId, toOrder(order)));
   }
 
   const currency = (code: string): Currency => wallets.currencies.get(code)!;
@@ -313,7 +322,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
           }
           const orderId = ids.next();
           const hold = await ledger.reserve(tx, account, verdict.stake, { reference: orderId });
-          await tx.orders.insert({
+          const order: OrderRecord = {
             id: orderId,
             userId,
             accountId: account.id,
@@ -335,7 +344,9 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
             rejectReason: null,
             createdAt: now,
             resolvedAt: null,
-          });
+          };
+          await tx.orders.insert(order);
+          announceOrder(tx, order);
           return { orderId };
         },
       );
@@ -366,7 +377,10 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
   async function rejectOrder(orderId: string, reason: string): Promise<void> {
     await storage.transaction(async (tx) => {
       const order = await tx.orders.resolve(orderId, { status: 'rejected', resolvedAt: clock.now(), rejectReason: reason });
-      if (order) await ledger.release(tx, order.holdId);
+      if (order) {
+        await ledger.release(tx, order.holdId);
+        announceOrder(tx, order);
+      }
     });
   }
 
@@ -379,6 +393,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         logger.warn({ event: 'trading.fill_ignored', orderId: fill.orderId }, 'A fill arrived for an order that is not pending');
         return undefined;
       }
+      announceOrder(tx, order);
       const trade: TradeRecord = {
         id: tradeId,
         userId: order.userId,
@@ -496,6 +511,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         const resolved = await tx.orders.resolve(orderId, { status: 'cancelled', resolvedAt: clock.now() });
         if (!resolved) throw new TradeplaneError('order_not_pending', 'The order was filled or cancelled meanwhile');
         await ledger.release(tx, resolved.holdId);
+        announceOrder(tx, resolved);
         return resolved;
       });
       return toOrder(cancelled);

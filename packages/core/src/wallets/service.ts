@@ -222,6 +222,17 @@ export interface LedgerSteps {
   ): Promise<void>;
 }
 
+/** A user account's balance after a committed journal entry (decimal strings). */
+export interface BalanceChange {
+  userId: string;
+  accountId: string;
+  currency: string;
+  balance: string;
+  available: string;
+  entryId: string;
+  kind: EntryKind;
+}
+
 /** A deposit or withdrawal as the movement hook sees it (amount in the account's currency). */
 export interface CashMovement {
   kind: 'deposit' | 'withdrawal';
@@ -244,6 +255,8 @@ export interface WalletServiceDeps {
   onCashMovementIn?: (tx: Repositories, movement: CashMovement) => Promise<void>;
   /** Counts committed journal entries by kind (metrics), via `afterCommit`. */
   observer?: Observer;
+  /** Told of every user account an entry changed, with its new balance, after the commit (the real-time stream). */
+  onBalancesCommitted?: (changes: BalanceChange[]) => void;
   afterCommit?: (tx: Repositories, fn: () => void) => void;
 }
 
@@ -492,6 +505,17 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     const written = tx.journal.insert(record, postings);
     const observe = deps.observer?.ledgerEntry;
     if (observe && deps.afterCommit) deps.afterCommit(tx, () => observe(record.kind));
+    const announce = deps.onBalancesCommitted;
+    if (announce && deps.afterCommit) {
+      const changes: BalanceChange[] = [];
+      for (const line of lines) {
+        const state = after.get(line.account.id);
+        if (line.account.userId === null || !state) continue;
+        const c = currency(line.account.currency);
+        changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: formatAmount(state.balance, c), available: formatAmount(state.balance - state.held, c), entryId: record.id, kind: record.kind });
+      }
+      if (changes.length > 0) deps.afterCommit(tx, () => announce(changes));
+    }
     // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
     written.catch(() => undefined);
     const transactions = postings.map((p) =>

@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import type { Storage } from '@tradeplane/core';
+import type { EventTransport, Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
 import { createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
@@ -12,7 +12,12 @@ export interface PostgresStorage extends Storage {
   migrate(): Promise<void>;
   /** The `when` of each applied migration (empty before the first migration). */
   appliedMigrations(): Promise<number[]>;
+  /** Real-time events between instances over `LISTEN/NOTIFY` on the `tradeplane_events` channel. */
+  eventTransport(): EventTransport;
 }
+
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
+const NOTIFY_LIMIT = 7900;
 
 export interface PostgresStorageOptions {
   /** Pool size (default 10). On Lambda use 1–2 per container, or RDS Proxy. */
@@ -55,6 +60,19 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
     },
     async ping() {
       await db.execute(sql`select 1`);
+    },
+    eventTransport() {
+      return {
+        async publish(payload) {
+          if (Buffer.byteLength(payload) > NOTIFY_LIMIT) throw new Error(`An event of ${Buffer.byteLength(payload)} bytes is too large for NOTIFY`);
+          await client.notify('tradeplane_events', payload);
+        },
+        async listen(onPayload) {
+          // postgres.js keeps one dedicated connection for listening and re-listens after it reconnects.
+          const request = await client.listen('tradeplane_events', onPayload);
+          return { close: () => request.unlisten() };
+        },
+      };
     },
     async appliedMigrations() {
       const [exists] = await client<{ t: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as t`;

@@ -1,0 +1,167 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isTradeplaneError, type StreamEvent, type Tradeplane } from '@tradeplane/core';
+
+/** What the stream needs from an engine. */
+export type StreamHost = Pick<Tradeplane, 'stream'>;
+
+export interface StreamOptions {
+  /** The socket's URL path (default `/api/v1/stream`: next to a router mounted at `/api/v1`). */
+  path?: string;
+  /** Ping every this many ms; a client that has not answered the previous ping is dropped (default 30 s). */
+  heartbeatMs?: number;
+  /** A client with more than this many bytes queued is too slow: it is closed with 4008 (default 1 MiB). */
+  maxBufferedBytes?: number;
+  /** Largest message a client may send (default 16 KiB). */
+  maxMessageBytes?: number;
+}
+
+/** Close codes the stream uses besides the standard ones. */
+export const STREAM_CLOSE = {
+  /** The client fell too far behind (backpressure): reconnect and resume. */
+  tooSlow: 4008,
+  /** The client stopped answering pings. */
+  unresponsive: 4000,
+  /** The access token or ticket was refused (sent before the upgrade as HTTP 401 when possible). */
+  unauthorized: 4401,
+} as const;
+
+interface Connection {
+  socket: WebSocket;
+  userId: string;
+  channels: Set<string>;
+  alive: boolean;
+}
+
+/**
+ * Serves the real-time stream on `server`'s upgrade requests at `path`, with the `ws` package.
+ *
+ * Protocol (JSON text frames):
+ * - connect with `Authorization: Bearer <access token>`, or `?ticket=` from `POST /stream/ticket`
+ *   (browsers); a refused credential gets HTTP 401 before any upgrade;
+ * - send `{"type":"subscribe","channels":["balance","trades","orders","signals","notifications","ticks:BTCUSD"],"last_event_id"?:…}`
+ *   and get `{"type":"subscribed","channels":[…],"resumed":n}` (`resumed: null` when the id is
+ *   too old to resume: reload through the HTTP API); `{"type":"unsubscribe","channels":[…]}`;
+ * - receive `{"type":"event","id","channel","event","data","at"}` for your own private channels and
+ *   any ticks you joined; a bad message gets `{"type":"error","code","detail"}`.
+ *
+ * Heartbeats are WebSocket pings; backpressure closes a client whose send buffer passes
+ * `maxBufferedBytes` (4008), so one slow client never holds the others up. Events reach every
+ * instance (PostgreSQL LISTEN/NOTIFY), so a client may connect to any of them.
+ *
+ * Returns `close()`, which ends every connection (1001) and stops listening for upgrades.
+ */
+export function attachStream(server: Server, engine: StreamHost, options: StreamOptions = {}): { close(): Promise<void> } {
+  const path = options.path ?? '/api/v1/stream';
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 16 * 1024 });
+  const connections = new Set<Connection>();
+  const stream = engine.stream;
+
+  const send = (c: Connection, message: unknown) => {
+    if (c.socket.readyState !== c.socket.OPEN) return;
+    if (c.socket.bufferedAmount > maxBuffered) {
+      c.socket.close(STREAM_CLOSE.tooSlow, 'too slow: reconnect and resume');
+      return;
+    }
+    c.socket.send(JSON.stringify(message));
+  };
+  const frame = (e: StreamEvent) => ({ type: 'event', id: e.id, channel: e.channel, event: e.type, data: e.data, at: e.at });
+
+  const unsubscribe = stream.subscribe((event) => {
+    for (const c of connections) if (c.channels.has(event.channel) && stream.visibleTo(event, c.userId)) send(c, frame(event));
+  });
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://stream.invalid');
+    if (url.pathname !== path) return; // another handler's socket
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\nconnection: close\r\n\r\n${JSON.stringify({ type: 'about:blank', title: reason, status })}`);
+    };
+    if (!stream.enabled) return refuse(404, 'Not Found');
+    stream
+      .authenticate({ authorization: request.headers.authorization, ticket: url.searchParams.get('ticket') ?? undefined })
+      .then((user) => {
+        wss.handleUpgrade(request, socket, head, (socket) => open(socket, user.userId, url.searchParams.get('last_event_id') ?? undefined, url.searchParams.getAll('channel')));
+      })
+      .catch((error: unknown) => refuse(isTradeplaneError(error) && error.status < 500 ? 401 : 503, isTradeplaneError(error) && error.status < 500 ? 'Unauthorized' : 'Service Unavailable'));
+  };
+  server.on('upgrade', onUpgrade);
+
+  function join(c: Connection, channels: unknown, lastEventId: unknown) {
+    if (!Array.isArray(channels) || channels.length === 0 || channels.length > 50 || !channels.every((ch) => typeof ch === 'string' && stream.isChannel(ch))) {
+      return send(c, { type: 'error', code: 'invalid_channels', detail: 'channels: 1–50 of balance, trades, orders, signals, notifications, ticks:<SYMBOL>' });
+    }
+    for (const ch of channels as string[]) {
+      if (!c.channels.has(ch)) {
+        c.channels.add(ch);
+        stream.track(ch, 1);
+      }
+    }
+    let resumed: number | null = 0;
+    if (typeof lastEventId === 'string' && lastEventId.length > 0) {
+      const missed = stream.since(lastEventId, channels as string[], c.userId);
+      resumed = missed === undefined ? null : missed.length;
+      for (const e of missed ?? []) send(c, frame(e));
+    }
+    send(c, { type: 'subscribed', channels: [...c.channels], resumed });
+  }
+
+  function open(socket: WebSocket, userId: string, lastEventId: string | undefined, channels: string[]) {
+    const c: Connection = { socket, userId, channels: new Set(), alive: true };
+    connections.add(c);
+    socket.on('pong', () => (c.alive = true));
+    socket.on('message', (raw, isBinary) => {
+      let message: { type?: unknown; channels?: unknown; last_event_id?: unknown };
+      try {
+        if (isBinary) throw new Error('binary');
+        message = JSON.parse(raw.toString()) as typeof message;
+      } catch {
+        return send(c, { type: 'error', code: 'malformed_message', detail: 'Send JSON text messages' });
+      }
+      if (message.type === 'subscribe') return join(c, message.channels, message.last_event_id);
+      if (message.type === 'unsubscribe' && Array.isArray(message.channels)) {
+        for (const ch of message.channels) {
+          if (typeof ch === 'string' && c.channels.delete(ch)) stream.track(ch, -1);
+        }
+        return send(c, { type: 'unsubscribed', channels: [...c.channels] });
+      }
+      if (message.type === 'ping') return send(c, { type: 'pong' });
+      send(c, { type: 'error', code: 'unknown_type', detail: 'type: subscribe, unsubscribe or ping' });
+    });
+    socket.on('close', () => {
+      connections.delete(c);
+      for (const ch of c.channels) stream.track(ch, -1);
+      c.channels.clear();
+    });
+    socket.on('error', () => socket.terminate());
+    // Channels (and a resume point) may come in the URL too: `?channel=balance&channel=trades&last_event_id=…`.
+    if (channels.length > 0) join(c, channels, lastEventId);
+    else send(c, { type: 'ready' });
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const c of connections) {
+      if (!c.alive) {
+        c.socket.close(STREAM_CLOSE.unresponsive, 'no pong');
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    async close() {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      unsubscribe();
+      for (const c of connections) c.socket.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { Ids, Logger } from '../ports/index.js';
+
+/** One real-time event, as a client receives it. */
+export interface StreamEvent {
+  /** Time-ordered (UUIDv7): a client resumes after the last id it saw. */
+  id: string;
+  /** `balance`, `trades`, `orders`, `signals`, `notifications`, or `ticks:<SYMBOL>`. */
+  channel: string;
+  /** `balance.changed`, `trade.opened`, `order.filled`, `notification.created`, `tick`, … */
+  type: string;
+  /** The user it belongs to; null for public channels (ticks). */
+  userId: string | null;
+  data: unknown;
+  at: string;
+}
+
+/**
+ * Carries events between instances (PostgreSQL `LISTEN/NOTIFY` in the engine). Without one,
+ * events stay in the process: right for SQLite's single process.
+ */
+export interface EventTransport {
+  publish(payload: string): Promise<void>;
+  /** Starts delivering payloads published by any instance (this one included); resolves once listening. */
+  listen(onPayload: (payload: string) => void): Promise<{ close(): Promise<void> }>;
+}
+
+export type StreamListener = (event: StreamEvent) => void;
+
+export const PRIVATE_CHANNELS = ['balance', 'trades', 'orders', 'signals', 'notifications'] as const;
+const TICKS = /^ticks:[A-Z0-9._-]{1,32}$/;
+
+/** Whether `channel` is one a client may subscribe to. */
+export const isStreamChannel = (channel: string) => (PRIVATE_CHANNELS as readonly string[]).includes(channel) || TICKS.test(channel);
+
+/**
+ * The real-time hub: services publish events after their transactions commit; hosts (the
+ * Express adapter's WebSocket endpoint) subscribe and forward each event to the connections
+ * allowed to see it (a user's own private channels; anyone authenticated for ticks).
+ *
+ * Across instances, events travel through the `EventTransport`: each instance delivers its own
+ * events at once and the others' as they arrive (its own echoes are dropped by origin). A
+ * window of recent events (`resumeWindow`, default 5 minutes and at most `resumeLimit` events)
+ * lets a reconnecting client resume after the last id it saw; further back, it reloads state
+ * through the HTTP API.
+ */
+export interface StreamHub {
+  publish(event: Omit<StreamEvent, 'id' | 'at'>): void;
+  subscribe(listener: StreamListener): () => void;
+  /** Recent events after `lastEventId` on these channels, for this user, oldest first; `undefined` when the id has left the window (resume impossible). */
+  since(lastEventId: string, channels: readonly string[], userId: string): StreamEvent[] | undefined;
+  /** Joins the other instances (when a transport is configured). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Date; transport?: EventTransport; resumeWindowMs?: number; resumeLimit?: number }): StreamHub {
+  const { ids, logger, transport } = deps;
+  const origin = ids.next();
+  const windowMs = deps.resumeWindowMs ?? 5 * 60_000;
+  const limit = deps.resumeLimit ?? 10_000;
+  const listeners = new Set<StreamListener>();
+  const recent: StreamEvent[] = [];
+  let connection: { close(): Promise<void> } | undefined;
+  // Ids before this one are not known here: older than the window, or from before this process.
+  let horizon = origin;
+
+  function deliver(event: StreamEvent): void {
+    recent.push(event);
+    const oldest = deps.now().getTime() - windowMs;
+    while (recent.length > limit || (recent.length > 0 && Date.parse(recent[0]!.at) < oldest)) horizon = recent.shift()!.id;
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        logger.warn({ event: 'stream.listener_failed', error: error instanceof Error ? error.message : String(error) }, 'A stream listener failed');
+      }
+    }
+  }
+
+  return {
+    publish(partial) {
+      const event: StreamEvent = { ...partial, id: ids.next(), at: deps.now().toISOString() };
+      deliver(event);
+      if (transport) {
+        transport.publish(JSON.stringify({ origin, event })).catch((error: unknown) => {
+          logger.warn({ event: 'stream.publish_failed', error: error instanceof Error ? error.message : String(error) }, 'An event did not reach the other instances');
+        });
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    since(lastEventId, channels, userId) {
+      if (lastEventId < horizon) return undefined;
+      return recent.filter((e) => e.id > lastEventId && channels.includes(e.channel) && (e.userId === null || e.userId === userId)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+    async start() {
+      if (!transport || connection) return;
+      connection = await transport.listen((payload) => {
+        try {
+          const message = JSON.parse(payload) as { origin: string; event: StreamEvent };
+          if (message.origin !== origin) deliver(message.event);
+        } catch {
+          logger.warn({ event: 'stream.bad_payload' }, 'An unreadable event arrived from another instance');
+        }
+      });
+    },
+    async stop() {
+      await connection?.close();
+      connection = undefined;
+    },
+  };
+}
