@@ -215,3 +215,24 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
     }
   });
 });
+
+describe('modules', () => {
+  it('serves only the chosen modules’ routes and documents, and refuses a module without what it needs', async () => {
+    const server = await startTestServer('sqlite-memory', { modules: ['auth', 'wallets'] });
+    try {
+      const user = await signUp(server);
+      expect((await server.request('GET', '/wallet', { token: user.access })).status).toBe(200);
+      expectProblem(await server.request('GET', '/trades', { token: user.access }), 404, 'route_not_found');
+      expectProblem(await server.request('GET', '/masters', { token: user.access }), 404, 'route_not_found');
+      expect((await server.request('GET', '/health')).status).toBe(200);
+      const paths = Object.keys((await server.request('GET', '/openapi.json')).body.paths);
+      expect(paths).toContain('/wallet');
+      expect(paths.some((p) => p.startsWith('/trades') || p.startsWith('/masters') || p.startsWith('/market'))).toBe(false);
+      // Only the modules' jobs run.
+      expect(server.engine.jobs.jobs.map((j) => j.name)).toEqual(['expire_holds', 'purge_expired']);
+    } finally {
+      await server.close();
+    }
+    await expect(createEngine({ database: ':memory:', mode: 'test', auth: TEST_AUTH, modules: ['auth', 'trading'] })).rejects.toThrow("module 'trading' needs 'wallets'");
+  });
+});

@@ -6,13 +6,14 @@
  * ADMIN_EMAIL=you@example.com promotes (and approves) that account at start, once it exists:
  * register it, then restart. SIGNUP_APPROVAL=true makes new accounts wait for an admin.
  * LOG_LEVEL (info) sets the JSON log level; METRICS_TOKEN (≥ 16 characters) guards /metrics;
- * CORS_ORIGINS=https://app.example.com,https://admin.example.com lets those browser origins in.
+ * CORS_ORIGINS=https://app.example.com,https://admin.example.com lets those browser origins in;
+ * TRADEPLANE_MODULES=auth,wallets serves only those modules.
  *
  * Environment variables are read here, and only here; the engine takes options.
  */
 import { resolve } from 'node:path';
 import express from 'express';
-import { createEngine } from '@tradeplane/engine';
+import { createEngine, type EngineOptions } from '@tradeplane/engine';
 import { attachStream, tradeplaneExpress } from '@tradeplane/adapter-express';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -28,6 +29,8 @@ const engine = await createEngine({
   log: { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info' },
   metrics: { token: process.env.METRICS_TOKEN || undefined },
   http: { cors: { origins: (process.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean) } },
+  // TRADEPLANE_MODULES=auth,wallets serves only those modules' routes (default: all).
+  modules: process.env.TRADEPLANE_MODULES ? (process.env.TRADEPLANE_MODULES.split(',').map((m) => m.trim()) as NonNullable<EngineOptions['modules']>) : undefined,
 });
 
 // The first admin cannot be made over HTTP (nobody could authorise it): the operator names it.

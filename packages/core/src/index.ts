@@ -5,6 +5,8 @@
 export { createTradeplane } from './tradeplane.js';
 export type { Tradeplane, TradeplaneDeps, StreamService } from './tradeplane.js';
 export { isStreamChannel } from './stream/hub.js';
+export { moduleNames, resolveModules } from './modules.js';
+export type { ModuleName } from './modules.js';
 export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
 export { tradingOptionsSchema } from './trading/options.js';
 export type { TradingOptions, TradingOptionsInput } from './trading/options.js';

@@ -47,6 +47,8 @@ import { orderToWire, tradeToWire } from './trading/handlers.js';
 import { signalToWire } from './trading/bot-handlers.js';
 import { notificationToWire } from './notifications/handlers.js';
 import type { Role } from './ports/storage.js';
+import { resolveModules, type ModuleName } from './modules.js';
+import type { Contract } from './contract/route.js';
 import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Observer, type Storage } from './ports/index.js';
 
 export interface TradeplaneDeps {
@@ -62,6 +64,8 @@ export interface TradeplaneDeps {
   trading?: TradingOptions;
   /** Commission and affiliate shares, the settlement period: see `copyOptionsSchema`. */
   copy?: CopyOptionsInput;
+  /** The modules to serve (default: all). Their routes are mounted and their jobs run; tables exist regardless. */
+  modules?: readonly ModuleName[];
   /**
    * Opens an empty, migrated database of the same schema for one backtest (the engine opens an
    * in-memory SQLite database). Without it, `POST /backtests` answers 503.
@@ -136,6 +140,9 @@ export interface StreamService extends StreamHub {
 export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const startedAt = deps.clock.now();
   const { clock, ids, logger } = deps;
+  const enabled = resolveModules(deps.modules);
+  // The contract this instance serves: every route of its modules (the client still knows them all).
+  const served = Object.fromEntries(Object.entries(contract).filter(([group]) => enabled.groups.has(group))) as Contract;
   // Events (notifications) are announced only once the transaction that wrote them commits.
   const { storage, afterCommit } = withCommitHooks(deps.storage);
   const copyOptions = copyOptionsSchema.parse(deps.copy ?? {});
@@ -304,9 +311,10 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ids,
     logger,
     jobs: [
-      { name: 'expire_subscriptions', everyMs: 60_000, run: async () => ({ expired: await copy.expireDue() }) },
-      { name: 'expire_holds', everyMs: 60_000, run: async () => ({ expired: await wallets.expireHolds() }) },
+      { module: 'copy', name: 'expire_subscriptions', everyMs: 60_000, run: async () => ({ expired: await copy.expireDue() }) },
+      { module: 'wallets', name: 'expire_holds', everyMs: 60_000, run: async () => ({ expired: await wallets.expireHolds() }) },
       {
+        module: 'copy',
         name: 'settle_commission',
         everyMs: 60_000,
         // Each period once it is over; settling is idempotent, so this only saves the scan.
@@ -319,6 +327,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
         },
       },
       {
+        module: 'auth',
         name: 'purge_expired',
         everyMs: 60 * 60_000,
         run: async () => {
@@ -332,14 +341,14 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
           };
         },
       },
-    ],
+    ].filter((job) => enabled.modules.has(job.module as ModuleName)),
   });
 
   const documents = new Map<string, OpenApiDocument>();
   const openapi = (basePath = '') => {
     let doc = documents.get(basePath);
     if (!doc) {
-      doc = createOpenApiDocument(contract, { version: deps.version, basePath });
+      doc = createOpenApiDocument(served, { version: deps.version, basePath });
       documents.set(basePath, doc);
     }
     return doc;
@@ -394,7 +403,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
 
   const rateLimits = deps.operations?.rateLimits;
   const handle = createDispatcher({
-    contract,
+    contract: served,
     handlers,
     authenticate: createAuthenticator(auth, apiKeys, copy.authenticateLicense),
     ids: deps.ids,

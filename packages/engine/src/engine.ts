@@ -82,7 +82,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
   }
 
   const metrics = options.metrics.enabled ? createMetrics() : undefined;
-  const core = createTradeplane({
+  const core = build(() => createTradeplane({
     storage,
     clock,
     ids,
@@ -92,6 +92,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     wallets: options.wallets,
     trading: options.trading,
     copy: options.copy,
+    modules: options.modules,
     // Backtests replay on a private in-memory SQLite database, whatever the engine runs on.
     scratchStorage: async () => {
       const scratch = openSqliteStorage(':memory:');
@@ -119,7 +120,17 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
           }
         : undefined,
     },
-  });
+  }));
+
+  function build<T>(make: () => T): T {
+    try {
+      return make();
+    } catch (error) {
+      // Bad modules or options found while wiring: release the database before reporting it.
+      void storage.close();
+      throw error;
+    }
+  }
 
   // Background jobs: expiry, commission settlement, purges (one instance at a time runs each).
   if (options.jobs.enabled) core.jobs.start(options.jobs.intervalMs);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, copyOptionsSchema, defaultRateLimits, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, defaultRateLimits, moduleNames, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -75,6 +75,12 @@ export const engineOptionsSchema = z.strictObject({
   sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
   /** The broker, the paper broker's costs, default risk limits, extra strategies: see `tradingOptionsSchema`. */
   trading: tradingOptionsSchema.prefault({}),
+  /**
+   * The modules to serve (seed 001's `ENABLED_MODULES`; default all): `auth`, `wallets`, `market`,
+   * `trading`, `copy`, `notifications`. Their routes are mounted and their jobs run; every table
+   * exists regardless. A module needs the ones it builds on (`trading`: auth, wallets, market).
+   */
+  modules: z.array(z.enum(moduleNames)).min(1).optional(),
   /** Commission (settlement period, platform share) and affiliates' share: see `copyOptionsSchema`. */
   copy: copyOptionsSchema.prefault({}),
   /**
