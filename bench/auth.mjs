@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateSigningKey, silentLogger } from '@tradeplane/core';
 import { createEngine } from '@tradeplane/engine';
+import { record } from './report.mjs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -120,6 +121,9 @@ try {
   console.log(`  GET /health                   ${fmt(tHealth * 1000, 1)} µs   public, one database ping`);
   console.log(`  GET /auth/me                  ${fmt(tMe * 1000, 1)} µs   bearer verify + auth-state lookup + user lookup`);
   console.log(`  authenticated overhead        ${fmt((tMe - tHealth) * 1000, 1)} µs   over /health (${fmt(tMe / tHealth)}×), ${fmt((tMe - tJwks) * 1000, 1)} µs over /.well-known/jwks.json`);
+  record('auth', 'login (argon2id verify + session), median', Number(fmt(median(login))), 'ms');
+  record('auth', 'unknown email vs wrong password (timing oracle)', Number(fmt(median(unknown))), 'ms', { ratio: Number(fmt(median(unknown) / median(wrong))), baseline: 'wrong password', target: '≈ 1.00' });
+  record('auth', 'GET /auth/me in process', Number(fmt(tMe * 1000, 1)), 'µs', { ratio: Number(fmt(tMe / tHealth)), baseline: 'GET /health' });
 } finally {
   await hsEngine.close();
   await edEngine.close();

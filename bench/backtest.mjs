@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { silentLogger } from '@tradeplane/core';
 import { builtinStrategies, createPanel } from '@tradeplane/core/signals';
 import { createEngine } from '@tradeplane/engine';
+import { record } from './report.mjs';
 
 const DAYS = Number(process.env.BENCH_DAYS ?? 365);
 if (!(DAYS > 0)) throw new Error(`BENCH_DAYS must be a positive number, not ${process.env.BENCH_DAYS}`);
@@ -95,6 +96,7 @@ try {
   const m = result.metrics;
   console.log(`  panel alone (baseline)   ${rate(panelSeconds).padStart(12)} candles/s  (${panelSeconds.toFixed(2)} s)`);
   console.log(`  backtest, live path      ${rate(seconds).padStart(12)} candles/s  (${seconds.toFixed(2)} s)  = ${(panelSeconds / seconds).toFixed(3)}× the baseline`);
+  record('backtest', `${BARS.toLocaleString('en')} 1m bars through the live path`, Math.round(BARS / seconds), 'candles/s', { ratio: Number((panelSeconds / seconds).toFixed(3)), baseline: 'the strategy panel alone' });
   console.log(`  ${result.trades.length} trades (${m.closedTrades} closed), ${m.signals} signals, ${m.tradedSignals} traded, refused ${JSON.stringify(m.rejectedSignals)}`);
   console.log(`  total return ${(m.totalReturn * 100).toFixed(2)} %, buy and hold ${(m.buyAndHoldReturn * 100).toFixed(2)} %, max drawdown ${(m.maxDrawdown * 100).toFixed(2)} %, Sharpe ${m.sharpe?.toFixed(2) ?? 'n/a'}`);
 } finally {

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { EMA, RSI, SMA, ema, rsi, sma } from '@tradeplane/core/signals';
 import * as ti from 'technicalindicators';
 import * as ts from 'trading-signals';
+import { record } from './report.mjs';
 
 const N = Number(process.env.BENCH_CANDLES ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -143,6 +144,8 @@ for (const [name, runs] of Object.entries(contenders)) {
     if (label === 'trading-signals') vs = `   ${streamLabel} = ${(r(streamLabel) / r(label)).toFixed(2)}× (target ≥ 1×)`;
     if (label === 'technicalindicators') vs = `   tradeplane (batch) = ${(r('tradeplane (batch)') / r(label)).toFixed(2)}× (target ≥ 5×)`;
     console.log(`  ${label.padEnd(26)} ${fmt(r(label)).padStart(13)} candles/s${vs}`);
+    if (label === 'trading-signals') record('indicators', `${name}: ${streamLabel}`, Math.round(r(streamLabel)), 'candles/s', { ratio: Number((r(streamLabel) / r(label)).toFixed(2)), baseline: 'trading-signals', target: '≥ 1' });
+    if (label === 'technicalindicators') record('indicators', `${name}: tradeplane (batch)`, Math.round(r('tradeplane (batch)')), 'candles/s', { ratio: Number((r('tradeplane (batch)') / r(label)).toFixed(2)), baseline: 'technicalindicators', target: '≥ 5' });
   }
   // Agreement: each library against tradeplane in the matching seeding mode.
   const checks = [

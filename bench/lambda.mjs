@@ -11,6 +11,7 @@ import { Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { createDispatcher, defineRoute, sequentialIds, silentLogger } from '@tradeplane/core';
 import { tradeplaneLambda } from '@tradeplane/adapter-lambda';
+import { record } from './report.mjs';
 
 const order = z.strictObject({ symbol: z.string().min(1).max(16), side: z.enum(['buy', 'sell']), quantity: z.string().regex(/^\d+(\.\d+)?$/) });
 const answer = (body) => ({ accepted: true, symbol: body.symbol, side: body.side, quantity: body.quantity });
@@ -96,4 +97,5 @@ const result = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, me
 console.log(`tradeplane Lambda bench — node ${process.version}, same validated POST (API Gateway v2 event), median of 7 × 5,000\n`);
 for (const [name, us] of Object.entries(result)) {
   console.log(`  ${name.padEnd(18)} ${us.toFixed(1).padStart(7)} µs/invoke   ${(us / result['hono/aws-lambda']).toFixed(2)}× hono   ${(us / result['hand-written']).toFixed(2)}× hand-written`);
+  record('lambda', name, Number(us.toFixed(1)), 'µs/invoke', { ratio: Number((us / result['hand-written']).toFixed(2)), baseline: 'hand-written handler (time ratio: lower is better)' });
 }

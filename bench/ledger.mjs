@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '@tradeplane/core';
 import { createEngine } from '@tradeplane/engine';
+import { record } from './report.mjs';
 
 // The drivers are the engine's own dependencies (not the root's): resolve them from the engine
 // package, so the baseline runs the very driver versions the engine runs on.
@@ -98,6 +99,7 @@ const label = (dialect, text) => `${dialect.padEnd(13)} ${text.padEnd(48)}`;
 function line(dialect, text, x, base) {
   const vs = base ? ratio(x, base) : '';
   console.log(`${label(dialect, text)}${num(x.perSecond).padStart(7)} ${vs.padEnd(9)}  node CPU ${num(x.cpuMicros).padStart(5)} µs/op`);
+  record('ledger', `${dialect}: ${text}`, Math.round(x.perSecond), '/s', base ? { ratio: Number((x.perSecond / base.perSecond).toFixed(3)), baseline: 'raw insert transactions', target: text.startsWith('deposits') || text.startsWith('transfers') ? '≥ 0.5' : undefined } : {});
 }
 const summary = (dialect, text, raw, deposits, transfers) =>
   console.log(

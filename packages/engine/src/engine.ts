@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import {
-  consoleLogger,
+  memoryRateLimitStore,
   createTradeplane,
   systemClock,
   uuidV7Ids,
@@ -116,7 +116,8 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
       rateLimits: options.rateLimits.enabled
         ? {
             rules: { auth: options.rateLimits.auth, trading: options.rateLimits.trading, market: options.rateLimits.market, default: options.rateLimits.default },
-            store: options.rateLimits.store,
+            // SQLite is one process: its counters live in memory. PostgreSQL instances share theirs in the database.
+            store: options.rateLimits.store ?? (storage.dialect === 'sqlite' ? memoryRateLimitStore() : undefined),
           }
         : undefined,
     },

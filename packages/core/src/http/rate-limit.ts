@@ -67,3 +67,23 @@ export function createRateLimiter(deps: { store: RateLimitStore; clock: Clock; r
     },
   };
 }
+
+/**
+ * Counters in this process's memory: right when one process serves the database (SQLite), and
+ * far cheaper than a write per request. Several processes need the shared (database) store.
+ * Windows older than the current one are dropped as keys come back, and swept every 10,000 hits.
+ */
+export function memoryRateLimitStore(): RateLimitStore {
+  const windows = new Map<string, { start: number; count: number }>();
+  let hits = 0;
+  return {
+    async hit(key, windowStart) {
+      const start = windowStart.getTime();
+      if (++hits % 10_000 === 0) for (const [k, w] of windows) if (w.start < start) windows.delete(k);
+      const current = windows.get(key);
+      if (current && current.start === start) return ++current.count;
+      windows.set(key, { start, count: 1 });
+      return 1;
+    },
+  };
+}

@@ -459,4 +459,15 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.risk.summarizeEvents({ ...filter, from: at('2026-03-02T00:00:00.000Z'), subscriptionId: 'sub-pe' }, 'reason')).toEqual([{ key: 'other', count: 1 }, { key: 'slippage', count: 1 }]);
     expect(await storage.repos.risk.summarizeEvents({ userId: 'nobody' }, 'day')).toEqual([]);
   });
+  it('counts rate-limit hits per key and window atomically, starting over in a new window', async () => {
+    const w1 = at('2026-05-01T00:00:00.000Z');
+    const w2 = at('2026-05-01T00:01:00.000Z');
+    const counts = await Promise.all(Array.from({ length: 20 }, () => storage.repos.rateLimits.hit('default:user:rl', w1)));
+    expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await storage.repos.rateLimits.hit('default:user:other', w1)).toBe(1);
+    expect(await storage.repos.rateLimits.hit('default:user:rl', w2)).toBe(1);
+    expect(await storage.repos.rateLimits.hit('default:user:rl', w2)).toBe(2);
+    expect(await storage.repos.rateLimits.purge(w2)).toBe(1);
+    expect(await storage.repos.rateLimits.hit('default:user:other', w2)).toBe(1);
+  });
 });
