@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/instance.ts', import.meta.url));
+
+interface Proc {
+  base: string;
+  lines: Record<string, unknown>[];
+  child: ChildProcess;
+}
+
+/** Starts an instance process; resolves once it listens. */
+function startInstance(database: string): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, database], {
+    cwd: root,
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tests/tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`instance exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const ready = /^ready (\d+)$/.exec(line);
+      if (ready) resolve({ base: `127.0.0.1:${ready[1]}`, lines, child });
+      else if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+    });
+  });
+}
+
+const stop = (p: Proc) => new Promise<void>((resolve) => (p.child.once('exit', () => resolve()), p.child.kill('SIGTERM')));
+
+async function call(p: Proc, method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`http://${p.base}/api/v1${path}`, {
+    method,
+    headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...init.headers },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
+
+/**
+ * Two server processes on one PostgreSQL database: nothing a request depends on may live in one
+ * process's memory. (PostgreSQL only: SQLite is one process by design.)
+ */
+describe.runIf(testDatabaseKinds().includes('postgres'))('two processes on one PostgreSQL', () => {
+  let db: TestDatabase;
+  let a: Proc;
+  let b: Proc;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    // The first migrates; then the second starts on a current database.
+    a = await startInstance(db.database as string);
+    b = await startInstance(db.database as string);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a && stop(a), b && stop(b)]);
+    await db?.cleanup();
+  });
+
+  it('rejects on B a token logged out on A', async () => {
+    await call(a, 'POST', '/auth/register', { body: { email: 'mp-logout@example.com', password: 'mp-logout-passphrase' } });
+    const login = await call(a, 'POST', '/auth/login', { body: { email: 'mp-logout@example.com', password: 'mp-logout-passphrase' } });
+    const token = login.body!.access_token as string;
+    expect((await call(b, 'GET', '/auth/me', { token })).status).toBe(200);
+    expect((await call(a, 'POST', '/auth/logout', { token, body: {} })).status).toBe(204);
+    const after = await call(b, 'GET', '/auth/me', { token });
+    expect(after.status).toBe(401);
+  });
+
+  it('delivers to a WebSocket client on B a deposit made on A', async () => {
+    await call(a, 'POST', '/auth/register', { body: { email: 'mp-stream@example.com', password: 'mp-stream-passphrase' } });
+    const token = (await call(a, 'POST', '/auth/login', { body: { email: 'mp-stream@example.com', password: 'mp-stream-passphrase' } })).body!.access_token as string;
+    const socket = new WebSocket(`ws://${b.base}/api/v1/stream?channel=balance`, { headers: { authorization: `Bearer ${token}` } });
+    const messages: Record<string, any>[] = [];
+    const subscribed = new Promise<void>((resolve, reject) => {
+      socket.on('message', (raw) => {
+        const m = JSON.parse(raw.toString()) as Record<string, any>;
+        messages.push(m);
+        if (m.type === 'subscribed') resolve();
+      });
+      socket.once('error', reject);
+    });
+    await subscribed;
+    const received = new Promise<Record<string, any>>((resolve) => socket.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as Record<string, any>;
+      if (m.channel === 'balance') resolve(m);
+    }));
+    expect((await call(a, 'POST', '/wallet/deposit', { token, body: { amount: '3.00', currency: 'USD' }, headers: { 'idempotency-key': 'mp-dep' } })).status).toBe(200);
+    expect(await received).toMatchObject({ event: 'balance.changed', data: { balance: '10003.00', kind: 'deposit' } });
+    socket.close();
+  });
+
+  it('runs each background job on one instance only', async () => {
+    // Both tick every 200 ms; each job is due once a minute: in two seconds each runs once, somewhere.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const ran = [...a.lines, ...b.lines].filter((l) => l.event === 'job.ran').map((l) => l.job);
+    expect(ran.sort()).toEqual(['expire_holds', 'expire_subscriptions', 'purge_expired', 'settle_commission']);
+    const health = await call(b, 'GET', '/health');
+    expect(health.body!.jobs.every((j: { last_tick_at: string | null }) => j.last_tick_at !== null)).toBe(true);
+  });
+  // Last: the failures also block this test's address for a while.
+  it('counts sign-in failures from both toward one block', async () => {
+    await call(a, 'POST', '/auth/register', { body: { email: 'mp-throttle@example.com', password: 'mp-throttle-passphrase' } });
+    const wrong = { email: 'mp-throttle@example.com', password: 'wrong-passphrase-here' };
+    for (const p of [a, b, a, b, a]) expect((await call(p, 'POST', '/auth/login', { body: wrong })).status).toBe(401);
+    // The sixth attempt is blocked on either instance, even with the right password.
+    const blocked = await call(b, 'POST', '/auth/login', { body: { email: 'mp-throttle@example.com', password: 'mp-throttle-passphrase' } });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body).toMatchObject({ code: 'rate_limited' });
+  });
+
+});
