@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { EventTransport, Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
-import { createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
+import { asUnavailable, createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
 
 export interface PostgresStorage extends Storage {
@@ -41,7 +41,8 @@ const MIGRATION_LOCK_KEY = 7_305_112_001;
  */
 export function openPostgresStorage(target: string | postgres.Sql, options: PostgresStorageOptions = {}): PostgresStorage {
   const owned = typeof target === 'string';
-  const client = owned ? postgres(target, { max: options.max ?? 10, prepare: options.prepare ?? true, onnotice: () => {} }) : target;
+  // connect_timeout: with the server gone, requests fail within seconds instead of waiting 30.
+  const client = owned ? postgres(target, { max: options.max ?? 10, prepare: options.prepare ?? true, connect_timeout: 5, onnotice: () => {} }) : target;
   const db = drizzle(client, { schema });
   // See repositories.ts: one implementation, typed against the SQLite schema.
   const tables = schema as unknown as Tables;
@@ -53,10 +54,12 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
     dialect: 'postgres',
     repos,
     transaction(fn) {
-      return db.transaction(async (tx) => {
-        const connection = transactionConnection(tx);
-        return fn(createRepositories(tx as unknown as QueryDb, tables, statements.on((query) => onConnection(query, client, connection))));
-      });
+      return db
+        .transaction(async (tx) => {
+          const connection = transactionConnection(tx);
+          return fn(createRepositories(tx as unknown as QueryDb, tables, statements.on((query) => onConnection(query, client, connection))));
+        })
+        .catch((error: unknown) => Promise.reject(asUnavailable(error)));
     },
     async ping() {
       await db.execute(sql`select 1`);

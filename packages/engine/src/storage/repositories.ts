@@ -399,7 +399,28 @@ export function wrapMethods(
   return wrapped as unknown as Repositories;
 }
 
+/**
+ * Errors that mean the database is out of reach (refused, reset or ended connections, a server
+ * shutting down or not accepting connections): the request cannot be served now, but may be
+ * soon. SQLSTATE class 08 and 57P01–57P03; postgres.js and Node socket codes.
+ */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03']);
+
+/** The database is unreachable: a 503 problem that says to retry, instead of a 500. */
+export function asUnavailable(error: unknown): unknown {
+  if (error instanceof TradeplaneError) return error;
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE.has(code) || code.startsWith('08'))) {
+      return new TradeplaneError('service_unavailable', 'The database is unavailable; try again shortly', { headers: { 'retry-after': '1' }, cause: error });
+    }
+  }
+  return error;
+}
+
 function redact(error: unknown, operation: string): unknown {
+  const unavailable = asUnavailable(error);
+  if (unavailable !== error) return unavailable;
   if (error instanceof Error && 'params' in error && 'query' in error) {
     return new Error(`Storage operation ${operation} failed: ${error.cause instanceof Error ? error.cause.message : 'query error'}`, {
       cause: error.cause,
