@@ -63,7 +63,7 @@ async function connect(instance: Instance, auth: { token?: string; ticket?: stri
       const seen = messages.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching message in ${ms} ms; got ${JSON.stringify(messages)}`)), ms);
+        const timer = setTimeout(() => reject(new Error(`no matching message in ${ms} ms; got ${messages.length}, the last: ${JSON.stringify(messages.at(-1)).slice(0, 300)}`)), ms);
         waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
       });
     },
@@ -179,4 +179,46 @@ describe.each(testDatabaseKinds())('real-time stream on %s', (kind) => {
       await b.close();
     }
   });
+});
+
+describe('stream backpressure', () => {
+  it('closes a client that stops reading with 4008, and keeps serving the others', async () => {
+    const db = await createTestDatabase('sqlite-memory');
+    const engine = await createEngine({ database: db.database, mode: 'test', logger: silentLogger, auth: TEST_AUTH, jobs: { enabled: false }, rateLimits: { enabled: false } });
+    const app = express();
+    app.use('/api/v1', tradeplaneExpress(engine));
+    const server = createServer(app);
+    const stream = attachStream(server, engine, { maxBufferedBytes: 256 * 1024 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const instance: Instance = { engine, server, base: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: async () => undefined };
+    try {
+      const slow = await user(instance, 'slow-reader');
+      const fast = await user(instance, 'fast-reader');
+      const slowClient = await connect(instance, { token: slow.token, query: 'channel=ticks:BIGUSD' });
+      const fastClient = await connect(instance, { token: fast.token, query: 'channel=ticks:BIGUSD' });
+      await slowClient.next((m) => m.type === 'subscribed');
+      await fastClient.next((m) => m.type === 'subscribed');
+      const closed = new Promise<number>((resolve) => slowClient.socket.once('close', (code) => resolve(code)));
+      // The slow client stops reading from its socket; then ~16 MB of ticks go out.
+      (slowClient.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      // In batches with a turn of the event loop between them, so a reading client keeps up.
+      const padding = 'x'.repeat(1024);
+      for (let batch = 0; batch < 320; batch++) {
+        for (let i = batch * 50; i < (batch + 1) * 50; i++) engine.stream.publish({ channel: 'ticks:BIGUSD', type: 'tick', userId: null, data: { i, padding } });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      (slowClient.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await closed).toBe(4008);
+      // The reading client got every event, in order.
+      await fastClient.next((m) => (m.data as { i?: number } | undefined)?.i === 15_999, 20_000);
+      const seen = fastClient.messages.filter((m) => m.type === 'event').map((m) => (m.data as { i: number }).i);
+      expect(seen).toEqual(Array.from({ length: 16_000 }, (_, i) => i));
+      fastClient.socket.close();
+    } finally {
+      await stream.close();
+      await new Promise((resolve) => server.close(resolve));
+      await engine.close();
+      await db.cleanup();
+    }
+  }, 60_000);
 });
