@@ -21,6 +21,8 @@ const benches = [
   ['backtest', 'Backtest through the live path against the strategy panel alone'],
 ];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+// The backtest bench replays a month here (its own default is a year, which takes many minutes).
+const env = { ...process.env, BENCH_DAYS: process.env.BENCH_DAYS ?? '30' };
 const dir = mkdtempSync(join(tmpdir(), 'tp-bench-all-'));
 const recordFile = join(dir, 'records.jsonl');
 const outputs = [];
@@ -28,7 +30,7 @@ for (const [name, title] of benches) {
   if (only && !only.includes(name)) continue;
   const started = Date.now();
   console.log(`\n=== ${name} ===`);
-  const run = spawnSync(process.execPath, [new URL(`./${name}.mjs`, import.meta.url).pathname], { env: { ...process.env, BENCH_RECORD: recordFile }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [new URL(`./${name}.mjs`, import.meta.url).pathname], { env: { ...env, BENCH_RECORD: recordFile }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
   process.stdout.write(run.stdout ?? '');
   outputs.push({ name, title, seconds: Math.round((Date.now() - started) / 1000), status: run.status, output: (run.stdout ?? '').trimEnd() });
 }
@@ -36,7 +38,7 @@ const records = existsSync(recordFile) ? readFileSync(recordFile, 'utf8').trim()
 rmSync(dir, { recursive: true, force: true });
 
 const cpu = cpus();
-const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()} ${arch()}, Node ${process.version}${process.env.TEST_DATABASE_URL ? ', PostgreSQL via TEST_DATABASE_URL' : ''}`;
+const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()} ${arch()}, Node ${process.version}${process.env.TEST_DATABASE_URL ? ', PostgreSQL via TEST_DATABASE_URL' : ''}; backtest over ${env.BENCH_DAYS} days`;
 const cell = (v) => (v === undefined || v === null ? '' : String(v));
 const table = [
   '| bench | measure | value | unit | ratio | baseline | target |',
