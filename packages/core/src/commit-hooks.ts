@@ -6,7 +6,7 @@ import type { Repositories, Storage } from './ports/storage.js';
  * queues `fn` until `tx` commits (and drops it on rollback), or runs it at once for the
  * non-transactional `storage.repos`.
  */
-export function withCommitHooks(inner: Storage): { storage: Storage; afterCommit(tx: Repositories, fn: () => void): void } {
+export function withCommitHooks(inner: Storage, onError: (error: unknown) => void = () => {}): { storage: Storage; afterCommit(tx: Repositories, fn: () => void): void } {
   const pending = new WeakMap<Repositories, (() => void)[]>();
   const storage: Storage = {
     get dialect() {
@@ -25,7 +25,14 @@ export function withCommitHooks(inner: Storage): { storage: Storage; afterCommit
         pending.set(tx, queued);
         return fn(tx);
       });
-      for (const run of queued) run();
+      // The transaction has committed: a failing announcement must not turn its success into an error.
+      for (const run of queued) {
+        try {
+          run();
+        } catch (error) {
+          onError(error);
+        }
+      }
       return result;
     },
   };
@@ -34,7 +41,13 @@ export function withCommitHooks(inner: Storage): { storage: Storage; afterCommit
     afterCommit(tx, fn) {
       const queue = pending.get(tx);
       if (queue) queue.push(fn);
-      else fn();
+      else {
+        try {
+          fn();
+        } catch (error) {
+          onError(error);
+        }
+      }
     },
   };
 }

@@ -144,7 +144,9 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   // The contract this instance serves: every route of its modules (the client still knows them all).
   const served = Object.fromEntries(Object.entries(contract).filter(([group]) => enabled.groups.has(group))) as Contract;
   // Events (notifications) are announced only once the transaction that wrote them commits.
-  const { storage, afterCommit } = withCommitHooks(deps.storage);
+  const { storage, afterCommit } = withCommitHooks(deps.storage, (error) =>
+    logger.error({ event: 'after_commit.failed', error: error instanceof Error ? error.message : String(error) }, 'An after-commit announcement failed'),
+  );
   const copyOptions = copyOptionsSchema.parse(deps.copy ?? {});
   // Real-time events: published by the services after their commits (off in backtests' scratch engines).
   const events = deps.operations?.events;
