@@ -69,9 +69,13 @@ describe('authorization matrix from the contract (SQLite)', () => {
     rotatedLicense = issued.licenseToken;
     license = (await engine.copy.rotateToken(a, issued.subscriptionId)).licenseToken;
     owned.notifications = (await engine.notifications.list(a)).notifications[0]!.id;
-    owned['api-keys'] = (await engine.apiKeys.create(a, { name: 'mine', scopes: ['wallet:read'] })).id;
+    owned['api-keys'] = (await engine.apiKeys.create(a, { name: 'mine', scopes: ['wallet:read'] })).apiKey.id;
     const sessionToken = await login('a@example.com');
     owned['auth/sessions'] = (await engine.auth.authenticate(sessionToken)).sessionId;
+
+    // Every fixture is real: a missing id would make B's 404 meaningless.
+    for (const [family, id] of Object.entries(owned)) expect(typeof id === 'string' && id.length > 0, `A's ${family}`).toBe(true);
+    expect(Object.keys(owned).sort()).toEqual(['accounts', 'api-keys', 'auth/sessions', 'backtests', 'notifications', 'orders', 'strategies', 'subscriptions', 'trades']);
 
     // Caller states: disabled, logged out, and (last, since it moves the clock) expired.
     await engine.admin.disable(null, ids.disabled!);
@@ -150,6 +154,8 @@ describe('authorization matrix from the contract (SQLite)', () => {
         expect(res.status, `${route.id}: B asked for A's ${family} → ${res.body}`).toBe(404);
         expect(JSON.stringify(await db.snapshot()), `${route.id}: B's attempt changed A's ${family}`).toBe(before);
         checks += 1;
+        // The control: A reads the same resource.
+        if (route.method === 'GET') expect((await call(route, path, { authorization: `Bearer ${tokens.a}` }, body, query)).status, `${route.id}: A reads their own ${family}`).toBe(200);
       }
     }
     // Expired tokens, last: the clock moves past the access-token lifetime.
