@@ -370,8 +370,26 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
       size: { notional: Number(order.stake) / 10 ** c.exponent },
       placedAt: order.createdAt,
     });
-    if (result.status === 'filled') await applyFill(result.fill);
+    if (result.status === 'filled') await recordFill(result.fill);
     else if (result.status === 'rejected') await rejectOrder(order.id, result.reason);
+  }
+
+  /**
+   * The broker has filled the order: that is a fact to record, so a failed attempt (a dropped
+   * connection, a deadlock) is retried — applying a fill twice is a no-op, since only a pending
+   * order can be filled. If every attempt fails, the order stays pending with its hold, and is
+   * submitted again when the next process starts (`resume`).
+   */
+  async function recordFill(fill: Fill): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await applyFill(fill);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        logger.warn({ event: 'trading.fill_retry', orderId: fill.orderId, attempt, error: error instanceof Error ? error.message : String(error) }, 'Recording a fill failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
   }
 
   async function rejectOrder(orderId: string, reason: string): Promise<void> {

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authOptionsSchema, createTradeplane, manualClock, silentLogger, uuidV7Ids, walletOptionsSchema, type HttpRequest, type Repositories, type Storage, type Tradeplane } from '@tradeplane/core';
+import { openStorage, type MigratableStorage } from '@tradeplane/engine';
+import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
+
+/**
+ * Fault injection (issue 9): a storage wrapper makes the Nth repository call of a transaction
+ * fail, for every N a write operation reaches. Each failure must leave nothing partial (the
+ * database as it was), answer a clear 500 problem+json, and keep the ledger verifying — on
+ * both databases.
+ */
+class InjectedFault extends Error {}
+
+function faulty(inner: Storage) {
+  const plan = { failAt: 0, calls: 0 };
+  const wrap = (repos: Repositories): Repositories => {
+    const wrapped: Record<string, Record<string, unknown>> = {};
+    for (const [name, repo] of Object.entries(repos) as [string, Record<string, (...args: unknown[]) => Promise<unknown>>][]) {
+      wrapped[name] = Object.fromEntries(
+        Object.entries(repo).map(([method, fn]) => [
+          method,
+          (...args: unknown[]) => {
+            plan.calls += 1;
+            if (plan.calls === plan.failAt) return Promise.reject(new InjectedFault(`injected fault in ${name}.${method}`));
+            return fn(...args);
+          },
+        ]),
+      );
+    }
+    return wrapped as unknown as Repositories;
+  };
+  const storage: Storage = {
+    get dialect() {
+      return inner.dialect;
+    },
+    get repos() {
+      return inner.repos;
+    },
+    ping: () => inner.ping(),
+    close: () => inner.close(),
+    // Only statements inside transactions are counted: every write runs in one.
+    transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
+  };
+  return { storage, plan };
+}
+
+describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault injection on %s', (kind) => {
+  let db: TestDatabase;
+  let raw: MigratableStorage;
+  let tp: Tradeplane;
+  let plan: { failAt: number; calls: number };
+  const clock = manualClock(new Date('2026-11-01T00:00:00.000Z'));
+  let token: string;
+  let otherAccount: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    raw = openStorage(db.database);
+    await raw.migrate();
+    const f = faulty(raw);
+    plan = f.plan;
+    tp = createTradeplane({
+      storage: f.storage,
+      clock,
+      ids: uuidV7Ids(clock),
+      logger: silentLogger,
+      version: 'test',
+      auth: { ...authOptionsSchema.parse({ passwordHashing: { memoryCost: 1024, timeCost: 1 } }), jwtSecret: 'fault-secret-fault-secret-fault-secret!' },
+      wallets: walletOptionsSchema.parse({}),
+      operations: { logRequests: false },
+    });
+    await tp.auth.register({ email: 'faulty@example.com', password: 'faulty-user-passphrase' });
+    token = (await tp.auth.login({ email: 'faulty@example.com', password: 'faulty-user-passphrase' })).accessToken;
+    const me = await tp.auth.authenticate(token);
+    otherAccount = (await tp.wallets.openDemoAccount(me.userId)).id;
+    await tp.market.ingest([{ symbol: 'FLTUSD', interval: '1m', openTime: new Date('2026-10-31T23:59:00.000Z'), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
+  });
+  afterAll(async () => {
+    await raw?.close();
+    await db?.cleanup();
+  });
+
+  const request = (method: string, path: string, body?: unknown, key?: string): HttpRequest => ({
+    method,
+    path,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    ip: '192.0.2.1',
+  });
+
+  const operations: [string, (n: number) => HttpRequest][] = [
+    ['deposit', (n) => request('POST', '/wallet/deposit', { amount: '3.00', currency: 'USD' }, `dep-${n}`)],
+    ['withdraw', (n) => request('POST', '/wallet/withdraw', { amount: '2.00', currency: 'USD' }, `wd-${n}`)],
+    ['transfer', (n) => request('POST', '/wallet/transfer', { to_account_id: otherAccount, amount: '1.50', currency: 'USD' }, `tr-${n}`)],
+    ['trade', (n) => request('POST', '/trades/execute', { symbol: 'FLTUSD', side: 'BUY', stake: '5.00' }, `tx-${n}`)],
+    ['api key', () => request('POST', '/api-keys', { name: 'faulty', scopes: ['wallet:read'] })],
+  ];
+
+  it.each(operations)('%s: a fault at every statement leaves nothing partial, answers 500 problem+json, and the ledger verifies', async (name, make) => {
+    // How many repository calls the operation makes when all goes well.
+    plan.failAt = 0;
+    plan.calls = 0;
+    const probe = await tp.handle(make(0));
+    expect(probe.status, probe.body ?? '').toBeLessThan(300);
+    const total = plan.calls;
+    expect(total).toBeGreaterThan(0);
+    for (let n = 1; n <= total; n++) {
+      const before = JSON.stringify(await db.snapshot());
+      const openBefore = (await tp.trading.trades((await tp.auth.authenticate(token)).userId, { status: 'open' })).trades.length;
+      plan.calls = 0;
+      plan.failAt = n;
+      const res = await tp.handle(make(n));
+      plan.failAt = 0;
+      const label = `fault at call ${n} of ${total} → ${res.status} ${res.body?.slice(0, 160)}`;
+      if (name === 'trade' && res.status === 201) {
+        // The fault hit recording the broker's fill, which is retried: the trade opened exactly once.
+        const open = (await tp.trading.trades((await tp.auth.authenticate(token)).userId, { status: 'open' })).trades.length;
+        expect(open, label).toBe(openBefore + 1);
+        expect((await tp.wallets.verifyLedger()).ok, label).toBe(true);
+        continue;
+      }
+      expect(res.status, label).toBe(500);
+      expect(String(res.headers['content-type']), label).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(res.body!), label).toMatchObject({ code: 'internal_error', status: 500 });
+      expect(res.body, label).not.toContain('injected fault');
+      expect(JSON.stringify(await db.snapshot()), `${label}: something was written`).toBe(before);
+    }
+    expect((await tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+});
