@@ -126,5 +126,6 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
       expect(JSON.stringify(await db.snapshot()), `${label}: something was written`).toBe(before);
     }
     expect((await tp.wallets.verifyLedger()).ok).toBe(true);
+    console.info(`${kind} ${name}: ${total} faults injected`);
   });
 });
