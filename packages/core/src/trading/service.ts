@@ -359,6 +359,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
 
   /** Hands a stored pending order to the broker and records what it says. */
   async function submit(order: OrderRecord): Promise<void> {
+    submitted.add(order.id);
     const c = currency(order.currency);
     const result = await broker.placeOrder({
       id: order.id,
@@ -485,9 +486,15 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
   async function place(userId: string, input: OrderInput): Promise<{ order: OrderRecord; replayed: boolean }> {
     const stored = await reserveOrder(userId, input);
     const replayed = isReplayed(stored);
-    if (!replayed) await submit((await storage.repos.orders.findById(stored.orderId))!);
+    const order = (await storage.repos.orders.findById(stored.orderId))!;
+    // A retry of an order that was stored but never reached the broker (the first attempt
+    // failed in between) hands it over now, as a restart would (`resume`).
+    if (!replayed || (order.status === 'pending' && !submitted.has(order.id))) await submit(order);
     return { order: (await storage.repos.orders.findById(stored.orderId))!, replayed };
   }
+
+  /** Orders this process has handed to the broker (brokers take an order id once: see `Broker.placeOrder`). */
+  const submitted = new Set<string>();
 
   /** Places the pending orders stored before this process started (the paper broker keeps resting orders in memory). */
   let resumed: Promise<void> | undefined;
