@@ -74,7 +74,15 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
     const me = await tp.auth.authenticate(token);
     otherAccount = (await tp.wallets.openDemoAccount(me.userId)).id;
     await tp.market.ingest([{ symbol: 'FLTUSD', interval: '1m', openTime: new Date('2026-10-31T23:59:00.000Z'), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
+    // A master per subscription attempt: subscribing twice to one master is refused by design.
+    for (let n = 0; n < 40; n++) {
+      const m = await tp.auth.register({ email: `master-${kind}-${n}@example.com`, password: 'fault-master-passphrase' });
+      masters.push((await tp.copy.becomeMaster(m.id, { displayName: `M${n}` })).id);
+    }
+    await tp.admin.setRole(null, me.userId, 'admin');
+    token = (await tp.auth.login({ email: 'faulty@example.com', password: 'faulty-user-passphrase' })).accessToken;
   });
+  const masters: string[] = [];
   afterAll(async () => {
     await raw?.close();
     await db?.cleanup();
@@ -99,6 +107,8 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
     ['limit order', (n) => request('POST', '/orders', { symbol: 'FLTUSD', side: 'BUY', type: 'limit', price: 50, stake: '2.00' }, `lo-${n}`)],
     ['bot', () => request('POST', '/strategies', { name: 'faulty bot', symbol: 'FLTUSD', interval: '1m', strategies: [{ name: 'momentum' }] })],
     ['read all notifications', () => request('POST', '/notifications/read-all')],
+    ['subscription', (n) => request('POST', '/subscriptions', { master_id: masters[n], copy_mode: 'fixed', stake: '1.00' })],
+    ['commission settlement', () => request('POST', '/admin/commission/settle', { period: '2026-10-31' })],
   ];
 
   it.each(operations)('%s: a fault at every statement leaves nothing partial, answers 500 problem+json, and the ledger verifies', async (name, make) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
-import type { CopyMode, MasterRecord, SubscriptionRecord, SubscriptionStatus } from '../ports/storage.js';
+import type { CopyMode, MasterRecord, Repositories, SubscriptionRecord, SubscriptionStatus } from '../ports/storage.js';
 import { DECIMAL, formatAmount, parseAmount, parseFormatted } from '../money/amount.js';
 import { decimalFraction, divideRounded } from '../money/decimal.js';
 import { keysetPage } from '../pagination.js';
@@ -149,9 +149,12 @@ export function createCopyService(deps: {
 }): CopyService {
   const { storage, clock, ids, logger, wallets, risk, trading, notifications } = deps;
 
-  /** Tells the follower (and, for arrivals and departures, the master) of a subscription's change. */
-  async function announce(s: SubscriptionRecord, what: 'created' | 'paused' | 'resumed' | 'cancelled' | 'expired' | 'token_rotated'): Promise<void> {
-    const master = await storage.repos.copy.findMaster(s.masterId);
+  /**
+   * Tells the follower (and, for arrivals and departures, the master) of a subscription's
+   * change, in the change's own transaction: both happen, or neither.
+   */
+  async function announce(tx: Repositories, s: SubscriptionRecord, what: 'created' | 'paused' | 'resumed' | 'cancelled' | 'expired' | 'token_rotated'): Promise<void> {
+    const master = await tx.copy.findMaster(s.masterId);
     const name = master?.displayName ?? 'a master';
     const titles = {
       created: `You now copy ${name}`,
@@ -162,9 +165,18 @@ export function createCopyService(deps: {
       token_rotated: `A new license token was issued for ${name}; the old one no longer works`,
     };
     const data = { subscription_id: s.id, master_id: s.masterId, status: s.status };
-    await notifications.notify(s.followerId, { type: `subscription.${what}`, title: titles[what], data });
-    if (what === 'created') await notifications.notify(s.masterUserId, { type: 'master.follower_joined', title: 'You have a new follower', data });
-    if (what === 'cancelled' || what === 'expired') await notifications.notify(s.masterUserId, { type: 'master.follower_left', title: 'A follower stopped copying you', data });
+    await notifications.notifyIn(tx, s.followerId, { type: `subscription.${what}`, title: titles[what], data });
+    if (what === 'created') await notifications.notifyIn(tx, s.masterUserId, { type: 'master.follower_joined', title: 'You have a new follower', data });
+    if (what === 'cancelled' || what === 'expired') await notifications.notifyIn(tx, s.masterUserId, { type: 'master.follower_left', title: 'A follower stopped copying you', data });
+  }
+
+  /** Applies a status or token change and announces it, in one transaction; undefined when the status was not one of `from`. */
+  function changeAndAnnounce(id: string, from: readonly SubscriptionStatus[], changes: Partial<Pick<SubscriptionRecord, 'status' | 'tokenHash' | 'updatedAt'>>, what: Parameters<typeof announce>[2]) {
+    return storage.transaction(async (tx) => {
+      const updated = await tx.copy.updateSubscription(id, from, changes);
+      if (updated) await announce(tx, updated, what);
+      return updated;
+    });
   }
 
   function invalid(fields: FieldError[]): never {
@@ -222,10 +234,8 @@ export function createCopyService(deps: {
   async function current(s: SubscriptionRecord): Promise<SubscriptionRecord> {
     const now = clock.now();
     if ((s.status === 'active' || s.status === 'paused') && s.expiresAt && s.expiresAt.getTime() <= now.getTime()) {
-      const expired = await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { status: 'expired', updatedAt: now });
-      if (!expired) return (await storage.repos.copy.findSubscription(s.id))!;
-      await announce(expired, 'expired');
-      return expired;
+      const expired = await changeAndAnnounce(s.id, ['active', 'paused'], { status: 'expired', updatedAt: now }, 'expired');
+      return expired ?? (await storage.repos.copy.findSubscription(s.id))!;
     }
     return s;
   }
@@ -417,8 +427,11 @@ export function createCopyService(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      await storage.repos.copy.insertSubscription(record);
-      await announce(record, 'created');
+      // The subscription and its notifications commit together: a failure shows no token for a subscription that exists.
+      await storage.transaction(async (tx) => {
+        await tx.copy.insertSubscription(record);
+        await announce(tx, record, 'created');
+      });
       return issue(record, token);
     },
 
@@ -436,21 +449,19 @@ export function createCopyService(deps: {
       const s = await own(followerId, id);
       const from: Record<typeof action, SubscriptionStatus[]> = { pause: ['active'], resume: ['paused'], cancel: ['active', 'paused'] };
       const to = { pause: 'paused', resume: 'active', cancel: 'cancelled' } as const;
-      const updated = await storage.repos.copy.updateSubscription(s.id, from[action], { status: to[action], updatedAt: clock.now() });
+      const updated = await changeAndAnnounce(s.id, from[action], { status: to[action], updatedAt: clock.now() }, to[action] === 'active' ? 'resumed' : to[action]);
       if (!updated) {
         const now = (await storage.repos.copy.findSubscription(s.id))!;
         throw new TradeplaneError('conflict', `Cannot ${action} a subscription that is ${now.status}`, { fields: [{ in: 'path', path: 'id', code: `is_${now.status}`, message: `the subscription is ${now.status}` }] });
       }
-      await announce(updated, to[action] === 'active' ? 'resumed' : to[action]);
       return toSubscription(updated);
     },
 
     async rotateToken(followerId, id) {
       const s = await own(followerId, id);
       const token = newToken();
-      const updated = await storage.repos.copy.updateSubscription(s.id, ['active', 'paused'], { tokenHash: hashToken(token), updatedAt: clock.now() });
+      const updated = await changeAndAnnounce(s.id, ['active', 'paused'], { tokenHash: hashToken(token), updatedAt: clock.now() }, 'token_rotated');
       if (!updated) throw new TradeplaneError('conflict', `Cannot rotate the token of a subscription that is ${s.status}`, { fields: [{ in: 'path', path: 'id', code: `is_${s.status}`, message: `the subscription is ${s.status}` }] });
-      await announce(updated, 'token_rotated');
       return issue(updated, token);
     },
 
