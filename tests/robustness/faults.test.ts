@@ -79,10 +79,16 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
       const m = await tp.auth.register({ email: `master-${kind}-${n}@example.com`, password: 'fault-master-passphrase' });
       masters.push((await tp.copy.becomeMaster(m.id, { displayName: `M${n}` })).id);
     }
+    // Users to act on or as, one per attempt: making someone a master, or disabling them, happens once.
+    for (let n = 0; n < 40; n++) {
+      const u = await tp.auth.register({ email: `extra-${kind}-${n}@example.com`, password: 'fault-extra-passphrase' });
+      extras.push({ id: u.id, token: (await tp.auth.login({ email: `extra-${kind}-${n}@example.com`, password: 'fault-extra-passphrase' })).accessToken });
+    }
     await tp.admin.setRole(null, me.userId, 'admin');
     token = (await tp.auth.login({ email: 'faulty@example.com', password: 'faulty-user-passphrase' })).accessToken;
   });
   const masters: string[] = [];
+  const extras: { id: string; token: string }[] = [];
   afterAll(async () => {
     await raw?.close();
     await db?.cleanup();
@@ -109,6 +115,9 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
     ['read all notifications', () => request('POST', '/notifications/read-all')],
     ['subscription', (n) => request('POST', '/subscriptions', { master_id: masters[n], copy_mode: 'fixed', stake: '1.00' })],
     ['commission settlement', () => request('POST', '/admin/commission/settle', { period: '2026-10-31' })],
+    ['risk profile', (n) => request('PUT', '/risk/profile', { max_stake: `${900 + n}.00` })],
+    ['becoming a master', (n) => ({ ...request('POST', '/masters', { display_name: `Master ${n}` }), headers: { authorization: `Bearer ${extras[n]!.token}`, 'content-type': 'application/json' } })],
+    ['admin disabling a user', (n) => request('POST', `/admin/users/${extras[39 - n]!.id}/disable`)],
   ];
 
   it.each(operations)('%s: a fault at every statement leaves nothing partial, answers 500 problem+json, and the ledger verifies', async (name, make) => {

@@ -364,8 +364,10 @@ export function createCopyService(deps: {
         createdAt: now,
         updatedAt: now,
       };
+      // The answer is read first: once the insert commits, nothing is left that could fail.
+      const view = await toMaster(record);
       await storage.repos.copy.insertMaster(record);
-      return toMaster(record);
+      return view;
     },
 
     async masters(filter = {}) {
