@@ -1,0 +1,2 @@
+DROP INDEX "trades_user_open_idx";--> statement-breakpoint
+CREATE INDEX "trades_user_open_idx" ON "trades" USING btree ("user_id","status","symbol","id");
