@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authOptionsSchema, createTradeplane, manualClock, silentLogger, uuidV7Ids, walletOptionsSchema, type HttpRequest, type Repositories, type Storage, type Tradeplane } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '@tradeplane/engine';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
+import { wrapMethods } from '../../packages/engine/src/storage/repositories.js';
 
 /**
  * Fault injection (issue 9): a storage wrapper makes the Nth repository call of an operation
@@ -13,22 +14,12 @@ class InjectedFault extends Error {}
 
 function faulty(inner: Storage) {
   const plan = { failAt: 0, calls: 0 };
-  const wrap = (repos: Repositories): Repositories => {
-    const wrapped: Record<string, Record<string, unknown>> = {};
-    for (const [name, repo] of Object.entries(repos) as [string, Record<string, (...args: unknown[]) => Promise<unknown>>][]) {
-      wrapped[name] = Object.fromEntries(
-        Object.entries(repo).map(([method, fn]) => [
-          method,
-          (...args: unknown[]) => {
-            plan.calls += 1;
-            if (plan.calls === plan.failAt) return Promise.reject(new InjectedFault(`injected fault in ${name}.${method}`));
-            return fn(...args);
-          },
-        ]),
-      );
-    }
-    return wrapped as unknown as Repositories;
-  };
+  // The engine's own method wrapper (the one that redacts driver errors), here counting calls.
+  const wrap = (repos: Repositories): Repositories =>
+    wrapMethods(repos, (operation, call) => {
+      plan.calls += 1;
+      return plan.calls === plan.failAt ? Promise.reject(new InjectedFault(`injected fault in ${operation}`)) : call();
+    });
   const storage: Storage = {
     get dialect() {
       return inner.dialect;

@@ -1,3 +1,5 @@
+import type { CandleRecord } from '@tradeplane/core';
+
 /**
  * Reads candles from CSV: a header row naming the columns (any order; extra columns are
  * ignored), then one bar per line.
@@ -8,16 +10,8 @@
  * `open_time` is an ISO 8601 timestamp or milliseconds since the epoch. Numbers use a dot for
  * decimals. Bad lines are reported with their line number; nothing is returned then.
  */
-export interface CsvCandle {
-  symbol: string;
-  interval: string;
-  openTime: Date;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+/** A parsed bar: the core's stored-candle shape. */
+export type CsvCandle = CandleRecord;
 
 const COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume'] as const;
 

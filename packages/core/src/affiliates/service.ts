@@ -3,7 +3,7 @@ import { TradeplaneError } from '../errors.js';
 import type { Clock } from '../ports/index.js';
 import type { Repositories, Storage, UserRecord } from '../ports/storage.js';
 import type { CurrencyRegistry } from '../money/currency.js';
-import { formatAmount } from '../money/amount.js';
+import { formatStored } from '../money/amount.js';
 
 export interface AffiliateCode {
   code: string;
@@ -69,10 +69,7 @@ export function createAffiliateService(deps: { storage: Storage; clock: Clock; c
         code: code ? display(code.code) : null,
         referredUsers: counts.referred,
         activeUsers: counts.active,
-        commissionEarned: earned.map((e) => {
-          const c = currencies.get(e.currency);
-          return { currency: e.currency, amount: c ? formatAmount(e.amount, c) : String(e.amount) };
-        }),
+        commissionEarned: earned.map((e) => ({ currency: e.currency, amount: formatStored(e.amount, currencies.get(e.currency)) })),
       };
     },
 

@@ -1,7 +1,7 @@
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
 import type { CommissionChargeRecord, CommissionKind, CopyResult, Repositories, Storage, SubscriptionRecord, TradeRecord } from '../ports/storage.js';
-import { formatAmount } from '../money/amount.js';
+import { formatStored } from '../money/amount.js';
 import { bpsOf, rateOf, shareOf as share } from './rates.js';
 import type { CurrencyRegistry } from '../money/currency.js';
 import { keysetPage } from '../pagination.js';
@@ -137,11 +137,7 @@ export function createCommissionService(deps: {
   const platformBps = bpsOf(options.commission.platformShare);
   const affiliateBps = bpsOf(options.affiliates.share);
 
-  const money = (minor: bigint | null, code: string) => {
-    if (minor === null) return null;
-    const c = currencies.get(code);
-    return c ? formatAmount(minor, c) : String(minor);
-  };
+  const money = (minor: bigint | null, code: string) => (minor === null ? null : formatStored(minor, currencies.get(code)));
 
   const toView = (c: CommissionChargeRecord): CommissionCharge => ({
     id: c.id,

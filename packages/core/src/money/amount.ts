@@ -37,6 +37,14 @@ export function formatAmount(minor: bigint, currency: Currency): string {
   return `${negative ? '-' : ''}${whole}${currency.exponent > 0 ? `.${fraction}` : ''}`;
 }
 
+/**
+ * {@link formatAmount} for stored amounts whose currency may since have left the configuration:
+ * then the minor units as an integer string, rather than a guess at the decimals.
+ */
+export function formatStored(minor: bigint, currency: Currency | undefined): string {
+  return currency ? formatAmount(minor, currency) : String(minor);
+}
+
 /** Reads back what {@link formatAmount} wrote (signed, zero allowed), e.g. a trade's pnl. Throws on anything else. */
 export function parseFormatted(text: string, currency: Currency): bigint {
   const match = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);

@@ -3,7 +3,7 @@ import { invalidFields, TradeplaneError, wireName, type FieldError } from '../er
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import type { Clock, Ids, Observer, Storage } from '../ports/index.js';
 import type { ProtectionEventGrouping, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, TradeSide } from '../ports/storage.js';
-import { DECIMAL, formatAmount, parseAmount } from '../money/amount.js';
+import { DECIMAL, formatAmount, formatStored, parseAmount } from '../money/amount.js';
 import type { Currency, CurrencyRegistry } from '../money/currency.js';
 import { defaultRiskLimits, RiskManager, type RiskLimits, type RiskReason, type RiskState } from './manager.js';
 import { isTimeZone } from './time-zone.js';
@@ -259,7 +259,7 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
       reason: e.reason,
       symbol: e.symbol,
       side: e.side,
-      stake: e.stake === null ? null : c ? formatAmount(e.stake, c) : String(e.stake),
+      stake: e.stake === null ? null : formatStored(e.stake, c),
       currency: e.currency,
       details: e.details,
       occurredAt: iso(e.occurredAt),

@@ -18,7 +18,7 @@ const order = (over: Partial<Parameters<ReturnType<typeof createPaperBroker>['pl
   side: 'BUY' as const,
   type: 'market' as const,
   price: null,
-  size: { notional: 100 },
+  size: { notional: '100.00' },
   placedAt: new Date(T + 60_000),
   ...over,
 });

@@ -11,8 +11,11 @@ export interface BrokerOrder {
   type: OrderType;
   /** Limit or stop price (null for market orders). */
   price: number | null;
-  /** Size in instrument units, or in the account's currency (`notional`, units = notional ÷ fill price). */
-  size: { quantity: number } | { notional: number };
+  /**
+   * Size in instrument units, or in the account's currency: `notional` is the stake as the
+   * wire's exact decimal string (`"100.50"`); units = notional ÷ fill price.
+   */
+  size: { quantity: number } | { notional: string };
   placedAt: Date;
 }
 
@@ -119,7 +122,8 @@ export function createPaperBroker(options: PaperBrokerOptions = {}): PaperBroker
   }
 
   function fill(order: BrokerOrder, price: number, time: Date): Fill {
-    const quantity = 'quantity' in order.size ? order.size.quantity : order.size.notional / price;
+    // Units are informative (P&L comes from the exact stake), so a float is fine here.
+    const quantity = 'quantity' in order.size ? order.size.quantity : Number(order.size.notional) / price;
     const key = `${order.accountId}\u0000${order.symbol}`;
     const position = net.get(key) ?? { accountId: order.accountId, symbol: order.symbol, quantity: 0 };
     position.quantity += order.side === 'BUY' ? quantity : -quantity;

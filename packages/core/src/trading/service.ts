@@ -368,7 +368,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
       side: order.side,
       type: order.type,
       price: order.price,
-      size: { notional: Number(order.stake) / 10 ** c.exponent },
+      size: { notional: formatAmount(order.stake, c) },
       placedAt: order.createdAt,
     });
     if (result.status === 'filled') await recordFill(result.fill);
