@@ -20,6 +20,8 @@ export interface StreamEvent {
  */
 export interface EventTransport {
   publish(payload: string): Promise<void>;
+  /** Largest payload `publish` accepts, in UTF-8 bytes (PostgreSQL NOTIFY: under 8000). Default 7,900. */
+  readonly maxPayloadBytes?: number;
   /** Starts delivering payloads published by any instance (this one included); resolves once listening. */
   listen(onPayload: (payload: string) => void): Promise<{ close(): Promise<void> }>;
 }
@@ -38,7 +40,11 @@ export const isStreamChannel = (channel: string) => (PRIVATE_CHANNELS as readonl
  * allowed to see it (a user's own private channels; anyone authenticated for ticks).
  *
  * Across instances, events travel through the `EventTransport`: each instance delivers its own
- * events at once and the others' as they arrive (its own echoes are dropped by origin). A
+ * events at once and the others' as they arrive (its own echoes are dropped by origin). Events
+ * leave in batches: one payload carries every event published since the last one left (as many
+ * as fit the transport's payload limit), and one payload is in flight at a time, in order. Under
+ * load that turns a NOTIFY per event — a round trip and a turn at PostgreSQL's global
+ * notification lock each — into a NOTIFY per burst. A
  * window of recent events (`resumeWindow`, default 5 minutes and at most `resumeLimit` events)
  * lets a reconnecting client resume after the last id it saw; further back, it reloads state
  * through the HTTP API.
@@ -77,14 +83,49 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
     }
   }
 
+  const maxBytes = transport?.maxPayloadBytes ?? 7900;
+  /** Serialised events waiting to leave, oldest first. */
+  const outbox: string[] = [];
+  let sending: Promise<void> | undefined;
+
+  /** Sends the outbox, a payload at a time, each with as many events as fit; then stops. */
+  async function drain(): Promise<void> {
+    // Events published in this same turn of the event loop join the first payload.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (outbox.length > 0) {
+      const batch: string[] = [outbox.shift()!];
+      let size = envelopeBytes + Buffer.byteLength(batch[0]!);
+      while (outbox.length > 0 && size + 1 + Buffer.byteLength(outbox[0]!) <= maxBytes) {
+        size += 1 + Buffer.byteLength(outbox[0]!);
+        batch.push(outbox.shift()!);
+      }
+      try {
+        await transport!.publish(`{"origin":${JSON.stringify(origin)},"events":[${batch.join(',')}]}`);
+      } catch (error) {
+        logger.warn(
+          { event: 'stream.publish_failed', events: batch.length, error: error instanceof Error ? error.message : String(error) },
+          'Events did not reach the other instances',
+        );
+      }
+    }
+  }
+  function send(): void {
+    if (sending || outbox.length === 0) return;
+    // An event published between the last payload and this callback starts the next drain.
+    sending = drain().finally(() => {
+      sending = undefined;
+      send();
+    });
+  }
+  const envelopeBytes = Buffer.byteLength(`{"origin":${JSON.stringify(origin)},"events":[]}`);
+
   return {
     publish(partial) {
       const event: StreamEvent = { ...partial, id: ids.next(), at: deps.now().toISOString() };
       deliver(event);
       if (transport) {
-        transport.publish(JSON.stringify({ origin, event })).catch((error: unknown) => {
-          logger.warn({ event: 'stream.publish_failed', error: error instanceof Error ? error.message : String(error) }, 'An event did not reach the other instances');
-        });
+        outbox.push(JSON.stringify(event));
+        send();
       }
     },
     subscribe(listener) {
@@ -99,14 +140,18 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
       if (!transport || connection) return;
       connection = await transport.listen((payload) => {
         try {
-          const message = JSON.parse(payload) as { origin: string; event: StreamEvent };
-          if (message.origin !== origin) deliver(message.event);
+          // `event` is a single event (instances before batching); `events` a batch.
+          const message = JSON.parse(payload) as { origin: string; event?: StreamEvent; events?: StreamEvent[] };
+          if (message.origin === origin) return;
+          for (const event of message.events ?? (message.event ? [message.event] : [])) deliver(event);
         } catch {
           logger.warn({ event: 'stream.bad_payload' }, 'An unreadable event arrived from another instance');
         }
       });
     },
     async stop() {
+      // Events already published still leave before the connection closes.
+      while (sending) await sending;
       await connection?.close();
       connection = undefined;
     },

@@ -59,11 +59,15 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
       .returning({ id: a.id }),
   );
   const accountByIdQuery = statements.prepared('tp_account_by_id', (db) => db.select().from(a).where(eq(a.id, sql.placeholder('id'))).limit(1));
+  // `is_default` as a literal, in the very form of the partial unique index's predicate: a bound
+  // value makes SQLite recompile the statement at every call (the plan may use the index only if
+  // the value is 1), which tripled the cost of the read behind `GET /wallet`.
+  const isDefault = statements.dialect === 'sqlite' ? sql`${a.isDefault} = 1` : sql`${a.isDefault}`;
   const defaultAccountQuery = statements.prepared('tp_account_default', (db) =>
     db
       .select()
       .from(a)
-      .where(and(eq(a.userId, sql.placeholder('userId')), eq(a.isDefault, true)))
+      .where(and(eq(a.userId, sql.placeholder('userId')), isDefault))
       .limit(1),
   );
   // One statement per sign of `delta`: its range bound (see applyDelta) faces the other way.

@@ -66,8 +66,9 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
     },
     eventTransport() {
       return {
+        maxPayloadBytes: NOTIFY_LIMIT,
         async publish(payload) {
-          if (Buffer.byteLength(payload) > NOTIFY_LIMIT) throw new Error(`An event of ${Buffer.byteLength(payload)} bytes is too large for NOTIFY`);
+          if (Buffer.byteLength(payload) > NOTIFY_LIMIT) throw new Error(`An event payload of ${Buffer.byteLength(payload)} bytes is too large for NOTIFY`);
           await client.notify('tradeplane_events', payload);
         },
         async listen(onPayload) {
