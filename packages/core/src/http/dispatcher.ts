@@ -109,7 +109,14 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
      * address. Never headers, bodies or query strings, where tokens and passwords travel.
      */
     const finish = (response: HttpResponse): HttpResponse => {
-      Object.assign(response.headers, SECURITY_HEADERS, options.hsts ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}, corsHeaders(header('origin')));
+      // Plain assignments: Object.assign and spreads of these many keys cost more than the rest of a request's bookkeeping.
+      const headers = response.headers;
+      for (const name in SECURITY_HEADERS) headers[name] = SECURITY_HEADERS[name as keyof typeof SECURITY_HEADERS];
+      if (options.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+      if (cors) {
+        const allowed = corsHeaders(header('origin'));
+        for (const name in allowed) headers[name] = allowed[name]!;
+      }
       const durationMs = performance.now() - started;
       const observation = { requestId, routeId, method: request.method.toUpperCase(), status: response.status, durationMs, userId, ip: request.ip };
       try {
@@ -219,12 +226,9 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
             throw new TradeplaneError('internal_error', 'An unexpected error occurred');
           }
         }
-        const headers: Record<string, string | string[]> = {
-          ...rateHeaders,
-          'x-request-id': requestId,
-          'cache-control': 'no-store',
-          ...(isReply(result) ? result.headers : undefined),
-        };
+        const headers: Record<string, string | string[]> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
+        for (const name in rateHeaders) headers[name] = rateHeaders[name]!;
+        if (isReply(result) && result.headers) for (const name in result.headers) headers[name] = result.headers[name]!;
         if (status === 204 || status === 304) return { status, headers, body: null };
         if (isReply(result) && result.contentType && typeof payload === 'string') {
           headers['content-type'] = result.contentType;

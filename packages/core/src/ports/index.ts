@@ -38,51 +38,64 @@ export interface Ids {
 }
 
 /**
- * 10 random bytes as hex, cut from a pool refilled 4 KiB at a time: one `randomBytes` call per
- * ~400 ids instead of one per id (ids are minted several times per request and per ledger entry).
+ * Random words cut from a pool refilled 4 KiB at a time: one `randomBytes` call per ~300 ids
+ * instead of one per id (ids are minted several times per request and per ledger entry).
  */
-const RANDOM_POOL_BYTES = 4000;
+const RANDOM_POOL_BYTES = 4096;
 let randomPool = Buffer.alloc(0);
 let randomOffset = 0;
-function randomHex(): string {
-  if (randomOffset + 10 > randomPool.length) {
+function random32(): number {
+  if (randomOffset + 4 > randomPool.length) {
     randomPool = randomBytes(RANDOM_POOL_BYTES);
     randomOffset = 0;
   }
-  const hex = randomPool.toString('hex', randomOffset, randomOffset + 10);
-  randomOffset += 10;
-  return hex;
+  const word = randomPool.readUInt32BE(randomOffset);
+  randomOffset += 4;
+  return word;
 }
+
+const hex = (value: number, digits: number) => value.toString(16).padStart(digits, '0');
 
 /**
  * UUIDv7 (RFC 9562): 48-bit unix ms timestamp, version 7, 74 random bits. Within one ms the
  * random part is incremented so ids from one generator are strictly increasing.
+ *
+ * The 74 bits are kept as three numbers — `a` (12 bits, after the version nibble), `b` (30) and
+ * `c` (32) — rather than one bigint: minting an id is on every request's path. `random` (unsigned
+ * 32-bit words) is replaceable for tests.
  */
-export function uuidV7Ids(clock: Clock = systemClock): Ids {
+export function uuidV7Ids(clock: Clock = systemClock, random: () => number = random32): Ids {
   let lastMs = -1;
-  let lastRand = 0n;
-  const RAND_BITS = 74n;
-  const RAND_MAX = (1n << RAND_BITS) - 1n;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  /** The id up to `c`, rebuilt only when the time, `a` or `b` change. */
+  let head = '';
+  const rebuild = () => {
+    const time = hex(lastMs, 12);
+    // The last 64 bits: the variant bits 10, then b (30 bits), then c (32 bits).
+    const variantAndB = hex((0x80000000 | b) >>> 0, 8);
+    head = `${time.slice(0, 8)}-${time.slice(8)}-7${hex(a, 3)}-${variantAndB.slice(0, 4)}-${variantAndB.slice(4)}`;
+  };
   return {
     next() {
       const ms = clock.now().getTime();
-      let rand: bigint;
-      if (ms === lastMs && lastRand < RAND_MAX) {
-        rand = lastRand + 1n;
+      if (ms === lastMs) {
+        // Increment with carry; the cleared top bit of `a` leaves 2^73 steps of headroom.
+        c = (c + 1) >>> 0;
+        if (c === 0) {
+          b = (b + 1) & 0x3fffffff;
+          if (b === 0) a++;
+          rebuild();
+        }
       } else {
-        rand = BigInt('0x' + randomHex()) & RAND_MAX;
-        // Leave headroom for increments inside the same millisecond.
-        rand &= ~(1n << 73n);
+        a = (random() >>> 20) & 0x7ff; // 12 bits, the top one cleared for headroom
+        b = random() & 0x3fffffff;
+        c = random() >>> 0;
+        lastMs = ms;
+        rebuild();
       }
-      lastMs = ms;
-      lastRand = rand;
-      const randA = (rand >> 62n) & 0xfffn; // 12 bits
-      const randB = rand & ((1n << 62n) - 1n); // 62 bits
-      const hex =
-        BigInt(ms).toString(16).padStart(12, '0') +
-        (0x7000n | randA).toString(16).padStart(4, '0') +
-        ((0b10n << 62n) | randB).toString(16).padStart(16, '0');
-      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      return head + hex(c, 8);
     },
   };
 }

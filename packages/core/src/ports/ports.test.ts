@@ -30,3 +30,26 @@ describe('consoleLogger', () => {
     expect(line).toContain('"stack"');
   });
 });
+
+describe('uuidV7Ids within one millisecond', () => {
+  it('keeps increasing across a million ids, through the carries of its random counter', () => {
+    const ids = uuidV7Ids(manualClock(new Date('2026-05-01T00:00:00.000Z')));
+    let previous = ids.next();
+    for (let i = 0; i < 1_000_000; i++) {
+      const id = ids.next();
+      if (!(id > previous) || !/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) {
+        throw new Error(`id ${i}: ${id} after ${previous}`);
+      }
+      previous = id;
+    }
+  });
+
+  it('carries from the low random word into the higher ones', () => {
+    // Random words all ones: the first id sits just below both carries.
+    const ids = uuidV7Ids(manualClock(new Date('2026-05-01T00:00:00.000Z')), () => 0xffffffff);
+    const [first, second, third] = [ids.next(), ids.next(), ids.next()];
+    expect(first.slice(14)).toBe('77ff-bfff-ffffffffffff');
+    expect(second.slice(14)).toBe('7800-8000-000000000000');
+    expect(third > second && second > first).toBe(true);
+  });
+});

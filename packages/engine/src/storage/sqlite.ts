@@ -86,6 +86,9 @@ function withStatementCache(sqlite: Database.Database): Database.Database {
 /** `limit ?` or `limit ? offset ?` closing the statement text, as drizzle writes them. */
 const TRAILING_LIMIT = / limit \?( offset \?)?$/;
 
+/** Distinct LIMIT (and OFFSET) values compiled per statement: page sizes are few; offsets are not used. */
+const INLINED_LIMITS_PER_STATEMENT = 32;
+
 const isCount = (value: unknown): value is number | bigint =>
   (typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint';
 
@@ -96,16 +99,25 @@ const isCount = (value: unknown): value is number | bigint =>
  */
 function limitInlined(head: string, trailing: 1 | 2, compiled: (source: string) => Database.Statement) {
   let rawMode = false;
-  const pick = (params: unknown[]): [Database.Statement, unknown[]] => {
-    const values = params.slice(params.length - trailing);
-    const source = values.length === trailing && values.every(isCount)
-      ? `${head} limit ${values[0]}${trailing === 2 ? ` offset ${values[1]}` : ''}`
-      : undefined;
-    const statement = source ? compiled(source) : parameterised;
-    if (statement.reader) statement.raw(rawMode);
-    return [statement, source ? params.slice(0, params.length - trailing) : params];
-  };
   const parameterised = compiled(`${head} limit ?${trailing === 2 ? ' offset ?' : ''}`);
+  // Each value (pair) seen, compiled once and kept here; past a few dozen, the parameterised form.
+  const byValues = new Map<string, Database.Statement>();
+  const pick = (params: unknown[]): [Database.Statement, unknown[]] => {
+    const limit = params[params.length - trailing];
+    const offset = trailing === 2 ? params[params.length - 1] : 0;
+    let statement: Database.Statement | undefined;
+    if (params.length >= trailing && isCount(limit) && isCount(offset)) {
+      const values = trailing === 2 ? `${limit} offset ${offset}` : `${limit}`;
+      statement = byValues.get(values);
+      if (statement === undefined && byValues.size < INLINED_LIMITS_PER_STATEMENT) {
+        statement = compiled(`${head} limit ${values}`);
+        byValues.set(values, statement);
+      }
+    }
+    const chosen = statement ?? parameterised;
+    if (chosen.reader) chosen.raw(rawMode);
+    return [chosen, statement ? params.slice(0, params.length - trailing) : params];
+  };
   const view = {
     reader: parameterised.reader,
     raw(toggle = true) {
