@@ -145,7 +145,7 @@ async function benchSqlite(synchronous) {
     raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
     raw.pragma('busy_timeout = 5000');
     const mode = `journal_mode=${raw.pragma('journal_mode', { simple: true })}, synchronous=${['OFF', 'NORMAL', 'FULL', 'EXTRA'][raw.pragma('synchronous', { simple: true })]}`;
-    console.log(`${dialect.padEnd(13)} ${file} (${mode}); one connection, one writer: measured with 1 client\n`);
+    console.log(`${dialect.padEnd(13)} ${file} (${mode}); one connection, one writer: measured with 1 client, then ${CLIENTS}\n`);
 
     raw.exec('create table bench_raw (id integer primary key, k text not null, amount integer not null, created_at integer not null)');
     const insert = raw.prepare('insert into bench_raw (k, amount, created_at) values (?, ?, ?)');
@@ -166,6 +166,21 @@ async function benchSqlite(synchronous) {
     line(dialect, 'deposits/s', r.deposits, r.raw);
     line(dialect, 'transfers/s', r.transfers, r.raw);
     summary(dialect, 'summary', r.raw, r.deposits, r.transfers);
+
+    // 16 clients, each its own user: the driver is synchronous, so the raw baseline is the same
+    // one-transaction-at-a-time loop; the engine queues the clients' transactions and commits
+    // those that queue together at once (group commit, see packages/engine/src/storage/sqlite.ts).
+    const workers = [];
+    for (let w = 0; w < CLIENTS; w++) workers.push(await fundedUser(engine, `client${w}`));
+    const c = await measure({
+      raw: [CLIENTS, () => insertTx(key())],
+      deposits: [CLIENTS, (w) => deposit(engine, workers[w].userId)],
+      transfers: [CLIENTS, (w) => transfer(engine, workers[w])],
+    });
+    line(dialect, `raw insert tx/s, ${CLIENTS} clients`, c.raw);
+    line(dialect, `deposits/s, ${CLIENTS} clients, own user each`, c.deposits, c.raw);
+    line(dialect, `transfers/s, ${CLIENTS} clients, own user each`, c.transfers, c.raw);
+    summary(dialect, `summary, ${CLIENTS} clients`, c.raw, c.deposits, c.transfers);
     return await verify(engine, dialect);
   } finally {
     raw.close();

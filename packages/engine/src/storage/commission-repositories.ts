@@ -1,13 +1,27 @@
 import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AffiliateCodeRecord, CommissionChargeRecord, NotificationRecord, ReferralRecord, Repositories, TradeRecord } from '@tradeplane/core';
 import { toBigInt } from './ledger-repositories.js';
-import { isUniqueViolation, type QueryDb, type Tables } from './repositories.js';
+import { isUniqueViolation, type QueryDb, type Statements, type Tables } from './repositories.js';
 
 /** Commission, affiliate and notification repositories, written once for both databases (see `repositories.ts`). */
-export function createCommissionRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'commission' | 'affiliates' | 'notifications'> {
+export function createCommissionRepositories(db: QueryDb, t: Tables, statements: Statements): Pick<Repositories, 'commission' | 'affiliates' | 'notifications'> {
   const c = t.commissionCharges;
   const tr = t.trades;
   const n = t.notifications;
+  // Written in the transaction of every deposit and withdrawal: built and prepared once.
+  // `readAt` is always null on insert (a new notification is unread).
+  const insertNotificationQuery = statements.prepared('tp_notification_insert', (db) =>
+    db.insert(n).values({
+      id: sql.placeholder('id'),
+      userId: sql.placeholder('userId'),
+      type: sql.placeholder('type'),
+      title: sql.placeholder('title'),
+      body: sql.placeholder('body'),
+      data: sql.placeholder('data'),
+      readAt: null,
+      createdAt: sql.placeholder('createdAt'),
+    }),
+  );
   const toNotification = (row: Tables['notifications']['$inferSelect']): NotificationRecord => ({
     ...row,
     data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : null,
@@ -117,7 +131,19 @@ export function createCommissionRepositories(db: QueryDb, t: Tables): Pick<Repos
 
     notifications: {
       async insert(notification) {
-        await db.insert(n).values({ ...notification, data: notification.data ? JSON.stringify(notification.data) : null });
+        if (notification.readAt !== null) {
+          await db.insert(n).values({ ...notification, data: notification.data ? JSON.stringify(notification.data) : null });
+          return;
+        }
+        await insertNotificationQuery.execute({
+          id: notification.id,
+          userId: notification.userId,
+          type: notification.type,
+          title: notification.title,
+          body: notification.body ?? null,
+          data: notification.data ? JSON.stringify(notification.data) : null,
+          createdAt: notification.createdAt,
+        });
       },
       async list(filter) {
         const where: (SQL | undefined)[] = [eq(n.userId, filter.userId)];

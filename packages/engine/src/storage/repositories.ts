@@ -318,7 +318,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createTradingRepositories(db, t, statements),
     ...createBacktestRepositories(db, t),
     ...createCopyRepositories(db, t),
-    ...createCommissionRepositories(db, t),
+    ...createCommissionRepositories(db, t, statements),
     ...createOperationsRepositories(db, t),
   });
 }
