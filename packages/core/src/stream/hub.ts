@@ -84,23 +84,25 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
   }
 
   const maxBytes = transport?.maxPayloadBytes ?? 7900;
+  const envelope = (events: string) => `{"origin":${JSON.stringify(origin)},"events":[${events}]}`;
+  const envelopeBytes = Buffer.byteLength(envelope(''));
   /** Serialised events waiting to leave, oldest first. */
-  const outbox: string[] = [];
+  const outbox: { json: string; bytes: number }[] = [];
   let sending: Promise<void> | undefined;
 
-  /** Sends the outbox, a payload at a time, each with as many events as fit; then stops. */
+  /** Sends the outbox, a payload at a time, each with as many events as fit (comma-separated); then stops. */
   async function drain(): Promise<void> {
     // Events published in this same turn of the event loop join the first payload.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (outbox.length > 0) {
-      const batch: string[] = [outbox.shift()!];
-      let size = envelopeBytes + Buffer.byteLength(batch[0]!);
-      while (outbox.length > 0 && size + 1 + Buffer.byteLength(outbox[0]!) <= maxBytes) {
-        size += 1 + Buffer.byteLength(outbox[0]!);
+      const batch = [outbox.shift()!];
+      let size = envelopeBytes + batch[0]!.bytes;
+      while (outbox.length > 0 && size + 1 + outbox[0]!.bytes <= maxBytes) {
+        size += 1 + outbox[0]!.bytes;
         batch.push(outbox.shift()!);
       }
       try {
-        await transport!.publish(`{"origin":${JSON.stringify(origin)},"events":[${batch.join(',')}]}`);
+        await transport!.publish(envelope(batch.map((e) => e.json).join(',')));
       } catch (error) {
         logger.warn(
           { event: 'stream.publish_failed', events: batch.length, error: error instanceof Error ? error.message : String(error) },
@@ -117,14 +119,14 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
       send();
     });
   }
-  const envelopeBytes = Buffer.byteLength(`{"origin":${JSON.stringify(origin)},"events":[]}`);
 
   return {
     publish(partial) {
       const event: StreamEvent = { ...partial, id: ids.next(), at: deps.now().toISOString() };
       deliver(event);
       if (transport) {
-        outbox.push(JSON.stringify(event));
+        const json = JSON.stringify(event);
+        outbox.push({ json, bytes: Buffer.byteLength(json) });
         send();
       }
     },

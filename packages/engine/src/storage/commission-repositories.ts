@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AffiliateCodeRecord, CommissionChargeRecord, NotificationRecord, ReferralRecord, Repositories, TradeRecord } from '@tradeplane/core';
 import { toBigInt } from './ledger-repositories.js';
-import { isUniqueViolation, type QueryDb, type Statements, type Tables } from './repositories.js';
+import { isUniqueViolation, slot, type QueryDb, type Statements, type Tables } from './repositories.js';
 
 /** Commission, affiliate and notification repositories, written once for both databases (see `repositories.ts`). */
 export function createCommissionRepositories(db: QueryDb, t: Tables, statements: Statements): Pick<Repositories, 'commission' | 'affiliates' | 'notifications'> {
@@ -9,7 +9,6 @@ export function createCommissionRepositories(db: QueryDb, t: Tables, statements:
   const tr = t.trades;
   const n = t.notifications;
   // Written in the transaction of every deposit and withdrawal: built and prepared once.
-  // `readAt` is always null on insert (a new notification is unread).
   const insertNotificationQuery = statements.prepared('tp_notification_insert', (db) =>
     db.insert(n).values({
       id: sql.placeholder('id'),
@@ -18,7 +17,7 @@ export function createCommissionRepositories(db: QueryDb, t: Tables, statements:
       title: sql.placeholder('title'),
       body: sql.placeholder('body'),
       data: sql.placeholder('data'),
-      readAt: null,
+      readAt: slot('readAt', n.readAt) as unknown as Date,
       createdAt: sql.placeholder('createdAt'),
     }),
   );
@@ -131,10 +130,6 @@ export function createCommissionRepositories(db: QueryDb, t: Tables, statements:
 
     notifications: {
       async insert(notification) {
-        if (notification.readAt !== null) {
-          await db.insert(n).values({ ...notification, data: notification.data ? JSON.stringify(notification.data) : null });
-          return;
-        }
         await insertNotificationQuery.execute({
           id: notification.id,
           userId: notification.userId,
@@ -142,6 +137,7 @@ export function createCommissionRepositories(db: QueryDb, t: Tables, statements:
           title: notification.title,
           body: notification.body ?? null,
           data: notification.data ? JSON.stringify(notification.data) : null,
+          readAt: notification.readAt,
           createdAt: notification.createdAt,
         });
       },

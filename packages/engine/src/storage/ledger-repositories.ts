@@ -9,7 +9,7 @@ import {
   type PostingWithEntry,
   type Repositories,
 } from '@tradeplane/core';
-import type { QueryDb, Statements, Tables } from './repositories.js';
+import { slot, type QueryDb, type Statements, type Tables } from './repositories.js';
 
 type LedgerRepositories = Pick<Repositories, 'accounts' | 'journal' | 'holds' | 'idempotency'>;
 
@@ -30,13 +30,6 @@ export const toBigInt = (value: unknown): bigint => (value === null || value ===
 export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Statements): LedgerRepositories {
   const a = t.accounts;
   const k = t.idempotencyKeys;
-  /**
-   * A placeholder bound through a column, so the driver gets the column's encoding. Null-safe:
-   * drizzle encodes a placeholder's value even when it is null, which the timestamp and money
-   * encoders reject (a plain `sql.placeholder` in `values()` is fine for non-null values).
-   */
-  const slot = (name: string, column: { mapToDriverValue(value: unknown): unknown }) =>
-    sql`${sql.param(sql.placeholder(name), { mapToDriverValue: (value: unknown) => (value === null ? null : column.mapToDriverValue(value)) })}`;
   const rows = async <T>(query: { execute(values?: Record<string, unknown>): PromiseLike<unknown> }, values: Record<string, unknown>) =>
     (await query.execute(values)) as T[];
 

@@ -327,6 +327,15 @@ function toApiKey(row: Tables['apiKeys']['$inferSelect']): ApiKeyRecord {
   return { ...row, scopes: row.scopes.split(' ').filter(Boolean) };
 }
 
+/**
+ * A placeholder of a prepared statement bound through a column, so the driver gets the column's
+ * encoding. Null-safe: drizzle encodes a placeholder's value even when it is null, which the
+ * timestamp and money encoders reject (a plain `sql.placeholder` in `values()` is fine for
+ * non-null values).
+ */
+export const slot = (name: string, column: { mapToDriverValue(value: unknown): unknown }) =>
+  sql`${sql.param(sql.placeholder(name), { mapToDriverValue: (value: unknown) => (value === null ? null : column.mapToDriverValue(value)) })}`;
+
 /** A statement built once: `execute` fills its `sql.placeholder`s and runs it. */
 export interface PreparedQuery {
   execute(values?: Record<string, unknown>): PromiseLike<unknown>;

@@ -54,8 +54,8 @@ const STATEMENT_CACHE_SIZE = 1000;
  * drizzle also binds every `.limit(n)` as a parameter (`… limit ?`), and SQLite recompiles a
  * statement whose LIMIT is a bound parameter each time it is bound — measured at 8–9 µs on a
  * 4 µs lookup, the larger part of every authenticated request's database time. A select ending
- * in `limit ?` (and `offset ?`) therefore runs as the statement with those integers written
- * into its text, compiled once per distinct value (page sizes are few; the cache bounds them).
+ * in `limit ?` therefore runs as the statement with that integer written into its text,
+ * compiled once per distinct value (page sizes are few; each statement keeps at most 32).
  */
 function withStatementCache(sqlite: Database.Database): Database.Database {
   const cache = new Map<string, Database.Statement>();
@@ -71,8 +71,7 @@ function withStatementCache(sqlite: Database.Database): Database.Database {
     return statement;
   };
   const prepare = (source: string): Database.Statement => {
-    const trailing = TRAILING_LIMIT.exec(source);
-    if (trailing) return limitInlined(source.slice(0, trailing.index), trailing[1] ? 2 : 1, compiled) as unknown as Database.Statement;
+    if (source.endsWith(TRAILING_LIMIT)) return limitInlined(source.slice(0, -TRAILING_LIMIT.length), compiled) as unknown as Database.Statement;
     const statement = compiled(source);
     if (statement.reader) statement.raw(false);
     return statement;
@@ -86,10 +85,10 @@ function withStatementCache(sqlite: Database.Database): Database.Database {
   });
 }
 
-/** `limit ?` or `limit ? offset ?` closing the statement text, as drizzle writes them. */
-const TRAILING_LIMIT = / limit \?( offset \?)?$/;
+/** A bound LIMIT closing the statement text, as drizzle writes it (the repositories use no OFFSET). */
+const TRAILING_LIMIT = ' limit ?';
 
-/** Distinct LIMIT (and OFFSET) values compiled per statement: page sizes are few; offsets are not used. */
+/** Distinct LIMIT values compiled per statement. */
 const INLINED_LIMITS_PER_STATEMENT = 32;
 
 const isCount = (value: unknown): value is number | bigint =>
@@ -97,29 +96,26 @@ const isCount = (value: unknown): value is number | bigint =>
 
 /**
  * The part of a statement drizzle uses (`run`, `all`, `get`, `raw`, `reader`), choosing per call
- * the compiled statement with the trailing LIMIT/OFFSET values written in. Values that are not
- * integers (never from drizzle's builders) keep the parameterised form.
+ * the compiled statement with the LIMIT value (the last parameter) written in. A value that is not
+ * an integer (never from drizzle's builders) keeps the parameterised form.
  */
-function limitInlined(head: string, trailing: 1 | 2, compiled: (source: string) => Database.Statement) {
+function limitInlined(head: string, compiled: (source: string) => Database.Statement) {
   let rawMode = false;
-  const parameterised = compiled(`${head} limit ?${trailing === 2 ? ' offset ?' : ''}`);
-  // Each value (pair) seen, compiled once and kept here; past a few dozen, the parameterised form.
-  const byValues = new Map<string, Database.Statement>();
+  const parameterised = compiled(head + TRAILING_LIMIT);
+  const byLimit = new Map<number | bigint, Database.Statement>();
   const pick = (params: unknown[]): [Database.Statement, unknown[]] => {
-    const limit = params[params.length - trailing];
-    const offset = trailing === 2 ? params[params.length - 1] : 0;
+    const limit = params.at(-1);
     let statement: Database.Statement | undefined;
-    if (params.length >= trailing && isCount(limit) && isCount(offset)) {
-      const values = trailing === 2 ? `${limit} offset ${offset}` : `${limit}`;
-      statement = byValues.get(values);
-      if (statement === undefined && byValues.size < INLINED_LIMITS_PER_STATEMENT) {
-        statement = compiled(`${head} limit ${values}`);
-        byValues.set(values, statement);
+    if (isCount(limit)) {
+      statement = byLimit.get(limit);
+      if (statement === undefined && byLimit.size < INLINED_LIMITS_PER_STATEMENT) {
+        statement = compiled(`${head} limit ${limit}`);
+        byLimit.set(limit, statement);
       }
     }
     const chosen = statement ?? parameterised;
     if (chosen.reader) chosen.raw(rawMode);
-    return [chosen, statement ? params.slice(0, params.length - trailing) : params];
+    return [chosen, statement ? params.slice(0, -1) : params];
   };
   const view = {
     reader: parameterised.reader,
@@ -177,28 +173,24 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   let queued = 0;
   let group: { members: number; settle: ((error?: unknown) => void)[] } | undefined;
 
-  function commitGroup(): void {
+  /** Ends the open group: commits it, or (`lost`) reports that SQLite already rolled it back; then settles its members. */
+  function endGroup(lost?: unknown): void {
     const open = group!;
     group = undefined;
-    let failure: unknown;
-    try {
-      sqlite.exec('COMMIT');
-    } catch (error) {
-      failure = error;
+    let failure = lost;
+    if (failure === undefined) {
       try {
-        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-      } catch {
-        // The connection reports the original failure.
+        sqlite.exec('COMMIT');
+      } catch (error) {
+        failure = error;
+        try {
+          if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        } catch {
+          // The connection reports the original failure.
+        }
       }
     }
     for (const settle of open.settle) settle(failure);
-  }
-
-  /** SQLite rolled the whole transaction back (I/O error, full disk): the group's work is gone. */
-  function loseGroup(error: unknown): void {
-    const open = group!;
-    group = undefined;
-    for (const settle of open.settle) settle(error);
   }
 
   function exclusive<T>(fn: () => Promise<T>, options: { alone?: boolean } = {}): Promise<T> {
@@ -206,7 +198,7 @@ export function openSqliteStorage(target: string | Database.Database, options: S
     return new Promise<T>((resolve, reject) => {
       tail = tail.then(async () => {
         // Migrations and closing run outside any group.
-        if (options.alone && group) commitGroup();
+        if (options.alone && group) endGroup();
         let outcome: { ok: true; value: T } | { ok: false; error: unknown };
         try {
           outcome = { ok: true, value: await fn() };
@@ -214,7 +206,8 @@ export function openSqliteStorage(target: string | Database.Database, options: S
           outcome = { ok: false, error };
         }
         queued--;
-        if (group && !sqlite.inTransaction) loseGroup(outcome.ok ? new Error('SQLite rolled back the transaction') : outcome.error);
+        // SQLite rolled the whole transaction back (I/O error, full disk): the group's work is gone.
+        if (group && !sqlite.inTransaction) endGroup((outcome.ok ? undefined : outcome.error) ?? new Error('SQLite rolled back the transaction'));
         const open = group;
         if (open && outcome.ok) {
           const { value } = outcome;
@@ -224,7 +217,7 @@ export function openSqliteStorage(target: string | Database.Database, options: S
         } else {
           reject(outcome.error);
         }
-        if (open && (queued === 0 || open.members >= GROUP_COMMIT_LIMIT)) commitGroup();
+        if (open && (queued === 0 || open.members >= GROUP_COMMIT_LIMIT)) endGroup();
       });
     });
   }
