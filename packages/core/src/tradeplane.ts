@@ -170,12 +170,14 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
           hub.publish({ channel: 'balance', type: 'balance.changed', userId: c.userId, data: { account_id: c.accountId, currency: c.currency, balance: c.balance, available: c.available, entry_id: c.entryId, kind: c.kind } });
         }
       }),
-    onCashMovementIn: (tx, m) =>
-      notifications.notifyIn(tx, m.userId, {
+    cashNotifications: {
+      notifications,
+      notice: (m) => ({
         type: `wallet.${m.kind}`,
         title: `${m.kind === 'deposit' ? 'Deposit' : 'Withdrawal'} of ${m.amount} ${m.currency}`,
         data: { account_id: m.accountId, entry_id: m.entryId, amount: m.amount, currency: m.currency, balance: m.balance },
       }),
+    },
   });
   const affiliates = createAffiliateService({ storage, clock, currencies: wallets.currencies });
   // Sign-up links a referral (an unknown code rolls it back) and opens the user's default

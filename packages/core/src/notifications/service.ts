@@ -37,6 +37,12 @@ export interface NotificationService {
   notify(userId: string, input: NotificationInput): Promise<Notification>;
   /** Writes a notification inside the caller's transaction; listeners hear of it once that commits. */
   notifyIn(tx: Repositories, userId: string, input: NotificationInput): Promise<void>;
+  /**
+   * For a writer that inserts the row itself, in its own statement (the wallets' one-statement
+   * movements): the record `notifyIn` would insert, and `committed`, to call once it is.
+   */
+  draft(userId: string, input: NotificationInput): NotificationRecord;
+  committed(record: NotificationRecord): void;
   list(userId: string, filter?: { unread?: boolean; cursor?: string; limit?: number }): Promise<{ notifications: Notification[]; nextCursor: string | null; unread: number }>;
   /** Marks one read (again is fine); another user's is `not_found`. */
   read(userId: string, id: string): Promise<Notification>;
@@ -100,6 +106,10 @@ export function createNotificationService(deps: { storage: Storage; clock: Clock
       return view;
     },
     notifyIn,
+    draft: record,
+    committed(n) {
+      if (listeners.size > 0) announce(toView(n));
+    },
     async list(userId, filter = {}) {
       const limit = filter.limit ?? 50;
       const [page, unread] = await Promise.all([

@@ -1053,4 +1053,44 @@ export interface Storage {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: commits a whole two-posting movement (balances, entry, postings, Idempotency-Key,
+   * notification) as one statement, one round trip. PostgreSQL has it: there a transaction's
+   * round trips, not its statements, are most of a movement's cost. Resolves to the two
+   * accounts' states after it (in `lines` order), or to `undefined` when it wrote nothing
+   * because the happy path did not apply — a debit not covered, a balance out of range, the key
+   * already stored — and the caller must run its general path, which knows what to do about
+   * each. Any other failure rejects, also having written nothing.
+   */
+  postMovement?(movement: MovementStatement): Promise<[AccountState, AccountState] | undefined>;
+}
+
+/** An account's balance and held amount (minor units). */
+export interface AccountState {
+  balance: bigint;
+  held: bigint;
+}
+
+/**
+ * Text with holes for the values a statement produces: `parts[0] + value(holes[0]) + parts[1] +
+ * … + parts[n]`, each hole naming a line of the movement and which of its amounts goes there,
+ * formatted as a decimal string with `minorUnit` (`"0.01"`) as the value of one minor unit.
+ */
+export interface TextTemplate {
+  parts: string[];
+  holes: { line: 0 | 1; value: 'balance' | 'held' | 'available' }[];
+}
+
+/** See `Storage.postMovement`. Everything is decided up front except the resulting balances. */
+export interface MovementStatement {
+  /** The two balance changes, in lock order (ascending account id). Each is refused, not applied, if it would overdraw a user account or leave the 64-bit range. */
+  lines: [{ accountId: string; delta: bigint }, { accountId: string; delta: bigint }];
+  /** One minor unit of the movement's currency as a decimal string: `"0.01"`, `"1"`. */
+  minorUnit: string;
+  entry: JournalEntryRecord;
+  /** Their `balanceAfter` is ignored: the statement fills it in from its line. */
+  postings: [PostingRecord, PostingRecord];
+  /** Inserted, not upserted: a key already stored (expired or not) refuses the statement. */
+  key: Omit<IdempotencyRecord, 'outcome'> & { outcome: TextTemplate };
+  notification?: Omit<NotificationRecord, 'data'> & { data: TextTemplate };
 }

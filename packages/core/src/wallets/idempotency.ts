@@ -4,6 +4,8 @@ import type { Clock } from '../ports/index.js';
 import { IDEMPOTENCY_KEY } from '../contract/common.js';
 import type { IdempotencyRecord, Repositories, Storage } from '../ports/storage.js';
 
+const hashOf = (request: IdempotentRequest) => createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
+
 
 type Outcome = { ok: true; value: unknown } | { ok: false; code: ErrorCode; detail: string; fields?: FieldError[] };
 
@@ -102,9 +104,19 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
   }
 
   return {
+    /**
+     * The record `run` would store for this request, but for its outcome: for a storage that
+     * writes the key in the movement's own statement (`Storage.postMovement`). Checks the key.
+     */
+    record(request: IdempotentRequest): Omit<IdempotencyRecord, 'outcome'> {
+      assertKey(request.key);
+      const now = clock.now();
+      return { userId: request.userId, key: request.key, requestHash: hashOf(request), createdAt: now, expiresAt: new Date(now.getTime() + deps.ttlSeconds * 1000) };
+    },
+
     async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T | WithWrites<T>>): Promise<T> {
       assertKey(request.key);
-      const requestHash = createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
+      const requestHash = hashOf(request);
       // No lookup first: a first attempt (the common case) pays nothing extra. A retry runs the
       // operation, finds the key taken when storing it, rolls back and replays the stored outcome.
       try {

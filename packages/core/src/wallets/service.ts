@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { keysetPage } from '../pagination.js';
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
@@ -5,18 +6,22 @@ import type {
   AccountRecord,
   EntryKind,
   HoldRecord,
+  JournalEntryRecord,
   LedgerCheck,
+  PostingRecord,
   PostingWithEntry,
   Repositories,
   Storage,
   SystemAccountCode,
+  TextTemplate,
   UserRecord,
 } from '../ports/storage.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { createCurrencyRegistry, type Currency, type CurrencyRegistry } from '../money/currency.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
-import { createIdempotency, WithWrites } from './idempotency.js';
+import { createIdempotency, WithWrites, type IdempotentRequest } from './idempotency.js';
 import type { WalletOptions } from './options.js';
+import type { NotificationInput, NotificationService } from '../notifications/service.js';
 
 /** An account as callers see it: amounts are decimal strings in the account's currency. */
 export interface Account {
@@ -251,8 +256,15 @@ export interface WalletServiceDeps {
   logger: Logger;
   audit: AuditLog;
   options: WalletOptions;
-  /** Runs inside a deposit's or withdrawal's transaction (notifications), the first time only: never on a replay. */
-  onCashMovementIn?: (tx: Repositories, movement: CashMovement) => Promise<void>;
+  /**
+   * Tells the user of each deposit and withdrawal, in the movement's own transaction or
+   * statement, the first time only (never on a replay): `notice` says what, `notifications`
+   * writes it.
+   */
+  cashNotifications?: {
+    notifications: Pick<NotificationService, 'notifyIn' | 'draft' | 'committed'>;
+    notice(movement: CashMovement): NotificationInput;
+  };
   /** Counts committed journal entries by kind (metrics), via `afterCommit`. */
   observer?: Observer;
   /** Told of every user account an entry changed, with its new balance, after the commit (the real-time stream). */
@@ -416,9 +428,31 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       id = ensured.id;
       if (ensured.existed) knownSystem.set(key, id);
     }
-    // Only id, kind and currency are read from it: balances come back from applyDelta.
-    return { id, userId: null, currency: currencyCode, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: clock.now() };
+    return systemRecord(id, code, currencyCode);
   }
+  /** A system account's id, the account created first if need be, outside any transaction: so it is committed. */
+  async function committedSystemId(code: SystemAccountCode, currencyCode: string): Promise<string> {
+    const key = `${code}:${currencyCode}`;
+    let id = knownSystem.get(key);
+    if (id === undefined) {
+      id = (await storage.repos.accounts.ensureSystem(code, currencyCode, clock.now())).id;
+      knownSystem.set(key, id);
+    }
+    return id;
+  }
+  // Only id, kind and currency are read from it: balances come back from applyDelta.
+  const systemRecord = (id: string, code: SystemAccountCode, currencyCode: string): AccountRecord => ({
+    id,
+    userId: null,
+    currency: currencyCode,
+    kind: 'system',
+    systemCode: code,
+    isDefault: false,
+    status: 'active',
+    balance: 0n,
+    held: 0n,
+    createdAt: clock.now(),
+  });
 
   /** Expires one account's due holds and frees their funds (inside the caller's transaction). */
   async function sweepExpired(tx: Repositories, accountId: string, now: Date): Promise<{ expired: number; freed: bigint }> {
@@ -568,6 +602,101 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     return toAccount(account);
   }
 
+  const cashMovement = (kind: CashMovement['kind'], userId: string, account: AccountRecord, entryId: string, amount: string, balance: string): CashMovement => ({
+    kind,
+    userId,
+    accountId: account.id,
+    entryId,
+    amount: amount.startsWith('-') ? amount.slice(1) : amount,
+    currency: account.currency,
+    balance,
+  });
+
+  /**
+   * What a movement answers: the first line's posting and that account after it. `amounts` are
+   * the results as text: formatted values, or the holes of a template (see `postInOneStatement`).
+   */
+  function movementView(entry: JournalEntryRecord, posting: PostingRecord, account: AccountRecord, amounts: { balance: string; held: string; available: string }): Movement {
+    const transaction = { ...toTransaction({ ...posting, ...entry, id: posting.id, createdAt: posting.createdAt, balanceAfter: 0n }), balanceAfter: amounts.balance };
+    return { transaction, account: { ...toAccount(account), ...amounts } };
+  }
+
+  /**
+   * Marks a hole in text built before a one-statement movement runs: random per process, so no
+   * text a caller supplies (a reference, metadata) can contain one by accident or on purpose.
+   */
+  const holeMark = `\u27ea${randomUUID()}:`;
+  const HOLES: TextTemplate['holes'] = (['balance', 'held', 'available'] as const).flatMap((value) => [{ line: 0 as const, value }, { line: 1 as const, value }]);
+  const holeOf = (line: 0 | 1, value: 'balance' | 'held' | 'available') => `${holeMark}${HOLES.findIndex((h) => h.line === line && h.value === value)}\u27eb`;
+  const holesOf = (line: 0 | 1) => ({ balance: holeOf(line, 'balance'), held: holeOf(line, 'held'), available: holeOf(line, 'available') });
+  const holePattern = new RegExp(`${holeMark}(\\d)\u27eb`, 'g');
+  function template(text: string): TextTemplate {
+    const parts: string[] = [];
+    const holes: TextTemplate['holes'] = [];
+    let from = 0;
+    for (const match of text.matchAll(holePattern)) {
+      parts.push(text.slice(from, match.index));
+      holes.push(HOLES[Number(match[1])]!);
+      from = match.index + match[0].length;
+    }
+    parts.push(text.slice(from));
+    return { parts, holes };
+  }
+
+  /**
+   * The happy path of a two-line movement as one statement (`Storage.postMovement`): the caller
+   * has made the checks the general path makes before writing; everything else — the entry, its
+   * postings, the stored outcome, the notification — is built here, with holes where the
+   * resulting balances go. Resolves to `undefined` when the storage refused it (wrote nothing):
+   * the caller then runs the general path, which refuses, replays or retries properly.
+   * `lines[0]` is the caller's account: the movement reports it.
+   */
+  async function postInOneStatement(request: IdempotentRequest, input: EntryInput, lines: [Line, Line], cash?: CashMovement['kind']): Promise<Movement | undefined> {
+    const key = idempotency.record(request);
+    const now = clock.now();
+    const c = currency(lines[0].account.currency);
+    const entry: JournalEntryRecord = { id: ids.next(), kind: input.kind, reference: input.reference ?? null, metadata: input.metadata ?? null, reversesEntryId: null, actorId: input.actorId, createdAt: now };
+    const postings = lines.map((line) => ({ id: ids.next(), entryId: entry.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, balanceAfter: 0n, createdAt: now })) as [PostingRecord, PostingRecord];
+    // The statement applies the lines in lock order (ascending account id), and numbers its results so.
+    const first: 0 | 1 = lines[0].account.id < lines[1].account.id ? 0 : 1;
+    const slot = (i: 0 | 1): 0 | 1 => (i === first ? 0 : 1);
+    const user = lines[0].account;
+    const answer = movementView(entry, postings[0], user, holesOf(slot(0)));
+    const notifications = cash ? deps.cashNotifications : undefined;
+    const notice = (balance: string) => notifications!.notice(cashMovement(cash!, user.userId!, user, entry.id, answer.transaction.amount, balance));
+    const draft = notifications?.notifications.draft(user.userId!, notice(answer.account.balance));
+    if (draft && (draft.title.includes(holeMark) || draft.body?.includes(holeMark))) throw new Error('A cash notification may show the balance in its data only');
+
+    const ordered = first === 0 ? lines : ([lines[1], lines[0]] as const);
+    const states = await storage.postMovement!({
+      lines: [
+        { accountId: ordered[0].account.id, delta: ordered[0].amount },
+        { accountId: ordered[1].account.id, delta: ordered[1].amount },
+      ],
+      minorUnit: c.exponent === 0 ? '1' : `0.${'0'.repeat(c.exponent - 1)}1`,
+      entry,
+      postings,
+      key: { ...key, outcome: template(JSON.stringify({ ok: true, value: answer })) },
+      ...(draft ? { notification: { ...draft, data: template(JSON.stringify(draft.data)) } } : {}),
+    });
+    if (!states) return undefined;
+
+    // Committed: what the general path does after its commit.
+    const after = (i: 0 | 1) => states[slot(i)];
+    const amounts = (state: { balance: bigint; held: bigint }) => ({ balance: formatAmount(state.balance, c), held: formatAmount(state.held, c), available: formatAmount(state.balance - state.held, c) });
+    const movement = movementView(entry, postings[0], user, amounts(after(0)));
+    deps.observer?.ledgerEntry?.(entry.kind);
+    const changes: BalanceChange[] = [];
+    lines.forEach((line, i) => {
+      if (line.account.userId === null) return;
+      const state = amounts(after(i as 0 | 1));
+      changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: state.balance, available: state.available, entryId: entry.id, kind: entry.kind });
+    });
+    if (changes.length > 0) deps.onBalancesCommitted?.(changes);
+    if (draft) notifications!.notifications.committed({ ...draft, data: notice(movement.account.balance).data ?? null });
+    return movement;
+  }
+
   /** Deposit, withdrawal and fee share one shape: the user's account against a system account. */
   async function againstSystem(
     userId: string,
@@ -575,13 +704,28 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     operation: { name: string; kind: EntryKind; direction: 1n | -1n; system: (account: AccountRecord) => SystemAccountCode },
   ): Promise<Movement> {
     const amount = amountOf(input.amount, input.currency);
+    const request: IdempotentRequest = {
+      userId,
+      key: input.idempotencyKey,
+      operation: operation.name,
+      input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
+    };
+    if (storage.postMovement) {
+      // The same checks as below, on a plain read; then the whole movement in one statement.
+      const account = await ownAccount(storage.repos, userId, input.accountId);
+      sameCurrency(account, input.currency);
+      const code = operation.system(account);
+      const cash = operation.kind === 'deposit' || operation.kind === 'withdrawal' ? operation.kind : undefined;
+      const entry = { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId };
+      const lines: [Line, Line] = [
+        { account, amount: operation.direction * amount },
+        { account: systemRecord(await committedSystemId(code, account.currency), code, account.currency), amount: -operation.direction * amount },
+      ];
+      const movement = await postInOneStatement(request, entry, lines, cash);
+      if (movement) return movement;
+    }
     return idempotency.run(
-      {
-        userId,
-        key: input.idempotencyKey,
-        operation: operation.name,
-        input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
-      },
+      request,
       async (tx) => {
         const account = await ownAccount(tx, userId, input.accountId);
         sameCurrency(account, input.currency);
@@ -592,18 +736,10 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         ];
         const result = await postPending(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
         const movement = { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
-        const hook = deps.onCashMovementIn;
-        if (!hook || (operation.kind !== 'deposit' && operation.kind !== 'withdrawal')) return new WithWrites(movement, result.written);
-        const c = currency(account.currency);
-        const notified = hook(tx, {
-          kind: operation.kind,
-          userId,
-          accountId: account.id,
-          entryId: result.entryId,
-          amount: formatAmount(amount, c),
-          currency: account.currency,
-          balance: movement.account.balance,
-        });
+        const cash = deps.cashNotifications;
+        if (!cash || (operation.kind !== 'deposit' && operation.kind !== 'withdrawal')) return new WithWrites(movement, result.written);
+        const notice = cash.notice(cashMovement(operation.kind, userId, account, result.entryId, movement.transaction.amount, movement.account.balance));
+        const notified = cash.notifications.notifyIn(tx, userId, notice);
         // Sent together with the entry's own writes; settled() waits for both before any failure counts.
         return new WithWrites(movement, settled([result.written, notified]));
       },
@@ -725,38 +861,45 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
     async transfer(userId, input) {
       const amount = amountOf(input.amount, input.currency);
-      return idempotency.run(
-        {
-          userId,
-          key: input.idempotencyKey,
-          operation: 'transfer',
-          input: {
-            fromAccountId: input.fromAccountId ?? null,
-            toAccountId: input.toAccountId,
-            amount: amount.toString(),
-            currency: input.currency,
-            reference: input.reference ?? null,
-            metadata: input.metadata ?? null,
-          },
+      const request: IdempotentRequest = {
+        userId,
+        key: input.idempotencyKey,
+        operation: 'transfer',
+        input: {
+          fromAccountId: input.fromAccountId ?? null,
+          toAccountId: input.toAccountId,
+          amount: amount.toString(),
+          currency: input.currency,
+          reference: input.reference ?? null,
+          metadata: input.metadata ?? null,
         },
-        async (tx) => {
-          // Two independent reads, sent together.
-          const [from, to] = await settled([ownAccount(tx, userId, input.fromAccountId), tx.accounts.findById(input.toAccountId)]);
-          // Another user's account is invisible unless transfers between users are on.
-          if (!to || to.kind === 'system' || (to.userId !== userId && !options.userTransfers)) {
-            throw new TradeplaneError('not_found', 'No such destination account');
-          }
-          sameCurrency(from, input.currency);
-          if (to.id === from.id) throw new TradeplaneError('transfer_not_allowed', 'The source and destination are the same account');
-          if (to.currency !== from.currency) throw new TradeplaneError('currency_mismatch', `The destination holds ${to.currency}, not ${from.currency}`);
-          if (to.kind !== from.kind) throw new TradeplaneError('transfer_not_allowed', 'Money cannot move between demo and real accounts');
-          const result = await postPending(tx, { kind: 'transfer', reference: input.reference, metadata: input.metadata, actorId: userId }, [
-            { account: from, amount: -amount },
-            { account: to, amount },
-          ]);
-          return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(from, result.after.get(from.id)!) }, result.written);
-        },
-      );
+      };
+      const entry = { kind: 'transfer' as const, reference: input.reference, metadata: input.metadata, actorId: userId };
+      /** The two accounts, checked; two independent reads, sent together. */
+      const accounts = async (repos: Repositories): Promise<[Line, Line]> => {
+        const [from, to] = await settled([ownAccount(repos, userId, input.fromAccountId), repos.accounts.findById(input.toAccountId)]);
+        // Another user's account is invisible unless transfers between users are on.
+        if (!to || to.kind === 'system' || (to.userId !== userId && !options.userTransfers)) {
+          throw new TradeplaneError('not_found', 'No such destination account');
+        }
+        sameCurrency(from, input.currency);
+        if (to.id === from.id) throw new TradeplaneError('transfer_not_allowed', 'The source and destination are the same account');
+        if (to.currency !== from.currency) throw new TradeplaneError('currency_mismatch', `The destination holds ${to.currency}, not ${from.currency}`);
+        if (to.kind !== from.kind) throw new TradeplaneError('transfer_not_allowed', 'Money cannot move between demo and real accounts');
+        return [
+          { account: from, amount: -amount },
+          { account: to, amount },
+        ];
+      };
+      if (storage.postMovement) {
+        const movement = await postInOneStatement(request, entry, await accounts(storage.repos));
+        if (movement) return movement;
+      }
+      return idempotency.run(request, async (tx) => {
+        const lines = await accounts(tx);
+        const result = await postPending(tx, entry, lines);
+        return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(lines[0].account, result.after.get(lines[0].account.id)!) }, result.written);
+      });
     },
 
     async transactions(userId, filter = {}) {

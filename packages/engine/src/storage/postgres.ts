@@ -6,6 +6,7 @@ import type { EventTransport, Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
 import { asUnavailable, createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
+import { postMovement } from './postgres-movement.js';
 
 export interface PostgresStorage extends Storage {
   readonly dialect: 'postgres';
@@ -63,6 +64,9 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
     },
     async ping() {
       await db.execute(sql`select 1`);
+    },
+    postMovement(movement) {
+      return postMovement(client, movement).catch((error: unknown) => Promise.reject(asUnavailable(error)));
     },
     eventTransport() {
       return {
