@@ -107,9 +107,12 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     ];
     for (const [currency, amount, expected] of cases) {
       const account = await l.tp.wallets.openAccount(userId, { currency });
-      const movement = await l.tp.wallets.deposit(userId, { accountId: account.id, amount, currency, idempotencyKey: key() });
+      const request = { accountId: account.id, amount, currency, idempotencyKey: key() };
+      const movement = await l.tp.wallets.deposit(userId, request);
       expect(movement.account.balance).toBe(expected);
       expect((await l.tp.wallets.getAccount(userId, account.id)).balance).toBe(expected);
+      // The stored outcome says the same (on PostgreSQL the database itself formats it).
+      expect(await l.tp.wallets.deposit(userId, request)).toEqual(movement);
     }
     // Withdrawing one minor unit from 2^63 − 1 leaves 2^63 − 2, exactly.
     const btc = (await l.tp.wallets.listAccounts(userId)).find((a) => a.currency === 'BTC')!;
@@ -331,6 +334,25 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     }
     failing = null;
     expect((await l.tp.wallets.transfer(userId, transfer)).account.balance).toBe('50.00');
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  it('moves money on the account as it is now, when another instance changed the default', async () => {
+    // Two service instances on one database, like two processes: what one remembers of an
+    // account (PostgreSQL's one-statement movements do) must not outlive a change made by the other.
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    const first = await l.tp.wallets.defaultAccount(userId);
+    const second = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+    await l.tp.wallets.deposit(userId, { amount: '5.00', currency: 'USD', idempotencyKey: key() });
+    await l.tp.wallets.transfer(userId, { toAccountId: second.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    await l.db.exec(`update accounts set is_default = ${kind === 'postgres' ? 'false' : '0'} where id = '${first.id}'`);
+    await l.db.exec(`update accounts set is_default = ${kind === 'postgres' ? 'true' : '1'} where id = '${second.id}'`);
+    const moved = await l.tp.wallets.deposit(userId, { amount: '2.00', currency: 'USD', idempotencyKey: key() });
+    expect(moved.account).toMatchObject({ id: second.id, isDefault: true, balance: '3.00' });
+    // The first account, no longer the default, is reported so.
+    const back = await l.tp.wallets.withdraw(userId, { accountId: first.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    expect(back.account).toMatchObject({ id: first.id, isDefault: false, balance: '3.00' });
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 

@@ -116,6 +116,7 @@ export type {
   IdempotencyRecord,
   AccountState,
   MovementStatement,
+  MovementLine,
   TextTemplate,
   IdempotencyRepository,
   CandleRecord,

@@ -1081,10 +1081,21 @@ export interface TextTemplate {
   holes: { line: 0 | 1; value: 'balance' | 'held' | 'available' }[];
 }
 
+export interface MovementLine {
+  accountId: string;
+  delta: bigint;
+  expected?: Pick<AccountRecord, 'userId' | 'currency' | 'kind' | 'status' | 'isDefault'>;
+}
+
 /** See `Storage.postMovement`. Everything is decided up front except the resulting balances. */
 export interface MovementStatement {
-  /** The two balance changes, in lock order (ascending account id). Each is refused, not applied, if it would overdraw a user account or leave the 64-bit range. */
-  lines: [{ accountId: string; delta: bigint }, { accountId: string; delta: bigint }];
+  /**
+   * The two balance changes, in lock order (ascending account id). Each is refused, not applied,
+   * if it would overdraw a user account or leave the 64-bit range, or if the account no longer
+   * is as `expected` (a record the caller remembered): then the caller's checks and answer,
+   * made from that record, would be stale.
+   */
+  lines: [MovementLine, MovementLine];
   /** One minor unit of the movement's currency as a decimal string: `"0.01"`, `"1"`. */
   minorUnit: string;
   entry: JournalEntryRecord;

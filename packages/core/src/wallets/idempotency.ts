@@ -133,7 +133,15 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
         });
       } catch (error) {
         if (error instanceof LostRace) return storedOrThrow<T>(request, requestHash);
-        if (!isTradeplaneError(error) || error.status !== 409) throw error;
+        if (!isTradeplaneError(error)) throw error;
+        if (error.status !== 409) {
+          // A retry re-runs the operation before it meets the stored key, and what succeeded the
+          // first time may be refused now (a deposit onto a balance it took near the maximum):
+          // the first outcome still wins. Only this refusal path pays for the lookup.
+          const record = await storage.repos.idempotency.find(request.userId, request.key);
+          if (record && record.expiresAt > clock.now()) return replay<T>(record, requestHash);
+          throw error;
+        }
         // A business failure: the movement rolled back; remember the answer so a retry gets it too.
         const outcome: Outcome = { ok: false, code: error.code, detail: error.detail, ...(error.fields ? { fields: error.fields } : {}) };
         const stored = await storage.transaction((tx) => store(tx, request, requestHash, outcome));

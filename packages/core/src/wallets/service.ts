@@ -8,6 +8,7 @@ import type {
   HoldRecord,
   JournalEntryRecord,
   LedgerCheck,
+  MovementLine,
   PostingRecord,
   PostingWithEntry,
   Repositories,
@@ -643,6 +644,43 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     return { parts, holes };
   }
 
+  const statementLine = ({ account, amount }: Line): MovementLine => ({
+    accountId: account.id,
+    delta: amount,
+    ...(account.kind === 'system' ? {} : { expected: { userId: account.userId, currency: account.currency, kind: account.kind, status: account.status, isDefault: account.isDefault } }),
+  });
+
+  /**
+   * User accounts as one-statement movements last read them, by id and as `default:<user id>`,
+   * so that a movement is one round trip, not two. Never trusted: the statement re-checks every
+   * fact of the account it relies on (`expected`: owner, currency, kind, status, default flag),
+   * so a stale record gets the movement refused — it then takes the general path, which reads
+   * afresh — and forgotten. Bounded: cleared when full.
+   */
+  const recentAccounts = new Map<string, AccountRecord>();
+  const RECENT_ACCOUNTS = 10_000;
+  async function recentAccount(key: string, read: () => Promise<AccountRecord | undefined>): Promise<AccountRecord | undefined> {
+    const known = recentAccounts.get(key);
+    if (known) return known;
+    const account = await read();
+    if (account && account.kind !== 'system') {
+      if (recentAccounts.size >= RECENT_ACCOUNTS) recentAccounts.clear();
+      recentAccounts.set(key, account);
+    }
+    return account;
+  }
+  /** `ownAccount` through `recentAccounts`: another user's account is still `not_found`. */
+  async function recentOwnAccount(userId: string, accountId?: string): Promise<AccountRecord> {
+    const account = await recentAccount(accountId ?? `default:${userId}`, () => ownAccount(storage.repos, userId, accountId));
+    return account?.userId === userId ? account : ownAccount(storage.repos, userId, accountId);
+  }
+  function forgetAccounts(lines: Line[]): void {
+    for (const { account } of lines) {
+      recentAccounts.delete(account.id);
+      if (account.userId !== null) recentAccounts.delete(`default:${account.userId}`);
+    }
+  }
+
   /**
    * The happy path of a two-line movement as one statement (`Storage.postMovement`): the caller
    * has made the checks the general path makes before writing; everything else — the entry, its
@@ -669,17 +707,18 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
     const ordered = first === 0 ? lines : ([lines[1], lines[0]] as const);
     const states = await storage.postMovement!({
-      lines: [
-        { accountId: ordered[0].account.id, delta: ordered[0].amount },
-        { accountId: ordered[1].account.id, delta: ordered[1].amount },
-      ],
+      lines: [statementLine(ordered[0]), statementLine(ordered[1])],
       minorUnit: c.exponent === 0 ? '1' : `0.${'0'.repeat(c.exponent - 1)}1`,
       entry,
       postings,
       key: { ...key, outcome: template(JSON.stringify({ ok: true, value: answer })) },
       ...(draft ? { notification: { ...draft, data: template(JSON.stringify(draft.data)) } } : {}),
     });
-    if (!states) return undefined;
+    if (!states) {
+      // Perhaps refused because a remembered account changed: the next movement reads it again.
+      forgetAccounts(lines);
+      return undefined;
+    }
 
     // Committed: what the general path does after its commit.
     const after = (i: 0 | 1) => states[slot(i)];
@@ -712,7 +751,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     };
     if (storage.postMovement) {
       // The same checks as below, on a plain read; then the whole movement in one statement.
-      const account = await ownAccount(storage.repos, userId, input.accountId);
+      const account = await recentOwnAccount(userId, input.accountId);
       sameCurrency(account, input.currency);
       const code = operation.system(account);
       const cash = operation.kind === 'deposit' || operation.kind === 'withdrawal' ? operation.kind : undefined;
@@ -876,8 +915,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       };
       const entry = { kind: 'transfer' as const, reference: input.reference, metadata: input.metadata, actorId: userId };
       /** The two accounts, checked; two independent reads, sent together. */
-      const accounts = async (repos: Repositories): Promise<[Line, Line]> => {
-        const [from, to] = await settled([ownAccount(repos, userId, input.fromAccountId), repos.accounts.findById(input.toAccountId)]);
+      const accounts = async (read: { own(accountId?: string): Promise<AccountRecord>; byId(id: string): Promise<AccountRecord | undefined> }): Promise<[Line, Line]> => {
+        const [from, to] = await settled([read.own(input.fromAccountId), read.byId(input.toAccountId)]);
         // Another user's account is invisible unless transfers between users are on.
         if (!to || to.kind === 'system' || (to.userId !== userId && !options.userTransfers)) {
           throw new TradeplaneError('not_found', 'No such destination account');
@@ -892,11 +931,12 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         ];
       };
       if (storage.postMovement) {
-        const movement = await postInOneStatement(request, entry, await accounts(storage.repos));
+        const lines = await accounts({ own: (accountId) => recentOwnAccount(userId, accountId), byId: (id) => recentAccount(id, () => storage.repos.accounts.findById(id)) });
+        const movement = await postInOneStatement(request, entry, lines);
         if (movement) return movement;
       }
       return idempotency.run(request, async (tx) => {
-        const lines = await accounts(tx);
+        const lines = await accounts({ own: (accountId) => ownAccount(tx, userId, accountId), byId: (id) => tx.accounts.findById(id) });
         const result = await postPending(tx, entry, lines);
         return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(lines[0].account, result.after.get(lines[0].account.id)!) }, result.written);
       });

@@ -36,6 +36,8 @@ export async function postMovement(client: postgres.Sql, m: MovementStatement): 
     ...line(l0.delta),
     l1.accountId,
     ...line(l1.delta),
+    expected(l0),
+    expected(l1),
     m.minorUnit,
     m.entry.id,
     m.entry.kind,
@@ -83,6 +85,12 @@ function line(delta: bigint): string[] {
   return [String(delta), String(-delta), String(low), String(high)];
 }
 
+/** What the account's facts must still be, in the form `update` compares them, or NULL. */
+function expected(line: MovementStatement['lines'][number]): string | null {
+  const e = line.expected;
+  return e ? [e.userId ?? '', e.currency, e.kind, e.status, e.isDefault ? 1 : 0].join('|') : null;
+}
+
 /** A template as two JSON arrays: its parts, and for each hole the 1-based index into the statement's six formatted amounts. */
 function template(t: TextTemplate): [string, string] {
   const index = { balance: 1, held: 2, available: 3 } as const;
@@ -104,31 +112,32 @@ const filled = (parts: string, holes: string) => `(
     from v, jsonb_array_elements_text(${parts}::jsonb) with ordinality as t(part, n))`;
 
 /** A line's update: refused (no row) when it would overdraw a user account or leave the 64-bit range. */
-const update = (name: string, id: string, delta: string, negated: string, low: string, high: string, after = '') => `${name} as (
+const update = (name: string, id: string, delta: string, negated: string, low: string, high: string, expected: string, after = '') => `${name} as (
     update accounts set balance = balance + ${delta}::bigint
-    where id = ${id} and balance between ${low}::bigint and ${high}::bigint and (kind = 'system' or balance - held >= ${negated}::bigint)${after}
+    where id = ${id} and balance between ${low}::bigint and ${high}::bigint and (kind = 'system' or balance - held >= ${negated}::bigint)
+      and (${expected}::text is null or concat_ws('|', coalesce(user_id, ''), currency, kind, status, is_default::int) = ${expected})${after}
     returning balance, held)`;
 
 const MOVEMENT_SQL = `with
-  ${update('u0', '$1', '$2', '$3', '$4', '$5')},
-  ${update('u1', '$6', '$7', '$8', '$9', '$10', '\n      and exists (select from u0)')},
+  ${update('u0', '$1', '$2', '$3', '$4', '$5', '$11')},
+  ${update('u1', '$6', '$7', '$8', '$9', '$10', '$12', '\n      and exists (select from u0)')},
   v as (
     select u0.balance as b0, u0.held as h0, u1.balance as b1, u1.held as h1,
-      array[(u0.balance * $11::numeric)::text, (u0.held * $11::numeric)::text, ((u0.balance - u0.held) * $11::numeric)::text,
-            (u1.balance * $11::numeric)::text, (u1.held * $11::numeric)::text, ((u1.balance - u1.held) * $11::numeric)::text] as texts
+      array[(u0.balance * $13::numeric)::text, (u0.held * $13::numeric)::text, ((u0.balance - u0.held) * $13::numeric)::text,
+            (u1.balance * $13::numeric)::text, (u1.held * $13::numeric)::text, ((u1.balance - u1.held) * $13::numeric)::text] as texts
     from u0, u1),
   e as (
     insert into journal_entries (id, kind, reference, metadata, reverses_entry_id, actor_id, created_at)
-    values ($12, $13, $14, $15, null, $16, $17::timestamptz)),
+    values ($14, $15, $16, $17, null, $18, $19::timestamptz)),
   p as (
     insert into postings (id, entry_id, account_id, currency, amount, balance_after, created_at) values
-      ($18, $12, $19, $20, $21::bigint, (select case when $19 = $1 then b0 else b1 end from v), $17::timestamptz),
-      ($22, $12, $23, $20, $24::bigint, (select case when $23 = $1 then b0 else b1 end from v), $17::timestamptz)),
+      ($20, $14, $21, $22, $23::bigint, (select case when $21 = $1 then b0 else b1 end from v), $19::timestamptz),
+      ($24, $14, $25, $22, $26::bigint, (select case when $25 = $1 then b0 else b1 end from v), $19::timestamptz)),
   k as (
     insert into idempotency_keys (user_id, key, request_hash, outcome, created_at, expires_at)
-    values ($25, $26, $27, ${filled('$28', '$29')}, $30::timestamptz, $31::timestamptz)),
+    values ($27, $28, $29, ${filled('$30', '$31')}, $32::timestamptz, $33::timestamptz)),
   n as (
     insert into notifications (id, user_id, type, title, body, data, read_at, created_at)
-    select $32, $33, $34, $35, $36, ${filled('$37', '$38')}, null, $39::timestamptz
-    where $32::text is not null)
+    select $34, $35, $36, $37, $38, ${filled('$39', '$40')}, null, $41::timestamptz
+    where $34::text is not null)
 select b0::text as b0, h0::text as h0, b1::text as b1, h1::text as h1 from v`;
