@@ -724,15 +724,20 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     const after = (i: 0 | 1) => states[slot(i)];
     const amounts = (state: { balance: bigint; held: bigint }) => ({ balance: formatAmount(state.balance, c), held: formatAmount(state.held, c), available: formatAmount(state.balance - state.held, c) });
     const movement = movementView(entry, postings[0], user, amounts(after(0)));
-    deps.observer?.ledgerEntry?.(entry.kind);
-    const changes: BalanceChange[] = [];
-    lines.forEach((line, i) => {
-      if (line.account.userId === null) return;
-      const state = amounts(after(i as 0 | 1));
-      changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: state.balance, available: state.available, entryId: entry.id, kind: entry.kind });
-    });
-    if (changes.length > 0) deps.onBalancesCommitted?.(changes);
-    if (draft) notifications!.notifications.committed({ ...draft, data: notice(movement.account.balance).data ?? null });
+    try {
+      deps.observer?.ledgerEntry?.(entry.kind);
+      const changes: BalanceChange[] = [];
+      lines.forEach((line, i) => {
+        if (line.account.userId === null) return;
+        const state = amounts(after(i as 0 | 1));
+        changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: state.balance, available: state.available, entryId: entry.id, kind: entry.kind });
+      });
+      if (changes.length > 0) deps.onBalancesCommitted?.(changes);
+      if (draft) notifications!.notifications.committed({ ...draft, data: notice(movement.account.balance).data ?? null });
+    } catch (error) {
+      // As after any commit (see withCommitHooks): a failing announcement must not turn the movement's success into an error.
+      deps.logger.warn({ event: 'wallets.after_commit_failed', entryId: entry.id, error: error instanceof Error ? error.message : String(error) }, 'Work after a committed movement failed');
+    }
     return movement;
   }
 
