@@ -210,7 +210,8 @@ describe.each(testDatabaseKinds())('commission and affiliates on %s', (kind) => 
     const stop = server.engine.notifications.subscribe((n) => void heard.push(n));
     try {
       let user = await signUp(server);
-      expect((await post('/wallet/deposit', user, { amount: '25.00', currency: 'USD' }, { 'idempotency-key': 'n-dep' })).status).toBe(200);
+      const deposited = await post('/wallet/deposit', user, { amount: '25.00', currency: 'USD' }, { 'idempotency-key': 'n-dep' });
+      expect(deposited.status).toBe(200);
       // A replay is not a second deposit, nor a second notification.
       expect((await post('/wallet/deposit', user, { amount: '25.00', currency: 'USD' }, { 'idempotency-key': 'n-dep' })).status).toBe(200);
       // A refused withdrawal writes no notification.
@@ -231,10 +232,11 @@ describe.each(testDatabaseKinds())('commission and affiliates on %s', (kind) => 
       expect(list.unread).toBe(6);
       expect(list.notifications[0]).toMatchObject({ title: 'Your account was enabled again', data: { action: 'admin.user_enabled' } });
       expect(list.notifications[3]).toMatchObject({ data: { reason: 'stake_below_min', symbol: 'NOTUSD', source: 'risk' } });
-      expect(list.notifications[5]).toMatchObject({ title: 'Deposit of 25.00 USD', read: false, read_at: null, data: { amount: '25.00', currency: 'USD' } });
+      expect(list.notifications[5]).toMatchObject({ title: 'Deposit of 25.00 USD', read: false, read_at: null, data: { amount: '25.00', currency: 'USD', balance: deposited.body.account.balance } });
       expect((await get('/notifications', master)).body.notifications.map((n: { type: string }) => n.type)).toEqual(['master.follower_joined']);
       // The hook heard each one, after its commit.
       expect(heard.filter((n) => n.userId === user.id).map((n) => n.type).sort()).toEqual(['admin.action', 'admin.action', 'protection.event', 'subscription.created', 'subscription.paused', 'wallet.deposit']);
+      expect(heard.find((n) => n.type === 'wallet.deposit' && n.userId === user.id)).toMatchObject({ id: list.notifications[5].id, data: list.notifications[5].data });
 
       const one = await post(`/notifications/${list.notifications[5].id}/read`, user);
       expect(one.body).toMatchObject({ read: true, read_at: expect.any(String) });

@@ -8,6 +8,7 @@ import { createEngine, type Engine } from '@tradeplane/engine';
 import { attachStream, tradeplaneExpress } from '@tradeplane/adapter-express';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
 import { TEST_AUTH } from '../support/server.js';
+import { requestAt, type RequestInit } from '../support/transports.js';
 
 interface Instance {
   engine: Engine;
@@ -70,15 +71,7 @@ async function connect(instance: Instance, auth: { token?: string; ticket?: stri
   };
 }
 
-async function http(instance: Instance, method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  const res = await fetch(`http://${instance.base}/api/v1${path}`, {
-    method,
-    headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...init.headers },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const http = (instance: Instance, method: string, path: string, init?: RequestInit) => requestAt(instance.base, method, path, init);
 
 async function user(instance: Instance, name: string) {
   const email = `${name}@example.com`;

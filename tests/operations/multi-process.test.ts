@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
+import { requestAt, type RequestInit } from '../support/transports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/instance.ts', import.meta.url));
@@ -35,15 +36,7 @@ function startInstance(database: string): Promise<Proc> {
 
 const stop = (p: Proc) => new Promise<void>((resolve) => (p.child.once('exit', () => resolve()), p.child.kill('SIGTERM')));
 
-async function call(p: Proc, method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  const res = await fetch(`http://${p.base}/api/v1${path}`, {
-    method,
-    headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...init.headers },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const call = (p: Proc, method: string, path: string, init?: RequestInit) => requestAt(p.base, method, path, init);
 
 /**
  * Two server processes on one PostgreSQL database: nothing a request depends on may live in one

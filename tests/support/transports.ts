@@ -56,6 +56,13 @@ function parse(status: number, headers: Headers, text: string): TestResponse {
   return { status, headers, body, text };
 }
 
+/** One request to an instance already listening at `host` (`127.0.0.1:port`), as the Express transport sends it. */
+export async function requestAt(host: string, method: string, path: string, init: RequestInit = {}): Promise<TestResponse> {
+  const { headers, body } = prepare(init);
+  const res = await fetch(`http://${host}${BASE}${path}`, { method, headers, body });
+  return parse(res.status, res.headers, await res.text());
+}
+
 /** Options are the Express adapter's; the Lambda transports use `cookies` from them. */
 export async function openTransport(kind: TransportKind, engine: Engine, options: ExpressAdapterOptions = {}): Promise<Transport> {
   if (kind === 'express') {

@@ -4,6 +4,7 @@ import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
 import type {
   AccountRecord,
+  AccountState,
   EntryKind,
   HoldRecord,
   JournalEntryRecord,
@@ -542,13 +543,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     if (observe && deps.afterCommit) deps.afterCommit(tx, () => observe(record.kind));
     const announce = deps.onBalancesCommitted;
     if (announce && deps.afterCommit) {
-      const changes: BalanceChange[] = [];
-      for (const line of lines) {
-        const state = after.get(line.account.id);
-        if (line.account.userId === null || !state) continue;
-        const c = currency(line.account.currency);
-        changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: formatAmount(state.balance, c), available: formatAmount(state.balance - state.held, c), entryId: record.id, kind: record.kind });
-      }
+      const changes = balanceChanges(record, lines, (line) => after.get(line.account.id));
       if (changes.length > 0) deps.afterCommit(tx, () => announce(changes));
     }
     // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
@@ -560,6 +555,18 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   }
 
   const accountAfter = (account: AccountRecord, state: { balance: bigint; held: bigint }) => toAccount({ ...account, ...state });
+
+  /** The user accounts an entry changed, with their balances after it (for the real-time stream). */
+  function balanceChanges(entry: { id: string; kind: EntryKind }, lines: Line[], stateOf: (line: Line) => AccountState | undefined): BalanceChange[] {
+    const changes: BalanceChange[] = [];
+    for (const line of lines) {
+      const state = stateOf(line);
+      if (line.account.userId === null || !state) continue;
+      const c = currency(line.account.currency);
+      changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: formatAmount(state.balance, c), available: formatAmount(state.balance - state.held, c), entryId: entry.id, kind: entry.kind });
+    }
+    return changes;
+  }
 
   async function openAccountIn(tx: Repositories, userId: string, kind: 'demo' | 'real', code: string, isDefault: boolean): Promise<AccountRecord> {
     const now = clock.now();
@@ -627,8 +634,9 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
    * text a caller supplies (a reference, metadata) can contain one by accident or on purpose.
    */
   const holeMark = `\u27ea${randomUUID()}:`;
-  const HOLES: TextTemplate['holes'] = (['balance', 'held', 'available'] as const).flatMap((value) => [{ line: 0 as const, value }, { line: 1 as const, value }]);
-  const holeOf = (line: 0 | 1, value: 'balance' | 'held' | 'available') => `${holeMark}${HOLES.findIndex((h) => h.line === line && h.value === value)}\u27eb`;
+  const HOLE_VALUES = ['balance', 'held', 'available'] as const;
+  /** Hole `3 × line + value`: `0`–`2` the first line's balance, held, available; `3`–`5` the second's. */
+  const holeOf = (line: 0 | 1, value: (typeof HOLE_VALUES)[number]) => `${holeMark}${line * 3 + HOLE_VALUES.indexOf(value)}\u27eb`;
   const holesOf = (line: 0 | 1) => ({ balance: holeOf(line, 'balance'), held: holeOf(line, 'held'), available: holeOf(line, 'available') });
   const holePattern = new RegExp(`${holeMark}(\\d)\u27eb`, 'g');
   function template(text: string): TextTemplate {
@@ -637,7 +645,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     let from = 0;
     for (const match of text.matchAll(holePattern)) {
       parts.push(text.slice(from, match.index));
-      holes.push(HOLES[Number(match[1])]!);
+      const n = Number(match[1]);
+      holes.push({ line: n < 3 ? 0 : 1, value: HOLE_VALUES[n % 3]! });
       from = match.index + match[0].length;
     }
     parts.push(text.slice(from));
@@ -726,12 +735,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     const movement = movementView(entry, postings[0], user, amounts(after(0)));
     try {
       deps.observer?.ledgerEntry?.(entry.kind);
-      const changes: BalanceChange[] = [];
-      lines.forEach((line, i) => {
-        if (line.account.userId === null) return;
-        const state = amounts(after(i as 0 | 1));
-        changes.push({ userId: line.account.userId, accountId: line.account.id, currency: c.code, balance: state.balance, available: state.available, entryId: entry.id, kind: entry.kind });
-      });
+      const changes = balanceChanges(entry, lines, (line) => after(line === lines[0] ? 0 : 1));
       if (changes.length > 0) deps.onBalancesCommitted?.(changes);
       if (draft) notifications!.notifications.committed({ ...draft, data: notice(movement.account.balance).data ?? null });
     } catch (error) {

@@ -100,7 +100,8 @@ function template(t: TextTemplate): [string, string] {
 /** The statement refused the movement and wrote nothing (see above); anything else is a real failure. */
 function isRefusal(error: unknown): boolean {
   const e = error as { code?: string; table_name?: string };
-  if (e.code === '23502') return e.table_name === 'postings' || e.table_name === 'idempotency_keys' || e.table_name === 'notifications';
+  // A refused update leaves the postings' balance_after (and the key's outcome) NULL.
+  if (e.code === '23502') return e.table_name === 'postings' || e.table_name === 'idempotency_keys';
   if (e.code === '23505') return e.table_name === 'idempotency_keys';
   // An arithmetic overflow the bounds should have ruled out: the general path reports it properly.
   return e.code === '22003';
