@@ -255,7 +255,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
   it('is atomic: a failure between postings leaves no partial entry and no balance change', async () => {
     let armed = false;
     // The failure is injected into the general path's transaction, so the one-statement path
-    // (PostgreSQL's `postMovement`) is left out here; the test after next covers it.
+    // (`postMovement`) is left out here; the test after next covers it.
     const failing = (storage: Storage): Storage => ({
       ...storage,
       postMovement: undefined,
@@ -356,10 +356,10 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 
-  it.runIf(kind === 'postgres')('is atomic in one statement: a movement posted by postMovement that fails on its last insert leaves nothing', async () => {
-    // PostgreSQL posts a deposit, withdrawal or transfer as one statement. A trigger makes the
-    // statement's last insert (the notification) fail for one amount, after both balance updates,
-    // the entry, its postings and the key were written by the same statement.
+  it('is atomic in one movement: a movement posted by postMovement that fails on its last insert leaves nothing', async () => {
+    // A deposit, withdrawal or transfer is posted by postMovement (on PostgreSQL one statement).
+    // A trigger makes its last insert (the notification) fail for one amount, after both balance
+    // updates, the entry, its postings and the key were written.
     const posted: string[] = [];
     const watch = (storage: Storage): Storage => ({
       ...storage,
@@ -376,15 +376,19 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const userId = await l.user();
     await l.tp.wallets.deposit(userId, { amount: '81.00', currency: 'USD', idempotencyKey: key() });
     expect(posted).toEqual(['committed']);
-    await l.db.exec(`create function tp_test_fail() returns trigger language plpgsql as $$ begin if new.title like '%7.00 USD' then raise exception 'injected notification failure'; end if; return new; end $$`);
-    await l.db.exec('create trigger tp_test_fail before insert on notifications for each row execute function tp_test_fail()');
+    if (kind === 'postgres') {
+      await l.db.exec(`create function tp_test_fail() returns trigger language plpgsql as $$ begin if new.title like '%7.00 USD' then raise exception 'injected notification failure'; end if; return new; end $$`);
+      await l.db.exec('create trigger tp_test_fail before insert on notifications for each row execute function tp_test_fail()');
+    } else {
+      await l.db.exec(`create trigger tp_test_fail before insert on notifications when new.title like '%7.00 USD' begin select raise(abort, 'injected notification failure'); end`);
+    }
     const before = await l.db.snapshot();
     const withdrawal = { amount: '7.00', currency: 'USD', idempotencyKey: key() };
     await expect(l.tp.wallets.withdraw(userId, withdrawal)).rejects.toThrow('injected notification failure');
     expect(posted).toEqual(['committed', 'failed']);
     expect(await l.db.snapshot()).toEqual(before);
     // Not stored against the key: once the fault is gone the same request runs, once.
-    await l.db.exec('drop trigger tp_test_fail on notifications');
+    await l.db.exec(kind === 'postgres' ? 'drop trigger tp_test_fail on notifications' : 'drop trigger tp_test_fail');
     expect((await l.tp.wallets.withdraw(userId, withdrawal)).account.balance).toBe('74.00');
     expect(posted).toEqual(['committed', 'failed', 'committed']);
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);

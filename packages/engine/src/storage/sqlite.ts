@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import type { Storage } from '@tradeplane/core';
+import type { MovementStatement, Storage } from '@tradeplane/core';
 import * as schema from './schema.sqlite.js';
 import { createRepositories, statementCache, wrapMethods } from './repositories.js';
+import { sqliteMovements } from './sqlite-movement.js';
 import { migrationsFolder } from '../migrations.js';
 
 export interface SqliteStorage extends Storage {
@@ -38,6 +39,9 @@ export interface SqliteStorageOptions {
    */
   synchronous?: 'normal' | 'full';
 }
+
+/** A movement `postMovement` refused: its savepoint is rolled back like a failed transaction's, and the caller gets `undefined`. */
+const REFUSED = Symbol('refused');
 
 /** Most transactions one COMMIT makes durable (bounds how long the first of a group waits). */
 const GROUP_COMMIT_LIMIT = 64;
@@ -153,6 +157,11 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Every transaction runs in a SAVEPOINT (see group commit below), whose undo journal SQLite
+  // otherwise spills to a temporary file once it passes 64 KiB — 16 pages of 4 KiB, fewer than a
+  // deposit changes — so each deposit created, wrote and deleted a file (measured: 435 µs a
+  // deposit before, 308 µs after, on this box). In memory it stays a few dozen KiB per transaction.
+  sqlite.pragma('temp_store = MEMORY');
   // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema.sqlite.ts).
   sqlite.defaultSafeIntegers(true);
   const db = drizzle(withStatementCache(sqlite), { schema });
@@ -222,30 +231,42 @@ export function openSqliteStorage(target: string | Database.Database, options: S
     });
   }
 
+  /** Runs `fn` as a member of the open group (opening one if need be), in its own SAVEPOINT: a failure undoes only its own work. */
+  async function member<T>(fn: () => Promise<T>): Promise<T> {
+    if (!group) {
+      sqlite.exec('BEGIN IMMEDIATE');
+      group = { members: 0, settle: [] };
+    }
+    group.members++;
+    sqlite.exec('SAVEPOINT tp_transaction');
+    try {
+      const result = await fn();
+      sqlite.exec('RELEASE tp_transaction');
+      return result;
+    } catch (error) {
+      if (sqlite.inTransaction) {
+        sqlite.exec('ROLLBACK TO tp_transaction');
+        sqlite.exec('RELEASE tp_transaction');
+      }
+      throw error;
+    }
+  }
+  // Compiled on first use: on a fresh file the tables exist only once migrate() has run.
+  let movements: ReturnType<typeof sqliteMovements> | undefined;
+  const postMovement = (movement: MovementStatement) => (movements ??= sqliteMovements(sqlite))(movement);
+
   return {
     dialect: 'sqlite',
     // Standalone calls queue behind open transactions.
     repos: wrapMethods(raw, (_operation, call) => exclusive(call)),
     transaction(fn) {
-      return exclusive(async () => {
-        if (!group) {
-          sqlite.exec('BEGIN IMMEDIATE');
-          group = { members: 0, settle: [] };
-        }
-        group.members++;
-        sqlite.exec('SAVEPOINT tp_transaction');
-        try {
-          const result = await fn(raw);
-          sqlite.exec('RELEASE tp_transaction');
-          return result;
-        } catch (error) {
-          if (sqlite.inTransaction) {
-            sqlite.exec('ROLLBACK TO tp_transaction');
-            sqlite.exec('RELEASE tp_transaction');
-          }
-          throw error;
-        }
-      });
+      return exclusive(() => member(() => fn(raw)));
+    },
+    postMovement(movement) {
+      // Synchronous from the savepoint to its release; `undefined` (refused) rolls it back.
+      return exclusive(() => member(async () => postMovement(movement) ?? Promise.reject(REFUSED))).catch((error: unknown) =>
+        error === REFUSED ? undefined : Promise.reject(error),
+      );
     },
     async ping() {
       await exclusive(async () => sqlite.prepare('select 1').get());
