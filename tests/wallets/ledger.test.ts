@@ -107,9 +107,11 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     ];
     for (const [currency, amount, expected] of cases) {
       const account = await l.tp.wallets.openAccount(userId, { currency });
-      const request = { accountId: account.id, amount, currency, idempotencyKey: key() };
+      // A reference and metadata that look like format directives must come back as they went in.
+      const request = { accountId: account.id, amount, currency, idempotencyKey: key(), reference: '100% of %1$s %s', metadata: { note: '%%2$s %' } };
       const movement = await l.tp.wallets.deposit(userId, request);
       expect(movement.account.balance).toBe(expected);
+      expect(movement.transaction).toMatchObject({ reference: '100% of %1$s %s', metadata: { note: '%%2$s %' } });
       expect((await l.tp.wallets.getAccount(userId, account.id)).balance).toBe(expected);
       // The stored outcome says the same (on PostgreSQL the database itself formats it).
       expect(await l.tp.wallets.deposit(userId, request)).toEqual(movement);

@@ -86,6 +86,7 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
   const maxBytes = transport?.maxPayloadBytes ?? 7900;
   const envelope = (events: string) => `{"origin":${JSON.stringify(origin)},"events":[${events}]}`;
   const envelopeBytes = Buffer.byteLength(envelope(''));
+  const ownPayload = envelope('').slice(0, envelope('').indexOf('"events"'));
   /** Serialised events waiting to leave, oldest first. */
   const outbox: { json: string; bytes: number }[] = [];
   let sending: Promise<void> | undefined;
@@ -141,6 +142,9 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
     async start() {
       if (!transport || connection) return;
       connection = await transport.listen((payload) => {
+        // This instance's own payloads come back too (LISTEN hears every NOTIFY): known by their
+        // opening, so they are dropped without parsing a payload of up to 8 KB per batch.
+        if (payload.startsWith(ownPayload)) return;
         try {
           // `event` is a single event (instances before batching); `events` a batch.
           const message = JSON.parse(payload) as { origin: string; event?: StreamEvent; events?: StreamEvent[] };

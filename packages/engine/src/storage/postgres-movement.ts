@@ -55,7 +55,7 @@ export async function postMovement(client: postgres.Sql, m: MovementStatement): 
     m.key.userId,
     m.key.key,
     m.key.requestHash,
-    ...template(m.key.outcome),
+    formatString(m.key.outcome),
     iso(m.key.createdAt),
     iso(m.key.expiresAt),
     n?.id ?? null,
@@ -63,7 +63,7 @@ export async function postMovement(client: postgres.Sql, m: MovementStatement): 
     n?.type ?? null,
     n?.title ?? null,
     n?.body ?? null,
-    ...(n ? template(n.data) : [null, null]),
+    n ? formatString(n.data) : null,
     n ? iso(n.createdAt) : null,
   ];
   try {
@@ -91,10 +91,14 @@ function expected(line: MovementStatement['lines'][number]): string | null {
   return e ? [e.userId ?? '', e.currency, e.kind, e.status, e.isDefault ? 1 : 0].join('|') : null;
 }
 
-/** A template as two JSON arrays: its parts, and for each hole the 1-based index into the statement's six formatted amounts. */
-function template(t: TextTemplate): [string, string] {
+/**
+ * A template as a `format()` string: its text with `%` doubled, and each hole `%n$s`, `n` the
+ * 1-based index into the statement's six formatted amounts. One call of a built-in fills it.
+ */
+function formatString(t: TextTemplate): string {
   const index = { balance: 1, held: 2, available: 3 } as const;
-  return [JSON.stringify(t.parts), JSON.stringify(t.holes.map((h) => h.line * 3 + index[h.value]))];
+  const escape = (part: string) => part.replaceAll('%', '%%');
+  return t.holes.reduce((text, hole, i) => `${text}%${hole.line * 3 + index[hole.value]}$s${escape(t.parts[i + 1]!)}`, escape(t.parts[0]!));
 }
 
 /** The statement refused the movement and wrote nothing (see above); anything else is a real failure. */
@@ -107,10 +111,8 @@ function isRefusal(error: unknown): boolean {
   return e.code === '22003';
 }
 
-/** Fills a template's text from `texts` (the six amounts): `parts[0] || texts[holes[0]] || parts[1] …`, NULL without a row in `v`. */
-const filled = (parts: string, holes: string) => `(
-    select string_agg(t.part || coalesce(v.texts[(${holes}::jsonb ->> (t.n::int - 1))::int], ''), '' order by t.n)
-    from v, jsonb_array_elements_text(${parts}::jsonb) with ordinality as t(part, n))`;
+/** A template's text filled with `texts` (the six amounts); NULL without a row in `v`. */
+const filled = (template: string) => `(select format(${template}, variadic v.texts) from v)`;
 
 /** A line's update: refused (no row) when it would overdraw a user account or leave the 64-bit range. */
 const update = (name: string, id: string, delta: string, negated: string, low: string, high: string, expected: string, after = '') => `${name} as (
@@ -136,9 +138,9 @@ const MOVEMENT_SQL = `with
       ($24, $14, $25, $22, $26::bigint, (select case when $25 = $1 then b0 else b1 end from v), $19::timestamptz)),
   k as (
     insert into idempotency_keys (user_id, key, request_hash, outcome, created_at, expires_at)
-    values ($27, $28, $29, ${filled('$30', '$31')}, $32::timestamptz, $33::timestamptz)),
+    values ($27, $28, $29, ${filled('$30::text')}, $31::timestamptz, $32::timestamptz)),
   n as (
     insert into notifications (id, user_id, type, title, body, data, read_at, created_at)
-    select $34, $35, $36, $37, $38, ${filled('$39', '$40')}, null, $41::timestamptz
-    where $34::text is not null)
+    select $33, $34, $35, $36, $37, ${filled('$38::text')}, null, $39::timestamptz
+    where $33::text is not null)
 select b0::text as b0, h0::text as h0, b1::text as b1, h1::text as h1 from v`;

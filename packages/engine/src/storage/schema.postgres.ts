@@ -177,7 +177,8 @@ export const journalEntries = pgTable(
     actorId: text('actor_id'),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [uniqueIndex('journal_entries_reverses_unique').on(t.reversesEntryId)],
+  // Partial: only reversals are indexed, so an ordinary entry writes one index fewer (0011).
+  (t) => [uniqueIndex('journal_entries_reverses_unique').on(t.reversesEntryId).where(sql`${t.reversesEntryId} is not null`)],
 );
 
 export const postings = pgTable(

@@ -208,7 +208,8 @@ export const journalEntries = sqliteTable(
     actorId: text('actor_id'),
     createdAt: timestampMs('created_at').notNull(),
   },
-  (t) => [uniqueIndex('journal_entries_reverses_unique').on(t.reversesEntryId)],
+  // Partial: only reversals are indexed, so an ordinary entry writes one index fewer (0011).
+  (t) => [uniqueIndex('journal_entries_reverses_unique').on(t.reversesEntryId).where(sql`${t.reversesEntryId} is not null`)],
 );
 
 /** One line of an entry; an entry's postings sum to zero per currency. */
