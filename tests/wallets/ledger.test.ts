@@ -341,7 +341,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
 
   it('moves money on the account as it is now, when another instance changed the default', async () => {
     // Two service instances on one database, like two processes: what one remembers of an
-    // account (PostgreSQL's one-statement movements do) must not outlive a change made by the other.
+    // account (movements posted by postMovement do) must not outlive a change made by the other.
     const l = await ledger(kind, { wallets: { demo: false } });
     const userId = await l.user();
     const first = await l.tp.wallets.defaultAccount(userId);

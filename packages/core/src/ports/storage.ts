@@ -1055,8 +1055,10 @@ export interface Storage {
   close(): Promise<void>;
   /**
    * Optional: commits a whole two-posting movement (balances, entry, postings, Idempotency-Key,
-   * notification) as one statement, one round trip. PostgreSQL has it: there a transaction's
-   * round trips, not its statements, are most of a movement's cost. Resolves to the two
+   * notification) at once, everything decided up front except the resulting balances. Both
+   * built-in storages have it: PostgreSQL as one statement, one round trip (there a transaction's
+   * round trips, not its statements, are most of a movement's cost); SQLite as compiled
+   * statements run back to back without the general path's work between them. Resolves to the two
    * accounts' states after it (in `lines` order), or to `undefined` when it wrote nothing
    * because the happy path did not apply — a debit not covered, a balance out of range, the key
    * already stored — and the caller must run its general path, which knows what to do about

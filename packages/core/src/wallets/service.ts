@@ -630,7 +630,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   }
 
   /**
-   * Marks a hole in text built before a one-statement movement runs: random per process, so no
+   * Marks a hole in text built before a movement posted by `postMovement` runs: random per process, so no
    * text a caller supplies (a reference, metadata) can contain one by accident or on purpose.
    */
   const holeMark = `\u27ea${randomUUID()}:`;
@@ -660,7 +660,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   });
 
   /**
-   * User accounts as one-statement movements last read them, by id and as `default:<user id>`,
+   * User accounts as movements posted by `postMovement` last read them, by id and as `default:<user id>`,
    * so that a movement is one round trip, not two. Never trusted: the statement re-checks every
    * fact of the account it relies on (`expected`: owner, currency, kind, status, default flag),
    * so a stale record gets the movement refused — it then takes the general path, which reads
@@ -691,7 +691,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   }
 
   /**
-   * The happy path of a two-line movement as one statement (`Storage.postMovement`): the caller
+   * The happy path of a two-line movement posted whole (`Storage.postMovement`): the caller
    * has made the checks the general path makes before writing; everything else — the entry, its
    * postings, the stored outcome, the notification — is built here, with holes where the
    * resulting balances go. Resolves to `undefined` when the storage refused it (wrote nothing):
@@ -759,7 +759,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
     };
     if (storage.postMovement) {
-      // The same checks as below, on a plain read; then the whole movement in one statement.
+      // The same checks as below, on a plain read; then the whole movement at once.
       const account = await recentOwnAccount(userId, input.accountId);
       sameCurrency(account, input.currency);
       const code = operation.system(account);

@@ -13,7 +13,7 @@ interface UpdatedAccount {
 
 /**
  * `Storage.postMovement` on SQLite: the same all-or-nothing movement as on PostgreSQL (see
- * `postgres-movement.ts`), as seven statements compiled once and run synchronously, back to
+ * `postgres-movement.ts`), as six statements compiled once and run synchronously, back to
  * back, inside the caller's SAVEPOINT. SQLite is in the process, so round trips cost nothing
  * here; what this saves is the general path's work in JavaScript around each statement
  * (building it through drizzle, the repositories, a promise per step), which measured as much
