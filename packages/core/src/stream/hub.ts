@@ -86,7 +86,8 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
   const maxBytes = transport?.maxPayloadBytes ?? 7900;
   const envelope = (events: string) => `{"origin":${JSON.stringify(origin)},"events":[${events}]}`;
   const envelopeBytes = Buffer.byteLength(envelope(''));
-  const ownPayload = envelope('').slice(0, envelope('').indexOf('"events"'));
+  /** How every payload this instance sends begins: `{"origin":"<its id>",`. */
+  const ownPayload = envelope('').slice(0, -'"events":[]}'.length);
   /** Serialised events waiting to leave, oldest first. */
   const outbox: { json: string; bytes: number }[] = [];
   let sending: Promise<void> | undefined;
