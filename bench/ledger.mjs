@@ -144,6 +144,8 @@ async function benchSqlite(synchronous) {
     raw.pragma('journal_mode = WAL');
     raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
     raw.pragma('busy_timeout = 5000');
+    raw.pragma('wal_autocheckpoint = 4000');
+    raw.pragma('temp_store = MEMORY');
     const mode = `journal_mode=${raw.pragma('journal_mode', { simple: true })}, synchronous=${['OFF', 'NORMAL', 'FULL', 'EXTRA'][raw.pragma('synchronous', { simple: true })]}`;
     console.log(`${dialect.padEnd(13)} ${file} (${mode}); one connection, one writer: measured with 1 client, then ${CLIENTS}\n`);
 

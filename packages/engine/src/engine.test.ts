@@ -49,13 +49,16 @@ describe('createEngine options', () => {
 });
 
 describe('SQLite durability setting', () => {
-  it('runs a file in WAL with synchronous=NORMAL by default and FULL on request', async () => {
+  it('runs a file in WAL with synchronous=NORMAL by default and FULL on request, checkpointing every 4,000 pages', async () => {
     const dir = tempDir();
     for (const [setting, expected] of [[undefined, 1], ['full', 2]] as const) {
       const handle = new Database(join(dir, `${setting ?? 'default'}.db`));
       engines.push(await createEngine({ database: { sqlite: handle }, logger: silentLogger, auth: { jwtSecret: secret }, ...(setting ? { sqlite: { synchronous: setting } } : {}) }));
       expect(handle.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(Number(handle.pragma('synchronous', { simple: true }))).toBe(expected);
+      // Sized for ledger movements of ~19 pages (see sqlite.ts); savepoint journals in memory (2 = MEMORY).
+      expect(Number(handle.pragma('wal_autocheckpoint', { simple: true }))).toBe(4000);
+      expect(Number(handle.pragma('temp_store', { simple: true }))).toBe(2);
     }
   });
 });

@@ -153,7 +153,14 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   } else {
     sqlite = target;
   }
-  if (sqlite.name !== ':memory:' && sqlite.name !== '') sqlite.pragma('journal_mode = WAL');
+  if (sqlite.name !== ':memory:' && sqlite.name !== '') {
+    sqlite.pragma('journal_mode = WAL');
+    // SQLite's default (1,000 pages) suits transactions of a page or two. A ledger movement
+    // writes ~19, so that default checkpoints every ~50 movements, each time with two fsyncs on
+    // this, the only, thread. 4,000 pages (a WAL of at most 16 MiB at 4 KiB pages) checkpoints
+    // every ~200: measured 12% more deposits/s with one client on this box.
+    sqlite.pragma('wal_autocheckpoint = 4000');
+  }
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
