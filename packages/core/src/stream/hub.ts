@@ -144,12 +144,11 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
       if (!transport || connection) return;
       connection = await transport.listen((payload) => {
         // This instance's own payloads come back too (LISTEN hears every NOTIFY): known by their
-        // opening, so they are dropped without parsing a payload of up to 8 KB per batch.
+        // opening (both payload shapes begin with the origin), dropped without parsing up to 8 KB.
         if (payload.startsWith(ownPayload)) return;
         try {
           // `event` is a single event (instances before batching); `events` a batch.
-          const message = JSON.parse(payload) as { origin: string; event?: StreamEvent; events?: StreamEvent[] };
-          if (message.origin === origin) return;
+          const message = JSON.parse(payload) as { event?: StreamEvent; events?: StreamEvent[] };
           for (const event of message.events ?? (message.event ? [message.event] : [])) deliver(event);
         } catch {
           logger.warn({ event: 'stream.bad_payload' }, 'An unreadable event arrived from another instance');

@@ -6,7 +6,6 @@ import type { IdempotencyRecord, Repositories, Storage } from '../ports/storage.
 
 const hashOf = (request: IdempotentRequest) => createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
 
-
 type Outcome = { ok: true; value: unknown } | { ok: false; code: ErrorCode; detail: string; fields?: FieldError[] };
 
 /** Results handed back from a stored outcome rather than computed now (the HTTP layer says so in a header). */
@@ -85,16 +84,14 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
     return outcome.value as T;
   }
 
-  async function store(tx: Repositories, request: IdempotentRequest, requestHash: string, outcome: Outcome): Promise<boolean> {
+  /** The key's record as of now, but for its outcome. */
+  function keyRecord(request: IdempotentRequest, requestHash: string): Omit<IdempotencyRecord, 'outcome'> {
     const now = clock.now();
-    return tx.idempotency.insert({
-      userId: request.userId,
-      key: request.key,
-      requestHash,
-      outcome,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + deps.ttlSeconds * 1000),
-    });
+    return { userId: request.userId, key: request.key, requestHash, createdAt: now, expiresAt: new Date(now.getTime() + deps.ttlSeconds * 1000) };
+  }
+
+  async function store(tx: Repositories, request: IdempotentRequest, requestHash: string, outcome: Outcome): Promise<boolean> {
+    return tx.idempotency.insert({ ...keyRecord(request, requestHash), outcome });
   }
 
   async function storedOrThrow<T>(request: IdempotentRequest, requestHash: string): Promise<T> {
@@ -110,8 +107,7 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
      */
     record(request: IdempotentRequest): Omit<IdempotencyRecord, 'outcome'> {
       assertKey(request.key);
-      const now = clock.now();
-      return { userId: request.userId, key: request.key, requestHash: hashOf(request), createdAt: now, expiresAt: new Date(now.getTime() + deps.ttlSeconds * 1000) };
+      return keyRecord(request, hashOf(request));
     },
 
     async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T | WithWrites<T>>): Promise<T> {

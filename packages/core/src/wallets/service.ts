@@ -419,42 +419,21 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
   /**
    * System account ids known to be committed (they are never deleted), so the common path skips
-   * the insert. One this transaction creates is not remembered: it could still roll back.
+   * the insert. One a transaction creates is not remembered: it could still roll back. With
+   * `outsideTransaction` (`repos` is `storage.repos`) a created account is committed at once.
    */
   const knownSystem = new Map<string, string>();
-  async function systemAccount(tx: Repositories, code: SystemAccountCode, currencyCode: string): Promise<AccountRecord> {
+  async function systemAccount(repos: Repositories, code: SystemAccountCode, currencyCode: string, outsideTransaction = false): Promise<AccountRecord> {
     const key = `${code}:${currencyCode}`;
     let id = knownSystem.get(key);
     if (id === undefined) {
-      const ensured = await tx.accounts.ensureSystem(code, currencyCode, clock.now());
+      const ensured = await repos.accounts.ensureSystem(code, currencyCode, clock.now());
       id = ensured.id;
-      if (ensured.existed) knownSystem.set(key, id);
+      if (ensured.existed || outsideTransaction) knownSystem.set(key, id);
     }
-    return systemRecord(id, code, currencyCode);
+    // Only id, kind and currency are read from it: balances come back from applyDelta.
+    return { id, userId: null, currency: currencyCode, kind: 'system', systemCode: code, isDefault: false, status: 'active', balance: 0n, held: 0n, createdAt: clock.now() };
   }
-  /** A system account's id, the account created first if need be, outside any transaction: so it is committed. */
-  async function committedSystemId(code: SystemAccountCode, currencyCode: string): Promise<string> {
-    const key = `${code}:${currencyCode}`;
-    let id = knownSystem.get(key);
-    if (id === undefined) {
-      id = (await storage.repos.accounts.ensureSystem(code, currencyCode, clock.now())).id;
-      knownSystem.set(key, id);
-    }
-    return id;
-  }
-  // Only id, kind and currency are read from it: balances come back from applyDelta.
-  const systemRecord = (id: string, code: SystemAccountCode, currencyCode: string): AccountRecord => ({
-    id,
-    userId: null,
-    currency: currencyCode,
-    kind: 'system',
-    systemCode: code,
-    isDefault: false,
-    status: 'active',
-    balance: 0n,
-    held: 0n,
-    createdAt: clock.now(),
-  });
 
   /** Expires one account's due holds and frees their funds (inside the caller's transaction). */
   async function sweepExpired(tx: Repositories, accountId: string, now: Date): Promise<{ expired: number; freed: bigint }> {
@@ -622,7 +601,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
   /**
    * What a movement answers: the first line's posting and that account after it. `amounts` are
-   * the results as text: formatted values, or the holes of a template (see `postInOneStatement`).
+   * the results as text: formatted values, or the holes of a template (see `postWhole`).
    */
   function movementView(entry: JournalEntryRecord, posting: PostingRecord, account: AccountRecord, amounts: { balance: string; held: string; available: string }): Movement {
     const transaction = { ...toTransaction({ ...posting, ...entry, id: posting.id, createdAt: posting.createdAt, balanceAfter: 0n }), balanceAfter: amounts.balance };
@@ -691,14 +670,14 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   }
 
   /**
-   * The happy path of a two-line movement posted whole (`Storage.postMovement`): the caller
+   * The happy path of a two-line movement, posted whole (`Storage.postMovement`): the caller
    * has made the checks the general path makes before writing; everything else — the entry, its
    * postings, the stored outcome, the notification — is built here, with holes where the
    * resulting balances go. Resolves to `undefined` when the storage refused it (wrote nothing):
    * the caller then runs the general path, which refuses, replays or retries properly.
    * `lines[0]` is the caller's account: the movement reports it.
    */
-  async function postInOneStatement(request: IdempotentRequest, input: EntryInput, lines: [Line, Line], cash?: CashMovement['kind']): Promise<Movement | undefined> {
+  async function postWhole(request: IdempotentRequest, input: EntryInput, lines: [Line, Line], cash?: CashMovement['kind']): Promise<Movement | undefined> {
     const key = idempotency.record(request);
     const now = clock.now();
     const c = currency(lines[0].account.currency);
@@ -731,8 +710,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
 
     // Committed: what the general path does after its commit.
     const after = (i: 0 | 1) => states[slot(i)];
-    const amounts = (state: { balance: bigint; held: bigint }) => ({ balance: formatAmount(state.balance, c), held: formatAmount(state.held, c), available: formatAmount(state.balance - state.held, c) });
-    const movement = movementView(entry, postings[0], user, amounts(after(0)));
+    const { balance, held, available } = accountAfter(user, after(0));
+    const movement = movementView(entry, postings[0], user, { balance, held, available });
     try {
       deps.observer?.ledgerEntry?.(entry.kind);
       const changes = balanceChanges(entry, lines, (line) => after(line === lines[0] ? 0 : 1));
@@ -767,9 +746,9 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       const entry = { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId };
       const lines: [Line, Line] = [
         { account, amount: operation.direction * amount },
-        { account: systemRecord(await committedSystemId(code, account.currency), code, account.currency), amount: -operation.direction * amount },
+        { account: await systemAccount(storage.repos, code, account.currency, true), amount: -operation.direction * amount },
       ];
-      const movement = await postInOneStatement(request, entry, lines, cash);
+      const movement = await postWhole(request, entry, lines, cash);
       if (movement) return movement;
     }
     return idempotency.run(
@@ -941,7 +920,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       };
       if (storage.postMovement) {
         const lines = await accounts({ own: (accountId) => recentOwnAccount(userId, accountId), byId: (id) => recentAccount(id, () => storage.repos.accounts.findById(id)) });
-        const movement = await postInOneStatement(request, entry, lines);
+        const movement = await postWhole(request, entry, lines);
         if (movement) return movement;
       }
       return idempotency.run(request, async (tx) => {

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AffiliateCodeRecord, CommissionChargeRecord, NotificationRecord, ReferralRecord, Repositories, TradeRecord } from '@tradeplane/core';
 import { toBigInt } from './ledger-repositories.js';
-import { isUniqueViolation, slot, type QueryDb, type Statements, type Tables } from './repositories.js';
+import { isUniqueViolation, placeholders, slot, type QueryDb, type Statements, type Tables } from './repositories.js';
 
 /** Commission, affiliate and notification repositories, written once for both databases (see `repositories.ts`). */
 export function createCommissionRepositories(db: QueryDb, t: Tables, statements: Statements): Pick<Repositories, 'commission' | 'affiliates' | 'notifications'> {
@@ -10,16 +10,7 @@ export function createCommissionRepositories(db: QueryDb, t: Tables, statements:
   const n = t.notifications;
   // Written in the transaction of every deposit and withdrawal: built and prepared once.
   const insertNotificationQuery = statements.prepared('tp_notification_insert', (db) =>
-    db.insert(n).values({
-      id: sql.placeholder('id'),
-      userId: sql.placeholder('userId'),
-      type: sql.placeholder('type'),
-      title: sql.placeholder('title'),
-      body: sql.placeholder('body'),
-      data: sql.placeholder('data'),
-      readAt: slot('readAt', n.readAt) as unknown as Date,
-      createdAt: sql.placeholder('createdAt'),
-    }),
+    db.insert(n).values({ ...placeholders('id', 'userId', 'type', 'title', 'body', 'data', 'createdAt'), readAt: slot('readAt', n.readAt) as unknown as Date }),
   );
   const toNotification = (row: Tables['notifications']['$inferSelect']): NotificationRecord => ({
     ...row,

@@ -9,7 +9,7 @@ import {
   type PostingWithEntry,
   type Repositories,
 } from '@tradeplane/core';
-import { slot, type QueryDb, type Statements, type Tables } from './repositories.js';
+import { placeholders, slot, type QueryDb, type Statements, type Tables } from './repositories.js';
 
 type LedgerRepositories = Pick<Repositories, 'accounts' | 'journal' | 'holds' | 'idempotency'>;
 
@@ -82,15 +82,7 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
 
   const e = t.journalEntries;
   const insertEntryQuery = statements.prepared('tp_journal_entry_insert', (db) =>
-    db.insert(e).values({
-      id: sql.placeholder('id'),
-      kind: sql.placeholder('kind'),
-      reference: sql.placeholder('reference'),
-      metadata: sql.placeholder('metadata'),
-      reversesEntryId: sql.placeholder('reversesEntryId'),
-      actorId: sql.placeholder('actorId'),
-      createdAt: sql.placeholder('createdAt'),
-    }),
+    db.insert(e).values(placeholders('id', 'kind', 'reference', 'metadata', 'reversesEntryId', 'actorId', 'createdAt')),
   );
   /** One multi-row INSERT per number of postings (two, nearly always). */
   const insertPostingsQueries = new Map<number, ReturnType<Statements['prepared']>>();
@@ -119,16 +111,10 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
   const h = t.holds;
   const insertHoldQuery = statements.prepared('tp_hold_insert', (db) =>
     db.insert(h).values({
-      id: sql.placeholder('id'),
-      accountId: sql.placeholder('accountId'),
-      amount: sql.placeholder('amount'),
-      status: sql.placeholder('status'),
-      reference: sql.placeholder('reference'),
+      ...placeholders('id', 'accountId', 'amount', 'status', 'reference', 'createdAt', 'entryId'),
       expiresAt: slot('expiresAt', h.expiresAt) as unknown as Date,
-      createdAt: sql.placeholder('createdAt'),
       resolvedAt: slot('resolvedAt', h.resolvedAt) as unknown as Date,
       capturedAmount: slot('capturedAmount', h.capturedAmount) as unknown as bigint,
-      entryId: sql.placeholder('entryId'),
     }),
   );
   const holdByIdQuery = statements.prepared('tp_hold_by_id', (db) => db.select().from(h).where(eq(h.id, sql.placeholder('id'))).limit(1));
@@ -163,14 +149,7 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
   const insertKeyQuery = statements.prepared('tp_idempotency_insert', (db) =>
     db
       .insert(k)
-      .values({
-        userId: sql.placeholder('userId'),
-        key: sql.placeholder('key'),
-        requestHash: sql.placeholder('requestHash'),
-        outcome: sql.placeholder('outcome'),
-        createdAt: sql.placeholder('createdAt'),
-        expiresAt: sql.placeholder('expiresAt'),
-      })
+      .values(placeholders('userId', 'key', 'requestHash', 'outcome', 'createdAt', 'expiresAt'))
       // Replaces a record only once it has expired; a live one wins and nothing is returned.
       .onConflictDoUpdate({
         target: [k.userId, k.key],

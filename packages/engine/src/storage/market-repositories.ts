@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { CandleRecord, Repositories } from '@tradeplane/core';
-import type { QueryDb, Statements, Tables } from './repositories.js';
+import { placeholders, type QueryDb, type Statements, type Tables } from './repositories.js';
 
 /** Rows per INSERT: 8 bound values each stays far below SQLite's 32,766-variable limit. */
 const UPSERT_CHUNK = 1000;
@@ -19,16 +19,7 @@ export function createMarketRepositories(db: QueryDb, t: Tables, statements: Sta
   const upsertOneQuery = statements.prepared('tp_candle_upsert_one', (db) =>
     db
       .insert(c)
-      .values({
-        symbol: sql.placeholder('symbol'),
-        interval: sql.placeholder('interval'),
-        openTime: sql.placeholder('openTime'),
-        open: sql.placeholder('open'),
-        high: sql.placeholder('high'),
-        low: sql.placeholder('low'),
-        close: sql.placeholder('close'),
-        volume: sql.placeholder('volume'),
-      })
+      .values(placeholders('symbol', 'interval', 'openTime', 'open', 'high', 'low', 'close', 'volume'))
       .onConflictDoUpdate({ target: [c.symbol, c.interval, c.openTime], set: excluded }),
   );
   return {

@@ -336,6 +336,14 @@ function toApiKey(row: Tables['apiKeys']['$inferSelect']): ApiKeyRecord {
 export const slot = (name: string, column: { mapToDriverValue(value: unknown): unknown }) =>
   sql`${sql.param(sql.placeholder(name), { mapToDriverValue: (value: unknown) => (value === null ? null : column.mapToDriverValue(value)) })}`;
 
+/**
+ * The values of a prepared INSERT whose parameters are named as its columns:
+ * `{ id: sql.placeholder('id'), … }`. Nullable timestamp and money columns need `slot` instead.
+ */
+export function placeholders<K extends string>(...names: K[]): Record<K, ReturnType<typeof sql.placeholder<K>>> {
+  return Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])) as Record<K, ReturnType<typeof sql.placeholder<K>>>;
+}
+
 /** A statement built once: `execute` fills its `sql.placeholder`s and runs it. */
 export interface PreparedQuery {
   execute(values?: Record<string, unknown>): PromiseLike<unknown>;
