@@ -254,6 +254,52 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 
+  it('answers each of many users moving money at once as if alone: refusals, replays and conflicts among them', async () => {
+    // Arriving together, these may be written together (on PostgreSQL several movements go as
+    // one statement): each must still get its own answer, and every posting its own balance after.
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const users = [];
+    for (let i = 0; i < 12; i++) users.push(await l.user());
+    const seeds = [];
+    for (const userId of users) seeds.push(await l.tp.wallets.deposit(userId, { amount: '100.00', currency: 'USD', idempotencyKey: `seed-${userId}` }));
+    const savings = await l.tp.wallets.openAccount(users[10]!, { currency: 'USD' });
+
+    const outcomes = await Promise.allSettled([
+      ...users.slice(0, 8).map((userId, i) => l.tp.wallets.deposit(userId, { amount: `${i + 1}.00`, currency: 'USD', idempotencyKey: key() })),
+      l.tp.wallets.withdraw(users[8]!, { amount: '500.00', currency: 'USD', idempotencyKey: key() }),
+      l.tp.wallets.withdraw(users[9]!, { amount: '40.00', currency: 'USD', idempotencyKey: key() }),
+      l.tp.wallets.transfer(users[10]!, { toAccountId: savings.id, amount: '30.00', currency: 'USD', idempotencyKey: key() }),
+      l.tp.wallets.deposit(users[11]!, { amount: '100.00', currency: 'USD', idempotencyKey: `seed-${users[11]}` }),
+      l.tp.wallets.deposit(users[11]!, { amount: '1.00', currency: 'USD', idempotencyKey: `seed-${users[11]}` }),
+    ]);
+    const value = (i: number) => (outcomes[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof l.tp.wallets.deposit>>>).value;
+    const reason = (i: number) => ((outcomes[i] as PromiseRejectedResult).reason as TradeplaneError).code;
+    for (let i = 0; i < 8; i++) expect(value(i).account.balance).toBe(`${100 + i + 1}.00`);
+    expect(reason(8)).toBe('insufficient_funds');
+    expect(value(9).account.balance).toBe('60.00');
+    expect(value(10).account.balance).toBe('70.00');
+    expect(value(11)).toEqual(seeds[11]);
+    expect(reason(12)).toBe('idempotency_conflict');
+    expect((await l.tp.wallets.defaultAccount(users[8]!)).balance).toBe('100.00');
+    expect((await l.tp.wallets.getAccount(users[10]!, savings.id)).balance).toBe('30.00');
+    expect((await l.tp.wallets.defaultAccount(users[11]!)).balance).toBe('100.00');
+
+    // Every account's postings, the shared system account's included, form one chain from zero:
+    // each posting's balance after is the one before it plus its amount, ending at the balance.
+    const { accounts, postings } = await l.db.snapshot();
+    for (const account of accounts!) {
+      const mine = postings!.filter((p) => p.account_id === account.id);
+      let balance = 0n;
+      for (let step = 0; step < mine.length; step++) {
+        const next = mine.filter((p) => BigInt(String(p.balance_after)) - BigInt(String(p.amount)) === balance);
+        expect(next, `account ${String(account.id)} after ${balance}`).toHaveLength(1);
+        balance = BigInt(String(next[0]!.balance_after));
+      }
+      expect(balance).toBe(BigInt(String(account.balance)));
+    }
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
   it('is atomic: a failure between postings leaves no partial entry and no balance change', async () => {
     let armed = false;
     // The failure is injected into the general path's transaction, so the one-statement path

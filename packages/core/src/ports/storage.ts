@@ -1057,7 +1057,8 @@ export interface Storage {
    * Optional: commits a whole two-posting movement (balances, entry, postings, Idempotency-Key,
    * notification) at once, everything decided up front except the resulting balances. Both
    * built-in storages have it: PostgreSQL as one statement, one round trip (there a transaction's
-   * round trips, not its statements, are most of a movement's cost); SQLite as compiled
+   * round trips, not its statements, are most of a movement's cost), movements that arrive
+   * together sharing one statement and one commit, each still all or nothing; SQLite as compiled
    * statements run back to back without the general path's work between them. Resolves to the two
    * accounts' states after it (in `lines` order), or to `undefined` when it wrote nothing
    * because the happy path did not apply — a debit not covered, a balance out of range, the key

@@ -6,7 +6,7 @@ import type { EventTransport, Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
 import { asUnavailable, createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
 import { migrationsFolder } from '../migrations.js';
-import { postMovement } from './postgres-movement.js';
+import { movementBatcher } from './postgres-movement.js';
 
 export interface PostgresStorage extends Storage {
   readonly dialect: 'postgres';
@@ -50,6 +50,8 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
   // Statements are built once on the pool; a transaction runs them on its own connection.
   const statements = statementCache(db as unknown as QueryDb, 'postgres');
   const repos = createRepositories(db as unknown as QueryDb, tables, statements.on());
+  // A quarter of the pool for movements' statements (at least one): the rest serves everything else.
+  const postMovement = movementBatcher(client, { inFlight: Math.max(1, Math.floor((client.options.max ?? 10) / 4)), maxBatch: 8 });
 
   return {
     dialect: 'postgres',
@@ -66,7 +68,7 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
       await db.execute(sql`select 1`);
     },
     postMovement(movement) {
-      return postMovement(client, movement).catch((error: unknown) => Promise.reject(asUnavailable(error)));
+      return postMovement(movement).catch((error: unknown) => Promise.reject(asUnavailable(error)));
     },
     eventTransport() {
       return {
