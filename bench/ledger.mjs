@@ -5,9 +5,10 @@
  * ≥ 0.5× the raw figure. Not a test: nothing here passes or fails, except that the ledger must
  * verify clean at the end (otherwise the figures measured a broken ledger and the run exits 1).
  *
- * SQLite is measured twice, each on a fresh file: with `synchronous=NORMAL` (the engine's default:
- * a commit is not fsynced, so the raw baseline is bound by CPU alone) and with `synchronous=FULL`
- * (every commit fsynced, like a durable PostgreSQL), the baseline connection set up the same way.
+ * SQLite is measured twice, each on a fresh file: with `synchronous=NORMAL` (a commit is not
+ * fsynced, so the raw baseline is bound by CPU alone) and with `synchronous=FULL` (the engine's
+ * default: every commit fsynced, like a durable PostgreSQL), the baseline connection set up the
+ * same way.
  *
  *   pnpm bench:ledger                                         # SQLite files in a temp dir
  *   TEST_DATABASE_URL=postgres://…/postgres pnpm bench:ledger # + PostgreSQL (a fresh database, dropped after)

@@ -49,9 +49,9 @@ describe('createEngine options', () => {
 });
 
 describe('SQLite durability setting', () => {
-  it('runs a file in WAL with synchronous=NORMAL by default and FULL on request, checkpointing every 4,000 pages', async () => {
+  it('runs a file in WAL with synchronous=FULL by default and NORMAL on request, checkpointing every 4,000 pages', async () => {
     const dir = tempDir();
-    for (const [setting, expected] of [[undefined, 1], ['full', 2]] as const) {
+    for (const [setting, expected] of [[undefined, 2], ['normal', 1]] as const) {
       const handle = new Database(join(dir, `${setting ?? 'default'}.db`));
       engines.push(await createEngine({ database: { sqlite: handle }, logger: silentLogger, auth: { jwtSecret: secret }, ...(setting ? { sqlite: { synchronous: setting } } : {}) }));
       expect(handle.pragma('journal_mode', { simple: true })).toBe('wal');

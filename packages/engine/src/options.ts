@@ -71,8 +71,8 @@ export const engineOptionsSchema = z.strictObject({
       prepare: z.boolean().default(true),
     })
     .prefault({}),
-  /** `synchronous`: `normal` survives process crashes; `full` also survives power loss (see `openSqliteStorage`). */
-  sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
+  /** `synchronous`: `full` (default) survives power loss; `normal` only process crashes (see `openSqliteStorage`). */
+  sqlite: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('full') }).prefault({}),
   /** The broker, the paper broker's costs, default risk limits, extra strategies: see `tradingOptionsSchema`. */
   trading: tradingOptionsSchema.prefault({}),
   /**
