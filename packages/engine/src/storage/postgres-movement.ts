@@ -213,11 +213,15 @@ export interface MovementBatcherOptions {
 }
 
 /**
- * `Storage.postMovement` with group commit: movements that arrive while `inFlight` statements
- * are running wait, and then go as one statement (`BATCH_SQL`) — one round trip, one plan
- * start, one commit and WAL flush for all of them. On a 2-core box under concurrent load those
- * per-statement costs are most of a movement's CPU, on the server and in the client. A movement
- * alone goes as the single statement, so a lone caller waits for nothing.
+ * `Storage.postMovement` with group commit: movements that arrive while statements are running
+ * wait for their turn (at most `inFlight` statements at once), and then go together as one
+ * statement (`BATCH_SQL`) — one round trip, one plan start, one commit and WAL flush for all of
+ * them. On a 2-core box under concurrent load those per-statement costs are most of a
+ * movement's CPU, on the server and in the client (measured with 16 clients: ~550 µs server +
+ * ~390 µs client per deposit alone, ~210 + ~170 in statements of up to 8). A full statement's
+ * worth goes at once, so the next statement is being built while the last one runs; a movement
+ * that finds nothing running goes at once, alone, as the single statement: a lone caller waits
+ * for nothing.
  *
  * A statement's movements have different user accounts and different keys (the rest wait for the
  * next); a refused movement writes nothing and resolves to `undefined`, as alone. If the whole
@@ -293,8 +297,9 @@ export function movementBatcher(client: postgres.Sql, options: MovementBatcherOp
   return (movement) =>
     new Promise((resolve, reject) => {
       queue.push({ movement, resolve, reject });
-      // A full statement's worth goes now, while the callers behind it are still being served.
-      if (queue.length >= options.maxBatch && running < options.inFlight) flush();
+      // A full statement's worth goes now, while the callers behind it are still being served;
+      // so does a movement that finds nothing running (a lone caller waits for no turn).
+      if ((queue.length >= options.maxBatch || running === 0) && running < options.inFlight) flush();
       else schedule();
     });
 }
