@@ -26,6 +26,32 @@ async function rejection(promise: Promise<unknown>): Promise<TradeplaneError> {
   return error as TradeplaneError;
 }
 
+/**
+ * Every account's postings, system accounts' included, can be laid end to end from zero to the
+ * account's balance, each posting going from the balance before it (its balance after less its
+ * amount) to its balance after — so each starts where another ends. (Counted per value, as an
+ * Euler path: a balance may be passed through more than once.) And no user account's balance
+ * after is ever negative. Proves that movements written together each saw the balance the one
+ * before it left, not the same starting balance.
+ */
+async function expectPostingChains(l: Ledger): Promise<void> {
+  const { accounts, postings } = await l.db.snapshot();
+  for (const account of accounts!) {
+    // Per balance value: postings leaving it minus postings arriving at it.
+    const net = new Map<bigint, number>();
+    const add = (value: bigint, n: number) => net.set(value, (net.get(value) ?? 0) + n);
+    add(0n, -1);
+    add(BigInt(String(account.balance)), 1);
+    for (const p of postings!.filter((p) => p.account_id === account.id)) {
+      const after = BigInt(String(p.balance_after));
+      add(after - BigInt(String(p.amount)), 1);
+      add(after, -1);
+      if (account.kind !== 'system') expect(after, `account ${String(account.id)}`).toBeGreaterThanOrEqual(0n);
+    }
+    expect([...net].filter(([, n]) => n !== 0), `account ${String(account.id)}`).toEqual([]);
+  }
+}
+
 describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
   it('opens a default demo account funded from the demo faucet at sign-up', async () => {
     const l = await ledger(kind);
@@ -225,6 +251,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     expect(ok).toHaveLength(100);
     expect(refused.map((o) => (o.reason as TradeplaneError).code)).toEqual(Array(100).fill('insufficient_funds'));
     expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('0.00');
+    await expectPostingChains(l);
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 
@@ -251,6 +278,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     for (let i = 0; i < 100; i++) expectedA += (i % 2 === 0 ? -1n : 1n) * BigInt(((i % 7) + 1) * 100);
     expect(finalA.balance).toBe(`${expectedA / 100n}.00`);
     expect(BigInt(finalA.balance.replace('.', '')) + BigInt(finalB.balance.replace('.', ''))).toBe(200000n);
+    await expectPostingChains(l);
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 
@@ -284,19 +312,45 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     expect((await l.tp.wallets.getAccount(users[10]!, savings.id)).balance).toBe('30.00');
     expect((await l.tp.wallets.defaultAccount(users[11]!)).balance).toBe('100.00');
 
-    // Every account's postings, the shared system account's included, form one chain from zero:
-    // each posting's balance after is the one before it plus its amount, ending at the balance.
-    const { accounts, postings } = await l.db.snapshot();
-    for (const account of accounts!) {
-      const mine = postings!.filter((p) => p.account_id === account.id);
-      let balance = 0n;
-      for (let step = 0; step < mine.length; step++) {
-        const next = mine.filter((p) => BigInt(String(p.balance_after)) - BigInt(String(p.amount)) === balance);
-        expect(next, `account ${String(account.id)} after ${balance}`).toHaveLength(1);
-        balance = BigInt(String(next[0]!.balance_after));
-      }
-      expect(balance).toBe(BigInt(String(account.balance)));
-    }
+    await expectPostingChains(l);
+    expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  it('never lets a movement overdraw on the strength of one refused beside it', async () => {
+    // Arriving together, these may be checked together, in this order. The transfer B→A is
+    // refused (B is empty), so A→C must be judged on A's 10.00 without it — or after D→A.
+    const l = await ledger(kind, { wallets: { demo: false } });
+    const userId = await l.user();
+    const other = await l.user();
+    const a = await l.tp.wallets.defaultAccount(userId);
+    const [b, c, d] = [
+      await l.tp.wallets.openAccount(userId, { currency: 'USD' }),
+      await l.tp.wallets.openAccount(userId, { currency: 'USD' }),
+      await l.tp.wallets.openAccount(userId, { currency: 'USD' }),
+    ];
+    const move = (accountId: string, amount: string) => l.tp.wallets.deposit(userId, { accountId, amount, currency: 'USD', idempotencyKey: key() });
+    // Every account used below has moved money before, so the requests need no reads of their own.
+    await move(a.id, '10.00');
+    await move(b.id, '1.00');
+    await l.tp.wallets.withdraw(userId, { accountId: b.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    await move(c.id, '1.00');
+    await move(d.id, '100.00');
+    await l.tp.wallets.deposit(other, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    const transfer = (from: string, to: string, amount: string) => l.tp.wallets.transfer(userId, { fromAccountId: from, toAccountId: to, amount, currency: 'USD', idempotencyKey: key() });
+    const outcomes = await Promise.allSettled([
+      l.tp.wallets.deposit(other, { amount: '1.00', currency: 'USD', idempotencyKey: key() }),
+      transfer(b.id, a.id, '100.00'),
+      transfer(a.id, c.id, '80.00'),
+      transfer(d.id, a.id, '100.00'),
+    ]);
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'insufficient_funds' } });
+    expect(outcomes[3]).toMatchObject({ status: 'fulfilled', value: { account: { id: d.id, balance: '0.00' } } });
+    // A→C refused, or taken after D→A: either way from a balance that covered it.
+    const aToC = outcomes[2]!;
+    if (aToC.status === 'fulfilled') expect(aToC.value.transaction.balanceAfter).toBe('30.00');
+    else expect(aToC.reason).toMatchObject({ code: 'insufficient_funds' });
+    expect((await l.tp.wallets.getAccount(userId, a.id)).balance).toBe(aToC.status === 'fulfilled' ? '30.00' : '110.00');
+    await expectPostingChains(l);
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 

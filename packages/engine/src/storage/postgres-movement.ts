@@ -148,25 +148,36 @@ const MOVEMENT_SQL = `with
 select b0::text as b0, h0::text as h0, b1::text as b1, h1::text as h1 from v`;
 
 /**
- * Several movements as one statement (see `movementBatcher`). The movements' user accounts are
- * all different; a system account may recur, its lines applied in movement order. Every account
- * is locked first, in ascending id order (the order every other writer locks in), then each
- * movement is checked as the single statement checks it, against the balances just locked. The
- * movements that pass are written whole; the others write nothing and get no row back. A
- * balance that would leave the 64-bit range fails the bigint casts, which aborts everything.
+ * Several movements as one statement (see `movementBatcher`), their keys all different. Every
+ * account is locked first, in ascending id order (the order every other writer locks in). Then
+ * each line is checked as the single statement checks it, against the balance it would apply
+ * to: the locked balance plus the lines before it on that account in the statement (movement
+ * order). The movements whose lines all pass are written whole, an account's lines applied in
+ * order with running balances; the others write nothing and get no row back. Two cases abort
+ * the whole statement, writing nothing (the caller then posts each movement alone): a refused
+ * movement on a user account that another movement here also uses (the balances checked after
+ * it counted its line), and a balance that would leave the 64-bit range (the bigint casts).
  */
 const BATCH_SQL = `with
   l as (select * from unnest($1::int[], $2::int[], $3::text[], $4::numeric[], $5::text[], $6::numeric[]) as l(i, j, account_id, delta, expected, mu)),
   locked as materialized (
     select id, balance, held, kind, concat_ws('|', coalesce(user_id, ''), currency, kind, status, is_default::int) as facts
     from accounts where id = any($3::text[]) order by id for no key update),
-  c as (
-    select l.*, k.balance, k.held,
-      k.kind = 'system' or (k.balance + l.delta - k.held >= 0 and k.balance + l.delta <= ${MAX_MINOR_UNITS} and (l.expected is null or k.facts = l.expected)) as fits
+  s as (
+    select l.*, k.balance, k.held, k.kind, k.facts,
+      k.balance + sum(l.delta) over (partition by l.account_id order by l.i) as running,
+      count(*) over (partition by l.account_id) as uses
     from l join locked k on k.id = l.account_id),
+  c as (
+    select s.*,
+      kind = 'system' or (running - held >= 0 and running <= ${MAX_MINOR_UNITS} and (expected is null or facts = expected)) as fits
+    from s),
   ok as (select i from c group by i having bool_and(fits) and count(*) = 2),
   r as (
-    select c.i, c.j, c.account_id, c.held, c.mu, (c.balance + sum(c.delta) over (partition by c.account_id order by c.i))::bigint as after
+    select c.i, c.j, c.account_id, c.held, c.mu,
+      (c.balance + sum(c.delta) over (partition by c.account_id order by c.i))::bigint
+        -- Aborts (division by zero) when a refused movement shares a user account with another.
+        + 0 / (select case when exists (select from c where kind <> 'system' and uses > 1 and i not in (select i from ok)) then 0 else 1 end) as after
     from c join ok using (i)),
   u as (
     update accounts a set balance = t.after
@@ -223,11 +234,11 @@ export interface MovementBatcherOptions {
  * that finds nothing running goes at once, alone, as the single statement: a lone caller waits
  * for nothing.
  *
- * A statement's movements have different user accounts and different keys (the rest wait for the
- * next); a refused movement writes nothing and resolves to `undefined`, as alone. If the whole
- * statement fails — a key stored meanwhile by another statement (a unique violation), a system
- * balance out of range, a lost connection — nothing of it was written, and each movement is
- * retried alone, which tells those cases apart.
+ * A statement's movements have different keys (a repeated key waits for the next); a refused
+ * movement writes nothing and resolves to `undefined`, as alone. If the whole statement fails —
+ * a key stored meanwhile by another statement (a unique violation), a refused movement on an
+ * account another one in it also uses, a balance out of range, a lost connection — nothing of
+ * it was written, and each movement is posted alone, which tells those cases apart.
  */
 export function movementBatcher(client: postgres.Sql, options: MovementBatcherOptions): (movement: MovementStatement) => Promise<[AccountState, AccountState] | undefined> {
   let queue: Waiting[] = [];
@@ -253,23 +264,19 @@ export function movementBatcher(client: postgres.Sql, options: MovementBatcherOp
     }
   }
 
-  /** The next statement's movements: from the front of the queue, skipping any that would share a user account or key. */
+  /** The next statement's movements: from the front of the queue, skipping any whose key is already in it. */
   function take(): Waiting[] {
     const batch: Waiting[] = [];
     const rest: Waiting[] = [];
-    const accounts = new Set<string>();
     const keys = new Set<string>();
     for (const waiting of queue) {
-      const { lines, key } = waiting.movement;
-      const userAccounts = lines.filter((l) => l.expected).map((l) => l.accountId);
+      const { key } = waiting.movement;
       const keyId = `${key.userId}\u0000${key.key}`;
-      if (batch.length >= options.maxBatch || keys.has(keyId) || userAccounts.some((a) => accounts.has(a))) {
-        rest.push(waiting);
-        continue;
+      if (batch.length >= options.maxBatch || keys.has(keyId)) rest.push(waiting);
+      else {
+        batch.push(waiting);
+        keys.add(keyId);
       }
-      batch.push(waiting);
-      keys.add(keyId);
-      for (const a of userAccounts) accounts.add(a);
     }
     queue = rest;
     return batch;
