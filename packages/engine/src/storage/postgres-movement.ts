@@ -292,7 +292,8 @@ export function movementBatcher(client: postgres.Sql, options: MovementBatcherOp
     try {
       rows = await client.unsafe(BATCH_SQL, batchParams(batch.map((w) => w.movement)), { prepare: true });
     } catch {
-      // Nothing was written: each alone, which refuses, replays or reports properly.
+      // Nothing was written (or, had the connection dropped after the commit, every key was, and
+      // each is replayed): each alone, which refuses, replays or reports properly.
       await Promise.all(batch.map((w) => postMovement(client, w.movement).then(w.resolve, w.reject)));
       return;
     }
