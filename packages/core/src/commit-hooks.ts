@@ -17,7 +17,7 @@ export function withCommitHooks(inner: Storage, onError: (error: unknown) => voi
     },
     ping: () => inner.ping(),
     close: () => inner.close(),
-    // One statement, no transaction to hook: its caller runs its after-commit work itself.
+    // Posted whole, outside any transaction to hook: its caller runs its after-commit work itself.
     ...(inner.postMovement && { postMovement: (movement) => inner.postMovement!(movement) }),
     async transaction(fn) {
       let queued: (() => void)[] = [];

@@ -737,13 +737,13 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       operation: operation.name,
       input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
     };
+    const entry = { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId };
     if (storage.postMovement) {
       // The same checks as below, on a plain read; then the whole movement at once.
       const account = await recentOwnAccount(userId, input.accountId);
       sameCurrency(account, input.currency);
       const code = operation.system(account);
       const cash = operation.kind === 'deposit' || operation.kind === 'withdrawal' ? operation.kind : undefined;
-      const entry = { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId };
       const lines: [Line, Line] = [
         { account, amount: operation.direction * amount },
         { account: await systemAccount(storage.repos, code, account.currency, true), amount: -operation.direction * amount },
@@ -761,7 +761,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           { account, amount: operation.direction * amount },
           { account: system, amount: -operation.direction * amount },
         ];
-        const result = await postPending(tx, { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId }, lines);
+        const result = await postPending(tx, entry, lines);
         const movement = { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
         const cash = deps.cashNotifications;
         if (!cash || (operation.kind !== 'deposit' && operation.kind !== 'withdrawal')) return new WithWrites(movement, result.written);

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { MAX_MINOR_UNITS, type AccountState, type MovementStatement, type TextTemplate } from '@tradeplane/core';
+import { amountIndex } from './movement-template.js';
 
 /**
  * `Storage.postMovement` on PostgreSQL: a two-posting movement — both balance updates, the
@@ -98,9 +99,8 @@ function expected(line: MovementStatement['lines'][number]): string | null {
  * 1-based index into the statement's six formatted amounts. One call of a built-in fills it.
  */
 function formatString(t: TextTemplate): string {
-  const index = { balance: 1, held: 2, available: 3 } as const;
   const escape = (part: string) => part.replaceAll('%', '%%');
-  return t.holes.reduce((text, hole, i) => `${text}%${hole.line * 3 + index[hole.value]}$s${escape(t.parts[i + 1]!)}`, escape(t.parts[0]!));
+  return t.holes.reduce((text, hole, i) => `${text}%${amountIndex(hole) + 1}$s${escape(t.parts[i + 1]!)}`, escape(t.parts[0]!));
 }
 
 /** The statement refused the movement and wrote nothing (see above); anything else is a real failure. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { formatAmount, MAX_MINOR_UNITS, type AccountState, type MovementLine, type MovementStatement, type TextTemplate } from '@tradeplane/core';
+import { amountIndex } from './movement-template.js';
 
 interface UpdatedAccount {
   balance: bigint;
@@ -66,7 +67,7 @@ export function sqliteMovements(sqlite: Database.Database): (movement: MovementS
     const texts = states.flatMap(({ balance, held }) => [balance, held, balance - held].map((minor) => formatAmount(minor, currency)));
     const filled = (t: TextTemplate) => {
       let text = t.parts[0]!;
-      t.holes.forEach((hole, i) => (text += texts[hole.line * 3 + HOLE_INDEX[hole.value]]! + t.parts[i + 1]!));
+      t.holes.forEach((hole, i) => (text += texts[amountIndex(hole)]! + t.parts[i + 1]!));
       return text;
     };
     const balanceAfter = (accountId: string) => (accountId === m.lines[0].accountId ? first.balance : second.balance);
@@ -88,5 +89,3 @@ export function sqliteMovements(sqlite: Database.Database): (movement: MovementS
     return states;
   };
 }
-
-const HOLE_INDEX = { balance: 0, held: 1, available: 2 } as const;
