@@ -168,6 +168,13 @@ export type {
   BusinessCounts,
   SystemRepository,
   RateLimitsRepository,
+  UsedTokensRepository,
+  WithdrawalStatus,
+  WithdrawalRecord,
+  WithdrawalsRepository,
+  OperatorCreditStatus,
+  OperatorCreditRecord,
+  OperatorCreditsRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';

@@ -1000,6 +1000,83 @@ export interface RateLimitsRepository {
   purge(before: Date): Promise<number>;
 }
 
+/** Single-use tokens (stream tickets): each id is accepted once, across every instance. */
+export interface UsedTokensRepository {
+  /** Marks `id` spent until `expiresAt`; true the first time, false if it was already spent. */
+  consume(id: string, expiresAt: Date): Promise<boolean>;
+  /** Forgets tokens that expired before `now` (they are refused as expired anyway). */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+export type WithdrawalStatus = 'pending' | 'completed' | 'rejected' | 'failed' | 'cancelled';
+
+/** A withdrawal from a real account: the amount is held until it is paid out or refused. */
+export interface WithdrawalRecord {
+  id: string;
+  userId: string;
+  accountId: string;
+  holdId: string;
+  /** Minor units. */
+  amount: bigint;
+  currency: string;
+  status: WithdrawalStatus;
+  reference: string | null;
+  /** The funding source that paid it out (`operator`, a provider's id) and its own reference. */
+  source: string | null;
+  sourceReference: string | null;
+  /** The operator who resolved it (null when a source or the user did). */
+  resolvedBy: string | null;
+  note: string | null;
+  entryId: string | null;
+  createdAt: Date;
+  resolvedAt: Date | null;
+}
+
+export interface WithdrawalsRepository {
+  insert(record: WithdrawalRecord): Promise<void>;
+  findById(id: string): Promise<WithdrawalRecord | undefined>;
+  /** Newest first, `cursor` being the last id of the previous page; optionally one user's or one status's. */
+  list(filter: { userId?: string; status?: WithdrawalStatus; cursor?: string; limit: number }): Promise<WithdrawalRecord[]>;
+  /** Moves a pending withdrawal to a final state; undefined if it was no longer pending. */
+  resolve(
+    id: string,
+    change: Pick<WithdrawalRecord, 'resolvedAt' | 'resolvedBy' | 'note' | 'entryId' | 'source' | 'sourceReference'> & { status: Exclude<WithdrawalStatus, 'pending'> },
+  ): Promise<WithdrawalRecord | undefined>;
+}
+
+export type OperatorCreditStatus = 'pending_approval' | 'completed' | 'rejected';
+
+/** Real money credited by an operator, with the reason; above a set amount it waits for a second operator. */
+export interface OperatorCreditRecord {
+  id: string;
+  userId: string;
+  accountId: string;
+  /** Minor units. */
+  amount: bigint;
+  currency: string;
+  status: OperatorCreditStatus;
+  reason: string;
+  reference: string | null;
+  requestedBy: string;
+  resolvedBy: string | null;
+  note: string | null;
+  entryId: string | null;
+  createdAt: Date;
+  resolvedAt: Date | null;
+}
+
+export interface OperatorCreditsRepository {
+  insert(record: OperatorCreditRecord): Promise<void>;
+  findById(id: string): Promise<OperatorCreditRecord | undefined>;
+  /** Newest first, `cursor` being the last id of the previous page. */
+  list(filter: { status?: OperatorCreditStatus; cursor?: string; limit: number }): Promise<OperatorCreditRecord[]>;
+  /** Moves a credit awaiting approval to a final state; undefined if it was no longer awaiting. */
+  resolve(
+    id: string,
+    change: Pick<OperatorCreditRecord, 'resolvedAt' | 'resolvedBy' | 'note' | 'entryId'> & { status: Exclude<OperatorCreditStatus, 'pending_approval'> },
+  ): Promise<OperatorCreditRecord | undefined>;
+}
+
 /** Business-facing counts for `GET /status` (seed 003). */
 export interface BusinessCounts {
   users: Record<UserStatus, number>;
@@ -1039,6 +1116,9 @@ export interface Repositories {
   jobs: JobsRepository;
   system: SystemRepository;
   rateLimits: RateLimitsRepository;
+  usedTokens: UsedTokensRepository;
+  withdrawals: WithdrawalsRepository;
+  operatorCredits: OperatorCreditsRepository;
 }
 
 export interface Storage {

@@ -3,7 +3,7 @@ import type { JobRecord, Repositories, UserStatus } from '@tradeplane/core';
 import type { QueryDb, Tables } from './repositories.js';
 
 /** Background-job leases and business counts, written once for both databases (see `repositories.ts`). */
-export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'jobs' | 'system' | 'rateLimits'> {
+export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'jobs' | 'system' | 'rateLimits' | 'usedTokens'> {
   const j = t.jobs;
   return {
     jobs: {
@@ -51,6 +51,16 @@ export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repos
       },
       async purge(before) {
         return (await db.delete(t.rateLimits).where(lt(t.rateLimits.windowStart, before)).returning({ key: t.rateLimits.key })).length;
+      },
+    },
+    usedTokens: {
+      async consume(id, expiresAt) {
+        // The primary key decides: of any number of instances spending one token at once, one inserts.
+        const inserted = await db.insert(t.usedTokens).values({ id, expiresAt }).onConflictDoNothing().returning({ id: t.usedTokens.id });
+        return inserted.length === 1;
+      },
+      async purgeExpired(now) {
+        return (await db.delete(t.usedTokens).where(lt(t.usedTokens.expiresAt, now)).returning({ id: t.usedTokens.id })).length;
       },
     },
     system: {

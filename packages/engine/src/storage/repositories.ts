@@ -19,6 +19,7 @@ import { createBacktestRepositories } from './backtest-repositories.js';
 import { createCopyRepositories } from './copy-repositories.js';
 import { createCommissionRepositories } from './commission-repositories.js';
 import { createOperationsRepositories } from './operations-repositories.js';
+import { createFundingRepositories } from './funding-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -320,6 +321,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createCopyRepositories(db, t),
     ...createCommissionRepositories(db, t, statements),
     ...createOperationsRepositories(db, t),
+    ...createFundingRepositories(db, t),
   });
 }
 

@@ -655,3 +655,75 @@ export const rateLimits = pgTable(
   },
   (t) => [index('rate_limits_window_idx').on(t.windowStart)],
 );
+
+export const withdrawals = pgTable(
+  'withdrawals',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    holdId: text('hold_id')
+      .notNull()
+      .references(() => holds.id),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['pending', 'completed', 'rejected', 'failed', 'cancelled'] }).notNull(),
+    reference: text('reference'),
+    source: text('source'),
+    sourceReference: text('source_reference'),
+    resolvedBy: text('resolved_by'),
+    note: text('note'),
+    entryId: text('entry_id'),
+    createdAt: ts('created_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    index('withdrawals_user_idx').on(t.userId, t.id),
+    index('withdrawals_status_idx').on(t.status, t.id),
+    check('withdrawals_amount_check', sql`${t.amount} > 0`),
+    check('withdrawals_status_check', sql`${t.status} in ('pending', 'completed', 'rejected', 'failed', 'cancelled')`),
+  ],
+);
+
+export const operatorCredits = pgTable(
+  'operator_credits',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['pending_approval', 'completed', 'rejected'] }).notNull(),
+    reason: text('reason').notNull(),
+    reference: text('reference'),
+    requestedBy: text('requested_by').notNull(),
+    resolvedBy: text('resolved_by'),
+    note: text('note'),
+    entryId: text('entry_id'),
+    createdAt: ts('created_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    index('operator_credits_status_idx').on(t.status, t.id),
+    index('operator_credits_account_idx').on(t.accountId, t.id),
+    check('operator_credits_amount_check', sql`${t.amount} > 0`),
+    check('operator_credits_status_check', sql`${t.status} in ('pending_approval', 'completed', 'rejected')`),
+  ],
+);
+
+export const usedTokens = pgTable(
+  'used_tokens',
+  {
+    id: text('id').primaryKey(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('used_tokens_expires_idx').on(t.expiresAt)],
+);

@@ -694,3 +694,89 @@ export const rateLimits = sqliteTable(
   },
   (t) => [index('rate_limits_window_idx').on(t.windowStart)],
 );
+
+/**
+ * Withdrawals from real accounts. The user's request holds the amount (`hold_id`); the money
+ * leaves only when an operator or a funding source completes it (`entry_id`), and a rejected,
+ * failed or cancelled one releases the hold.
+ */
+export const withdrawals = sqliteTable(
+  'withdrawals',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    holdId: text('hold_id')
+      .notNull()
+      .references(() => holds.id),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['pending', 'completed', 'rejected', 'failed', 'cancelled'] }).notNull(),
+    reference: text('reference'),
+    /** The funding source that paid it out (`operator`, a provider's id) and its own reference. */
+    source: text('source'),
+    sourceReference: text('source_reference'),
+    /** Who resolved it: an operator's user id (null when a source or the user did). */
+    resolvedBy: text('resolved_by'),
+    /** Why it was rejected, failed or cancelled. */
+    note: text('note'),
+    entryId: text('entry_id'),
+    createdAt: timestampMs('created_at').notNull(),
+    resolvedAt: timestampMs('resolved_at'),
+  },
+  (t) => [
+    index('withdrawals_user_idx').on(t.userId, t.id),
+    index('withdrawals_status_idx').on(t.status, t.id),
+    check('withdrawals_amount_check', sql`${t.amount} > 0`),
+    check('withdrawals_status_check', sql`${t.status} in ('pending', 'completed', 'rejected', 'failed', 'cancelled')`),
+  ],
+);
+
+/**
+ * Real money credited by an operator: audited with a reason, and above the configured amount
+ * posted only once a second operator approves it.
+ */
+export const operatorCredits = sqliteTable(
+  'operator_credits',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['pending_approval', 'completed', 'rejected'] }).notNull(),
+    reason: text('reason').notNull(),
+    reference: text('reference'),
+    requestedBy: text('requested_by').notNull(),
+    /** The second operator who approved or rejected it (the requester when none was needed). */
+    resolvedBy: text('resolved_by'),
+    note: text('note'),
+    entryId: text('entry_id'),
+    createdAt: timestampMs('created_at').notNull(),
+    resolvedAt: timestampMs('resolved_at'),
+  },
+  (t) => [
+    index('operator_credits_status_idx').on(t.status, t.id),
+    index('operator_credits_account_idx').on(t.accountId, t.id),
+    check('operator_credits_amount_check', sql`${t.amount} > 0`),
+    check('operator_credits_status_check', sql`${t.status} in ('pending_approval', 'completed', 'rejected')`),
+  ],
+);
+
+/** Single-use tokens already spent (stream tickets), kept until they would have expired anyway. */
+export const usedTokens = sqliteTable(
+  'used_tokens',
+  {
+    id: text('id').primaryKey(),
+    expiresAt: timestampMs('expires_at').notNull(),
+  },
+  (t) => [index('used_tokens_expires_idx').on(t.expiresAt)],
+);
