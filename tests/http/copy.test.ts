@@ -43,7 +43,7 @@ describe.each(testDatabaseKinds())('copy trading on %s', (kind) => {
     expectProblem(bad, 422, 'validation_failed');
     expect(bad.body.errors.map((e: { path: string; code: string }) => `${e.path}:${e.code}`)).toEqual(['markup_rate:out_of_range', 'performance_fee_rate:not_a_rate']);
     const listed = (await get('/masters?limit=100', other)).body.masters;
-    expect(listed.find((m: { id: string }) => m.id === id)).toMatchObject({ display_name: 'Listed', markup_rate: '0.10', performance_fee_rate: '0.20', followers: 0, stats: { closed_trades: 0, return: null } });
+    expect(listed.find((m: { id: string }) => m.id === id)).toMatchObject({ display_name: 'Listed', markup_rate: '0.10', performance_fee_rate: '0.20', followers: { real: 0, demo: 0 }, stats: { real: { closed_trades: 0, return: null }, demo: { closed_trades: 0, return: null } } });
   });
 
   it('shows the license token once, in seed 000’s shape, and the terminal verifies with it', async () => {
@@ -144,14 +144,14 @@ describe.each(testDatabaseKinds())('copy trading on %s', (kind) => {
     expect(await copyOf(proportional)).toMatchObject([{ stake: '10.00', source: 'copy' }]);
     expect(await copyOf(capped)).toMatchObject([{ stake: '30.00', source: 'copy' }]);
     expect(await copyOf(paused)).toEqual([]);
-    expect((await get(`/masters/${id}`, fixed)).body.followers).toBe(4);
+    expect((await get(`/masters/${id}`, fixed)).body.followers).toEqual({ real: 0, demo: 4 });
 
     await price('CPYUSD', 110);
     const closed = await post(`/trades/${opened.body.id}/close`, boss);
     expect(closed.body).toMatchObject({ status: 'closed', pnl: '1.00' });
     expect(await copyOf(fixed)).toMatchObject([{ status: 'closed', close_reason: 'copy', exit_price: 110, pnl: '0.50' }]);
     expect(await copyOf(doubled)).toMatchObject([{ status: 'closed', close_reason: 'copy', pnl: '2.50' }]);
-    expect((await get(`/masters/${id}`, fixed)).body.stats).toMatchObject({ closed_trades: 1, return: 0.1, max_drawdown: 0 });
+    expect((await get(`/masters/${id}`, fixed)).body.stats).toMatchObject({ real: { closed_trades: 0, return: null }, demo: { closed_trades: 1, return: 0.1, max_drawdown: 0 } });
   });
 
   it('logs a copy the follower’s risk manager refuses as a protection event of the subscription', async () => {

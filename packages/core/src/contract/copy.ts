@@ -6,6 +6,14 @@ import { amountSchema } from './wallets.js';
 const id = z.string().min(1).max(64);
 const rate = z.string().max(12).meta({ description: 'A decimal fraction such as "0.10"' });
 
+const masterStatsSchema = z
+  .object({
+    closed_trades: z.number().int(),
+    return: z.number().nullable().meta({ description: 'Σ pnl ÷ Σ stake over closed trades' }),
+    max_drawdown: z.number().nullable().meta({ description: 'Of 1 + cumulative pnl ÷ Σ stake, in close order' }),
+  })
+  .meta({ id: 'MasterStats' });
+
 export const masterSchema = z
   .object({
     id: z.string(),
@@ -15,12 +23,12 @@ export const masterSchema = z
     markup_rate: z.string(),
     performance_fee_rate: z.string(),
     visibility: z.enum(['public', 'private']),
-    followers: z.number().int().meta({ description: 'Active subscriptions' }),
-    stats: z.object({
-      closed_trades: z.number().int(),
-      return: z.number().nullable().meta({ description: 'Σ pnl ÷ Σ stake over closed trades' }),
-      max_drawdown: z.number().nullable().meta({ description: 'Of 1 + cumulative pnl ÷ Σ stake, in close order' }),
-    }),
+    followers: z
+      .object({ real: z.number().int(), demo: z.number().int() })
+      .meta({ description: 'Active subscriptions by the kind of account they copy onto: real-money trades are copied onto real accounts only, demo trades onto demo accounts only' }),
+    stats: z
+      .object({ real: masterStatsSchema, demo: masterStatsSchema })
+      .meta({ description: 'Results of the master’s real-money trades and of their demo trades, apart: demo results risk nothing and are never counted as real performance' }),
     created_at: timestamp,
   })
   .meta({ id: 'Master' });
@@ -89,7 +97,7 @@ export const masterRoutes = {
     id: 'masters.list',
     method: 'GET',
     path: '/masters',
-    summary: 'Public masters with their followers and results',
+    summary: 'Public masters with their followers and results, real money and demo apart',
     tags: ['copy trading'],
     auth: 'user',
     scope: 'copy:read',

@@ -65,7 +65,8 @@ export interface SettlementReport {
  *
  * Each charge moves from the follower's account to the master's account of the same currency
  * and kind (opened at zero if they have none), minus the platform's share (`commission` system
- * account), of which the follower's affiliate gets theirs — one journal entry of kind
+ * account; for demo money, back to `demo_faucet`), of which the follower's affiliate gets theirs
+ * (into their account of the same kind) — one journal entry of kind
  * `commission`. A charge's key (`fee:<subscription>:<account>:<period>`, `markup:<trade>`) is
  * unique, inserted in the entry's transaction: running a settlement twice, or on two instances
  * at once, charges once. When the available balance is short, what is there is charged and the
@@ -193,11 +194,15 @@ export function createCommissionService(deps: {
     };
     if (!(await tx.commission.insertCharge(record))) return false;
     if (charged > 0n) {
+      // Paid in the kind of money that earned it: demo commission goes to the master's and the
+      // affiliate's demo accounts, and the platform's part back to the demo faucet — demo money
+      // never lands in the platform's (real) commission account.
+      const kind = account.kind === 'demo' ? 'demo' : 'real';
       const shares: { to: Parameters<WalletService['within']['distribute']>[1]['shares'][number]['to']; amount: bigint }[] = [
-        { to: await wallets.within.payeeAccount(tx, s.masterUserId, account.currency, account.kind === 'demo' ? 'demo' : 'real'), amount: record.masterAmount },
-        { to: 'commission', amount: record.platformAmount },
+        { to: await wallets.within.payeeAccount(tx, s.masterUserId, account.currency, kind), amount: record.masterAmount },
+        { to: kind === 'demo' ? 'demo_faucet' : 'commission', amount: record.platformAmount },
       ];
-      if (record.affiliateUserId) shares.push({ to: await wallets.within.payeeAccount(tx, record.affiliateUserId, account.currency, account.kind === 'demo' ? 'demo' : 'real'), amount: record.affiliateAmount });
+      if (record.affiliateUserId) shares.push({ to: await wallets.within.payeeAccount(tx, record.affiliateUserId, account.currency, kind), amount: record.affiliateAmount });
       await wallets.within.distribute(tx, {
         entryId: record.entryId!,
         kind: 'commission',

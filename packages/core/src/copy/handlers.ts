@@ -2,7 +2,7 @@ import type { commissionRoutes, licenseRoutes, masterRoutes, subscriptionRoutes 
 import { TradeplaneError } from '../errors.js';
 import type { ContractHandlers } from '../http/types.js';
 import type { CommissionCharge, CommissionService } from './commission.js';
-import type { CopyService, IssuedLicense, LicensePrincipal, Master, Subscription } from './service.js';
+import type { CopyService, IssuedLicense, LicensePrincipal, Master, MasterStats, Subscription } from './service.js';
 
 type Handlers = ContractHandlers<{ masters: typeof masterRoutes; subscriptions: typeof subscriptionRoutes; license: typeof licenseRoutes; commission: typeof commissionRoutes }>;
 
@@ -30,6 +30,8 @@ const chargeToWire = (c: CommissionCharge) => ({
   created_at: c.createdAt,
 });
 
+const statsToWire = (s: MasterStats) => ({ closed_trades: s.closedTrades, return: s.return, max_drawdown: s.maxDrawdown });
+
 const masterToWire = (m: Master) => ({
   id: m.id,
   user_id: m.userId,
@@ -39,7 +41,7 @@ const masterToWire = (m: Master) => ({
   performance_fee_rate: m.performanceFeeRate,
   visibility: m.visibility,
   followers: m.followers,
-  stats: { closed_trades: m.stats.closedTrades, return: m.stats.return, max_drawdown: m.stats.maxDrawdown },
+  stats: { real: statsToWire(m.stats.real), demo: statsToWire(m.stats.demo) },
   created_at: m.createdAt,
 });
 

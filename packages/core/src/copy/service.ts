@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
-import type { CopyMode, MasterRecord, Repositories, SubscriptionRecord, SubscriptionStatus } from '../ports/storage.js';
+import type { CopyMode, MasterRecord, Repositories, SubscriptionRecord, SubscriptionStatus, TradeRecord } from '../ports/storage.js';
 import { DECIMAL, formatAmount, parseAmount, parseFormatted } from '../money/amount.js';
 import { decimalFraction, divideRounded } from '../money/decimal.js';
 import { keysetPage } from '../pagination.js';
@@ -30,15 +30,28 @@ export interface Master {
   markupRate: string;
   performanceFeeRate: string;
   visibility: 'public' | 'private';
-  /** Active subscriptions. */
-  followers: number;
+  /** Active subscriptions, by the kind of account they copy onto (each copies only trades of that kind). */
+  followers: Record<CopyKind, number>;
   /**
-   * From the master's closed trades in close order: `return` = Σ pnl ÷ Σ stake (the return on the
-   * capital staked), `maxDrawdown` = max over k of (peak − e_k) ÷ peak on e_k = 1 + Σ_{i≤k} pnl_i ÷ Σ stake.
-   * Null before the first closed trade.
+   * Results of the master's real-money and demo trades, apart: demo gains risk nothing, so they
+   * are never shown as (or mixed into) real performance.
    */
-  stats: { closedTrades: number; return: number | null; maxDrawdown: number | null };
+  stats: Record<CopyKind, MasterStats>;
   createdAt: string;
+}
+
+/** The two kinds of money copy trading keeps apart. */
+export type CopyKind = 'demo' | 'real';
+
+/**
+ * From closed trades of one kind, in close order: `return` = Σ pnl ÷ Σ stake (the return on the
+ * capital staked), `maxDrawdown` = max over k of (peak − e_k) ÷ peak on e_k = 1 + Σ_{i≤k} pnl_i ÷ Σ stake.
+ * Null before the first closed trade.
+ */
+export interface MasterStats {
+  closedTrades: number;
+  return: number | null;
+  maxDrawdown: number | null;
 }
 
 export interface SubscriptionInput {
@@ -103,7 +116,9 @@ export interface LicenseVerdict {
  * stored, and rotating makes the old token fail at once.
  *
  * The copy hook follows `trading.subscribe`: when a master's trade opens (any source but a
- * copy), every active subscription opens a copy through `trading.execute` for the follower —
+ * copy), every active subscription whose account (named, or the follower's default) is of the
+ * same kind as the master trade's account — demo → demo, real → real, never across — opens a
+ * copy through `trading.execute` for the follower —
  * the follower's own risk manager, hold and broker, refusals logged as protection events with
  * the subscription — with the master's stops and a stake by copy mode:
  * `fixed` the subscription's stake; `multiplier` master stake × k; `proportional` master stake ×
@@ -183,8 +198,7 @@ export function createCopyService(deps: {
     throw invalidFields(fields);
   }
 
-  async function toMaster(m: MasterRecord): Promise<Master> {
-    const closed = (await storage.repos.trades.list({ userId: m.userId, status: 'closed', limit: 1000 })).reverse();
+  function statsOf(closed: TradeRecord[]): MasterStats {
     let staked = 0n;
     for (const t of closed) staked += t.stake;
     let ret: number | null = null;
@@ -201,6 +215,13 @@ export function createCopyService(deps: {
       }
       ret = Number(sum) / Number(staked);
     }
+    return { closedTrades: closed.length, return: ret, maxDrawdown };
+  }
+
+  async function toMaster(m: MasterRecord): Promise<Master> {
+    const closed = (await storage.repos.trades.list({ userId: m.userId, status: 'closed', limit: 1000 })).reverse();
+    const kinds = new Map((await storage.repos.accounts.listForUser(m.userId)).map((a) => [a.id, a.kind]));
+    const ofKind = (kind: CopyKind) => statsOf(closed.filter((t) => kinds.get(t.accountId) === kind));
     return {
       id: m.id,
       userId: m.userId,
@@ -210,7 +231,7 @@ export function createCopyService(deps: {
       performanceFeeRate: rateOf(m.performanceFeeBps),
       visibility: m.visibility,
       followers: await storage.repos.copy.countFollowers(m.id),
-      stats: { closedTrades: closed.length, return: ret, maxDrawdown },
+      stats: { real: ofKind('real'), demo: ofKind('demo') },
       createdAt: iso(m.createdAt),
     };
   }
@@ -256,10 +277,15 @@ export function createCopyService(deps: {
 
   const newToken = () => `tpl_${randomBase62(40)}`;
 
-  /** The copy's stake in the follower's currency, or a reason to skip it. */
-  async function copyStake(s: SubscriptionRecord, trade: Trade): Promise<{ stake: string } | { skip: string }> {
+  /**
+   * The copy's stake in the follower's currency, or a reason to skip it. A copy goes only onto
+   * an account of the master trade's kind: a demo trade risks nothing, so it must never size,
+   * place or be charged for a copy in real money (nor a real trade in demo money).
+   */
+  async function copyStake(s: SubscriptionRecord, trade: Trade, masterKind: string): Promise<{ stake: string; accountId: string } | { skip: string }> {
     const account = await (s.accountId ? wallets.getAccount(s.followerId, s.accountId) : wallets.defaultAccount(s.followerId)).catch(() => undefined);
     if (!account) return { skip: 'account_unavailable' };
+    if (account.kind !== masterKind) return { skip: 'account_kind_mismatch' };
     const currency = wallets.currencies.get(account.currency)!;
     let stake: bigint;
     if (s.copyMode === 'fixed') {
@@ -288,23 +314,33 @@ export function createCopyService(deps: {
     }
     for (const cap of caps) if (stake > cap) stake = cap;
     if (stake <= 0n) return { skip: 'stake_too_small' };
-    return { stake: formatAmount(stake, currency) };
+    return { stake: formatAmount(stake, currency), accountId: account.id };
   }
 
   async function onTrade(event: TradeEvent): Promise<void> {
     if (event.trade.source === 'copy') return;
     if (event.type === 'opened') {
-      for (const found of await storage.repos.copy.listActiveForMasterUser(event.userId)) {
+      const subscriptions = await storage.repos.copy.listActiveForMasterUser(event.userId);
+      if (subscriptions.length === 0) return;
+      const masterKind = (await storage.repos.accounts.findById(event.trade.accountId))?.kind;
+      if (masterKind !== 'demo' && masterKind !== 'real') {
+        logger.warn({ event: 'copy.skipped', tradeId: event.trade.id, reason: 'master_account_unavailable' }, 'A trade was not copied');
+        return;
+      }
+      for (const found of subscriptions) {
         const s = await current(found);
         if (s.status !== 'active') continue;
         try {
-          const sized = await copyStake(s, event.trade);
+          const sized = await copyStake(s, event.trade, masterKind);
           if ('skip' in sized) {
-            logger.warn({ event: 'copy.skipped', subscriptionId: s.id, tradeId: event.trade.id, reason: sized.skip }, 'A trade was not copied');
+            // A subscription on the other kind of account is not meant to copy this trade: that is the rule, not a problem.
+            const log = sized.skip === 'account_kind_mismatch' ? logger.info : logger.warn;
+            log.call(logger, { event: 'copy.skipped', subscriptionId: s.id, tradeId: event.trade.id, reason: sized.skip }, 'A trade was not copied');
             continue;
           }
+          // The account checked above, not "the default" again: the default may change meanwhile.
           await trading.execute(s.followerId, {
-            accountId: s.accountId ?? undefined,
+            accountId: sized.accountId,
             symbol: event.trade.symbol,
             side: event.trade.side,
             stake: sized.stake,

@@ -830,8 +830,11 @@ export interface CopyRepository {
   findMasterByUser(userId: string): Promise<MasterRecord | undefined>;
   /** Public masters, oldest first, keyset on id. */
   listPublicMasters(filter: { cursor?: string; limit: number }): Promise<MasterRecord[]>;
-  /** Subscriptions counted per status, for one master. */
-  countFollowers(masterId: string): Promise<number>;
+  /**
+   * A master's active subscriptions, per kind of the account they copy onto (the subscription's
+   * account, or the follower's default account when it names none).
+   */
+  countFollowers(masterId: string): Promise<{ demo: number; real: number }>;
   insertSubscription(subscription: SubscriptionRecord): Promise<void>;
   findSubscription(id: string): Promise<SubscriptionRecord | undefined>;
   findSubscriptionByTokenHash(tokenHash: string): Promise<SubscriptionRecord | undefined>;

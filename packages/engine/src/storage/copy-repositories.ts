@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import { TradeplaneError, type MasterRecord, type Repositories, type SubscriptionRecord } from '@tradeplane/core';
 import { isUniqueViolation, type QueryDb, type Tables } from './repositories.js';
 
@@ -31,8 +31,18 @@ export function createCopyRepositories(db: QueryDb, t: Tables): Pick<Repositorie
         return (await db.select().from(m).where(and(...where)).orderBy(asc(m.id)).limit(filter.limit)) as MasterRecord[];
       },
       async countFollowers(masterId) {
-        const [row] = await db.select({ n: count() }).from(s).where(and(eq(s.masterId, masterId), eq(s.status, 'active')));
-        return Number(row?.n ?? 0);
+        const a = t.accounts;
+        // A subscription without an account copies onto the follower's default account.
+        const copiedOnto = or(eq(a.id, s.accountId), and(isNull(s.accountId), eq(a.userId, s.followerId), eq(a.isDefault, true)));
+        const rows = await db
+          .select({ kind: a.kind, n: count() })
+          .from(s)
+          .innerJoin(a, copiedOnto)
+          .where(and(eq(s.masterId, masterId), eq(s.status, 'active')))
+          .groupBy(a.kind);
+        const counted = { demo: 0, real: 0 };
+        for (const row of rows) if (row.kind === 'demo' || row.kind === 'real') counted[row.kind] = Number(row.n);
+        return counted;
       },
       async insertSubscription(subscription) {
         try {
