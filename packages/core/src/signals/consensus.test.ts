@@ -42,6 +42,45 @@ describe('consensus (defaults: minConfidence 0.7, minVotes 2, margin 0)', () => 
     expect(consensus(votes, { weights: { a: 0, b: 0, c: 0 } })).toBeNull();
   });
 
+  it('acts at exactly the threshold, whatever the number or the order of the votes', () => {
+    expect(consensus([vote('a', 'BUY', 0.7), vote('b', 'BUY', 0.7)])).toMatchObject({ side: 'BUY', decision: 'act', confidence: 0.7 });
+    // (0.7 + 0.7 + 0.7) ÷ 3 is 0.6999999999999998 in binary floating point; the rule is about 0.7.
+    expect(consensus([vote('a', 'BUY', 0.7), vote('b', 'BUY', 0.7), vote('c', 'BUY', 0.7)])).toMatchObject({ side: 'BUY', decision: 'act', confidence: 0.7 });
+    // 0.8, 0.7, 0.6 average 0.7 in every order (a float sum gives 0.7000000000000001 or 0.6999999999999998).
+    const orders = [[0.8, 0.7, 0.6], [0.8, 0.6, 0.7], [0.7, 0.8, 0.6], [0.7, 0.6, 0.8], [0.6, 0.8, 0.7], [0.6, 0.7, 0.8]];
+    for (const order of orders) {
+      expect(consensus(order.map((c, i) => vote(`s${i}`, 'SELL', c)))).toMatchObject({ side: 'SELL', decision: 'act', confidence: 0.7 });
+    }
+    // Just below the threshold stays below it.
+    expect(consensus([vote('a', 'BUY', 0.7), vote('b', 'BUY', 0.7), vote('c', 'BUY', 0.6999999)])).toMatchObject({ side: 'HOLD', decision: 'below_min_confidence' });
+  });
+
+  it('compares the margin and ties exactly too', () => {
+    // S(BUY) = 0.3 ÷ 4 = 0.075, S(SELL) = 0.1 ÷ 4 = 0.025: BUY leads by exactly 0.05.
+    const votes = [vote('a', 'BUY', 0.05), vote('b', 'BUY', 0.25), vote('c', 'SELL', 0.1), vote('d', 'HOLD', 1)];
+    expect(consensus(votes, { minConfidence: 0.05, margin: 0.05 })).toMatchObject({ side: 'BUY', decision: 'act' });
+    expect(consensus(votes, { minConfidence: 0.05, margin: 0.0500001 })).toMatchObject({ side: 'HOLD', decision: 'within_margin' });
+    // 0.1 + 0.2 and 0.3 are one score: a tie, though 0.1 + 0.2 !== 0.3 in floating point.
+    expect(consensus([vote('a', 'BUY', 0.1), vote('b', 'BUY', 0.2), vote('c', 'SELL', 0.3)], { minConfidence: 0, minVotes: 1 })).toMatchObject({ side: 'HOLD', decision: 'tie' });
+    // Weights are exact as well: (0.1 + 0.2 + 0.3) × 0.7 ÷ (0.1 + 0.2 + 0.3) is 0.7.
+    expect(consensus([vote('a', 'BUY', 0.7), vote('b', 'BUY', 0.7), vote('c', 'BUY', 0.7)], { weights: { a: 0.1, b: 0.2, c: 0.3 } })).toMatchObject({ side: 'BUY', decision: 'act', confidence: 0.7 });
+  });
+
+  it('property: the decision does not depend on the order of the votes', () => {
+    const votes = fc.array(
+      fc.record({ strategy: fc.constantFrom('a', 'b', 'c', 'd', 'e'), side: fc.constantFrom('BUY' as const, 'SELL' as const, 'HOLD' as const), confidence: fc.integer({ min: 0, max: 20 }).map((n) => n / 20), reason: fc.constant('') }),
+      { minLength: 1, maxLength: 7 },
+    );
+    fc.assert(
+      fc.property(votes, fc.integer({ min: 0, max: 20 }).map((n) => n / 20), (vs, minConfidence) => {
+        const forward = consensus(vs, { minConfidence })!;
+        const backward = consensus([...vs].reverse(), { minConfidence })!;
+        expect([backward.side, backward.decision, backward.confidence, backward.scores]).toEqual([forward.side, forward.decision, forward.confidence, forward.scores]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('refuses a vote outside 0…1 or an unknown side, naming the strategy', () => {
     expect(() => consensus([vote('wild', 'BUY', 1.2)])).toThrow('strategy "wild" voted a confidence outside 0…1: 1.2');
     expect(() => consensus([vote('wild', 'UP' as never, 1)])).toThrow('strategy "wild" voted an unknown side UP');

@@ -1,4 +1,5 @@
 import { TradeplaneError } from '../errors.js';
+import { decimalFraction } from '../money/decimal.js';
 import type { Vote } from './strategies/strategy.js';
 
 /** A vote with the strategy that cast it. */
@@ -47,6 +48,11 @@ const check = (ok: boolean, detail: string, path: string): void => {
  * vote therefore counts against both sides. Returns null when nobody voted (every strategy
  * abstained, or all voters weigh 0).
  *
+ * Every comparison is exact: confidences, weights and options are read as the decimals they
+ * print as (`0.7`, not the binary double nearest to it) and compared as fractions of integers,
+ * so three votes of 0.7 score exactly 0.7 and act at a 0.7 threshold, as two do, and no order
+ * of the votes changes the outcome. The scores reported are those fractions rounded to numbers.
+ *
  * @example
  * consensus([
  *   { strategy: 'momentum', side: 'BUY', confidence: 0.9, reason: 'RSI 22' },
@@ -61,8 +67,8 @@ export function consensus(votes: NamedVote[], options: ConsensusOptions = {}): S
   check(Number.isInteger(minVotes) && minVotes >= 1, 'minVotes must be an integer ≥ 1', 'minVotes');
   check(Number.isFinite(margin) && margin >= 0 && margin <= 1, 'margin must be within 0…1', 'margin');
 
-  let total = 0;
-  const weighted = { BUY: 0, SELL: 0 };
+  let total = ZERO;
+  const weighted = { BUY: ZERO, SELL: ZERO };
   const counts = { BUY: 0, SELL: 0, HOLD: 0 };
   for (const vote of votes) {
     const label = `strategy "${vote.strategy}"`;
@@ -71,24 +77,28 @@ export function consensus(votes: NamedVote[], options: ConsensusOptions = {}): S
     const w = options.weights?.[vote.strategy] ?? 1;
     check(Number.isFinite(w) && w >= 0, `weight of ${label} must be a finite number ≥ 0`, `weights.${vote.strategy}`);
     if (w === 0) continue;
-    total += w;
+    const weight = exact(w);
+    total = add(total, weight);
     counts[vote.side]++;
-    if (vote.side !== 'HOLD') weighted[vote.side] += w * vote.confidence;
+    if (vote.side !== 'HOLD') weighted[vote.side] = add(weighted[vote.side], multiply(weight, exact(vote.confidence)));
   }
-  if (total === 0) return null;
+  if (total.digits === 0n) return null;
 
-  const scores = { BUY: weighted.BUY / total, SELL: weighted.SELL / total };
-  const best: 'BUY' | 'SELL' = scores.BUY >= scores.SELL ? 'BUY' : 'SELL';
+  // Both scores share the denominator W: comparing them is comparing their numerators, and
+  // Sₐ ≥ x is Σ wᵢ·cᵢ ≥ x·W — no division, so nothing is rounded before the decision.
+  const scores = { BUY: ratio(weighted.BUY, total), SELL: ratio(weighted.SELL, total) };
+  const best: 'BUY' | 'SELL' = compare(weighted.BUY, weighted.SELL) >= 0 ? 'BUY' : 'SELL';
   const other = best === 'BUY' ? 'SELL' : 'BUY';
   const s = scores[best];
+  const lead = subtract(weighted[best], weighted[other]);
   const numbers = `S(BUY) ${scores.BUY.toFixed(3)}, S(SELL) ${scores.SELL.toFixed(3)}; votes BUY ${counts.BUY}, SELL ${counts.SELL}, HOLD ${counts.HOLD}`;
   const base = { scores, counts, votes: [...votes] };
 
   let decision: ConsensusDecision;
-  if (scores.BUY === scores.SELL) decision = 'tie';
-  else if (s < minConfidence) decision = 'below_min_confidence';
+  if (compare(weighted.BUY, weighted.SELL) === 0) decision = 'tie';
+  else if (compare(weighted[best], multiply(exact(minConfidence), total)) < 0) decision = 'below_min_confidence';
   else if (counts[best] < minVotes) decision = 'not_enough_votes';
-  else if (s - scores[other] < margin) decision = 'within_margin';
+  else if (compare(lead, multiply(exact(margin), total)) < 0) decision = 'within_margin';
   else decision = 'act';
 
   const why: Record<ConsensusDecision, string> = {
@@ -96,7 +106,7 @@ export function consensus(votes: NamedVote[], options: ConsensusOptions = {}): S
     tie: 'HOLD: the two sides tie',
     below_min_confidence: `HOLD: best score ${best} ${s.toFixed(3)} < ${minConfidence}`,
     not_enough_votes: `HOLD: ${best} has ${counts[best]} < ${minVotes} votes`,
-    within_margin: `HOLD: ${best} leads ${other} by ${(s - scores[other]).toFixed(3)} < margin ${margin}`,
+    within_margin: `HOLD: ${best} leads ${other} by ${ratio(lead, total).toFixed(3)} < margin ${margin}`,
   };
   return {
     side: decision === 'act' ? best : 'HOLD',
@@ -105,4 +115,49 @@ export function consensus(votes: NamedVote[], options: ConsensusOptions = {}): S
     reason: `${why[decision]} (${numbers})`,
     ...base,
   };
+}
+
+/** A non-negative decimal as an exact fraction digits ÷ 10^scale. */
+interface Exact {
+  digits: bigint;
+  scale: number;
+}
+
+const ZERO: Exact = { digits: 0n, scale: 0 };
+
+/** A finite non-negative number as the decimal it prints as (`0.7` → 7 ÷ 10). */
+const exact = (n: number): Exact => (n === 0 ? ZERO : decimalFraction(String(n)));
+
+const rescale = (x: Exact, scale: number): bigint => x.digits * 10n ** BigInt(scale - x.scale);
+
+function add(x: Exact, y: Exact): Exact {
+  const scale = Math.max(x.scale, y.scale);
+  return { digits: rescale(x, scale) + rescale(y, scale), scale };
+}
+
+function subtract(x: Exact, y: Exact): Exact {
+  const scale = Math.max(x.scale, y.scale);
+  return { digits: rescale(x, scale) - rescale(y, scale), scale };
+}
+
+const multiply = (x: Exact, y: Exact): Exact => ({ digits: x.digits * y.digits, scale: x.scale + y.scale });
+
+function compare(x: Exact, y: Exact): number {
+  const scale = Math.max(x.scale, y.scale);
+  const a = rescale(x, scale);
+  const b = rescale(y, scale);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** x ÷ y (y > 0) as the nearest number, from 20 significant digits of the exact quotient. */
+function ratio(x: Exact, y: Exact): number {
+  if (x.digits === 0n) return 0;
+  const negative = x.digits < 0n;
+  const n = (negative ? -x.digits : x.digits) * 10n ** BigInt(y.scale);
+  const d = y.digits * 10n ** BigInt(x.scale);
+  // Enough decimal places that the quotient has at least 20 significant digits (a double holds 17).
+  const shift = Math.max(0, 21 + d.toString().length - n.toString().length);
+  const quotient = (n * 10n ** BigInt(shift)) / d;
+  const value = Number(`${quotient}e-${shift}`);
+  return negative ? -value : value;
 }
