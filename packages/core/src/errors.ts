@@ -23,6 +23,7 @@ export const errorCatalog = {
   account_pending: { status: 403, title: 'Account awaiting approval' },
   insufficient_scope: { status: 403, title: 'API key lacks the required scope' },
   csrf_failed: { status: 403, title: 'CSRF check failed' },
+  funding_provider_required: { status: 403, title: 'Real money needs a funding provider or an operator' },
   // 404
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
@@ -42,6 +43,10 @@ export const errorCatalog = {
   order_rejected: { status: 409, title: 'Order rejected by the broker' },
   order_not_pending: { status: 409, title: 'Order is no longer pending' },
   trade_not_open: { status: 409, title: 'Trade is not open' },
+  demo_limit_reached: { status: 409, title: 'Demo limit reached' },
+  withdrawal_not_pending: { status: 409, title: 'Withdrawal is no longer pending' },
+  credit_not_pending: { status: 409, title: 'Credit is no longer awaiting approval' },
+  second_approval_required: { status: 409, title: 'A second operator must approve this' },
   // 413 / 415
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

@@ -60,7 +60,7 @@ export type { AdminService } from './admin/service.js';
 export type { RequestContext } from './audit/audit-log.js';
 export type { HealthReport, Readiness, MigrationStatus, MetricsEndpoint } from './system/handlers.js';
 export type { JobRunner, JobDefinition, JobStatus } from './system/jobs.js';
-export { defaultRateLimits, createRateLimiter, memoryRateLimitStore } from './http/rate-limit.js';
+export { defaultRateLimits, defaultFailedAuthLimit, createRateLimiter, memoryRateLimitStore } from './http/rate-limit.js';
 export type { RateLimitRule, RateLimitRules, RateLimitStore, RateLimiter } from './http/rate-limit.js';
 
 // Money: exact amounts (minor units as bigint inside, decimal strings on the wire)
@@ -198,6 +198,8 @@ export type {
   HoldInput,
   CaptureInput,
 } from './wallets/service.js';
+export { OPERATOR_SOURCE } from './wallets/funding.js';
+export type { FundingLedger, FundingService, DepositConfirmation, Withdrawal, WithdrawalRequested, OperatorCredit } from './wallets/funding.js';
 
 // Trading and risk
 export { createPaperBroker } from './trading/broker.js';

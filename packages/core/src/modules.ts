@@ -11,7 +11,7 @@ export type ModuleName = (typeof moduleNames)[number];
 /** Contract groups per module (`system` is always served). */
 const GROUPS: Record<ModuleName, readonly (keyof TradeplaneContract)[]> = {
   auth: ['auth', 'apiKeys', 'admin'],
-  wallets: ['accounts', 'wallet', 'billing', 'ledger'],
+  wallets: ['accounts', 'wallet', 'billing', 'ledger', 'withdrawals', 'funding'],
   market: ['market'],
   trading: ['trades', 'orders', 'positions', 'risk', 'strategies', 'backtests'],
   copy: ['masters', 'subscriptions', 'license', 'commission', 'affiliates'],

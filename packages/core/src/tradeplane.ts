@@ -40,7 +40,7 @@ import { createAffiliateService, type AffiliateService } from './affiliates/serv
 import { createCommissionService, type CommissionService } from './copy/commission.js';
 import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
 import { createJobRunner, type JobRunner } from './system/jobs.js';
-import { createRateLimiter, type RateLimitRules, type RateLimitStore } from './http/rate-limit.js';
+import { createRateLimiter, type RateLimitRule, type RateLimitRules, type RateLimitStore } from './http/rate-limit.js';
 import { createStreamHub, isStreamChannel, type EventTransport, type StreamEvent, type StreamHub } from './stream/hub.js';
 import { createTicketSigner } from './stream/tickets.js';
 import { orderToWire, tradeToWire } from './trading/handlers.js';
@@ -82,7 +82,7 @@ export interface TradeplaneDeps {
     /** Log one line per request (default true). */
     logRequests?: boolean;
     /** Request budgets per rate-limit group, counted in `store` (default: the database). Omitted: no limits. */
-    rateLimits?: { rules: RateLimitRules; store?: RateLimitStore };
+    rateLimits?: { rules: RateLimitRules; store?: RateLimitStore; failedAuth?: RateLimitRule };
     /** Carries real-time events between instances (PostgreSQL LISTEN/NOTIFY); `false` turns the stream off. */
     events?: EventTransport | false;
   };
@@ -283,7 +283,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
           storage: scratch,
           clock: scratchClock,
           ids: uuidV7Ids(scratchClock),
-          wallets: { ...deps.wallets, defaultCurrency: setup.currency, demo: { balance: setup.initialBalance, balances: {} } },
+          wallets: { ...deps.wallets, defaultCurrency: setup.currency, demo: { balance: setup.initialBalance, balances: {}, maxBalances: {}, topUpsPerDay: 0, maxAccounts: 1 } },
           trading: { ...deps.trading, broker: undefined },
           scratchStorage: undefined,
           // A backtest's requests, entries and events are not this instance's.
@@ -414,7 +414,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     logger: deps.logger,
     observer: deps.operations?.observer,
     logRequests: deps.operations?.logRequests,
-    rateLimiter: rateLimits && createRateLimiter({ store: rateLimits.store ?? storage.repos.rateLimits, clock, rules: rateLimits.rules }),
+    rateLimiter: rateLimits && createRateLimiter({ store: rateLimits.store ?? storage.repos.rateLimits, clock, rules: rateLimits.rules, failedAuth: rateLimits.failedAuth }),
     ...deps.http,
   });
 

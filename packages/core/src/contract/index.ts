@@ -6,7 +6,7 @@ import { authRoutes } from './auth.js';
 import { systemRoutes } from './system.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { adminRoutes } from './admin.js';
-import { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from './wallets.js';
+import { accountRoutes, billingRoutes, fundingRoutes, ledgerRoutes, walletRoutes, withdrawalRoutes } from './wallets.js';
 import { marketRoutes } from './market.js';
 import { orderRoutes, positionRoutes, tradeRoutes } from './trading.js';
 import { riskRoutes } from './risk.js';
@@ -27,6 +27,8 @@ export const contract = {
   wallet: walletRoutes,
   billing: billingRoutes,
   ledger: ledgerRoutes,
+  withdrawals: withdrawalRoutes,
+  funding: fundingRoutes,
   market: marketRoutes,
   trades: tradeRoutes,
   orders: orderRoutes,
@@ -48,7 +50,7 @@ export type TradeplaneContract = typeof contract;
 export { defineRoute, allowedRoles, routeErrors, listRoutes, rateLimitGroup } from './route.js';
 export type { RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup } from './route.js';
 export { problemSchema, fieldErrorSchema, timestamp, IDEMPOTENCY_KEY } from './common.js';
-export { accountSchema, transactionSchema, movementSchema, amountSchema } from './wallets.js';
+export { accountSchema, transactionSchema, movementSchema, amountSchema, withdrawalSchema, withdrawResultSchema, operatorCreditSchema } from './wallets.js';
 export { userSchema, tokenPairSchema, sessionSchema } from './auth.js';
 export { apiKeySchema } from './api-keys.js';
 export { auditLogSchema } from './admin.js';

@@ -59,6 +59,52 @@ export const movementSchema = z
   .object({ transaction: transactionSchema, account: accountSchema })
   .meta({ id: 'Movement', description: 'The posting on your account and the account after it' });
 
+export const withdrawalSchema = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    account_id: z.string(),
+    amount: z.string().meta({ example: '250.00' }),
+    currency: z.string(),
+    status: z.enum(['pending', 'completed', 'rejected', 'failed', 'cancelled']),
+    reference: z.string().nullable(),
+    source: z.string().nullable().meta({ description: 'Who paid it out: `operator` or a funding provider' }),
+    source_reference: z.string().nullable().meta({ description: 'The payer’s own reference (a bank transfer or payout id)' }),
+    resolved_by: z.string().nullable().meta({ description: 'The operator who completed or rejected it' }),
+    note: z.string().nullable().meta({ description: 'Why it was rejected, failed or cancelled' }),
+    entry_id: z.string().nullable().meta({ description: 'The journal entry that took the money out, once completed' }),
+    created_at: timestamp,
+    resolved_at: timestamp.nullable(),
+  })
+  .meta({ id: 'Withdrawal', description: 'A withdrawal from a real account: the amount is held until it is paid out or refused' });
+
+export const withdrawResultSchema = z
+  .object({
+    transaction: transactionSchema.nullable().meta({ description: 'The posting, when the money left at once (demo accounts)' }),
+    account: accountSchema,
+    withdrawal: withdrawalSchema.nullable().meta({ description: 'The pending withdrawal, for a real account' }),
+  })
+  .meta({ id: 'WithdrawResult' });
+
+export const operatorCreditSchema = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    account_id: z.string(),
+    amount: z.string(),
+    currency: z.string(),
+    status: z.enum(['pending_approval', 'completed', 'rejected']),
+    reason: z.string(),
+    reference: z.string().nullable(),
+    requested_by: z.string(),
+    resolved_by: z.string().nullable().meta({ description: 'The operator who approved or rejected it (the requester when no approval was needed)' }),
+    note: z.string().nullable(),
+    entry_id: z.string().nullable(),
+    created_at: timestamp,
+    resolved_at: timestamp.nullable(),
+  })
+  .meta({ id: 'OperatorCredit', description: 'Real money credited by an operator, with the reason; large ones wait for a second operator' });
+
 const transactionPage = z.object({ transactions: z.array(transactionSchema), next_cursor: z.string().nullable() });
 const historyQuery = z.object({
   account: id.optional(),
@@ -180,13 +226,15 @@ export const walletRoutes = {
     id: 'wallet.deposit',
     method: 'POST',
     path: '/wallet/deposit',
-    summary: 'Deposit into an account (demo accounts are topped up from the demo faucet)',
+    summary: 'Top a demo account up from the demo faucet (real accounts are funded by a provider or an operator)',
+    description:
+      'Demo accounts only, within the demo caps (a balance cap and a number of top-ups per day: `demo_limit_reached`). A real account answers 403 `funding_provider_required`: real money enters only through a funding provider’s verified confirmation or an audited operator credit (`POST /admin/accounts/{id}/credit`).',
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:write',
     body: moneyBody,
     response: movementSchema,
-    errors: [...moneyErrors],
+    errors: [...moneyErrors, 'funding_provider_required', 'demo_limit_reached', 'transfer_not_allowed'],
     idempotent: true,
   }),
   withdraw: defineRoute({
@@ -194,11 +242,14 @@ export const walletRoutes = {
     method: 'POST',
     path: '/wallet/withdraw',
     summary: 'Withdraw from an account; never more than its available amount',
+    description:
+      'From a demo account the money returns to the demo faucet at once (200, `transaction` set). From a real account the amount is held and a pending withdrawal is answered (202, `withdrawal` set): the money leaves when an operator or the funding provider completes it, and a rejected, failed or cancelled withdrawal releases the hold.',
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:write',
     body: moneyBody,
-    response: movementSchema,
+    response: withdrawResultSchema,
+    otherResponses: { 202: { description: 'A real account: the withdrawal is pending and the amount held', schema: withdrawResultSchema } },
     errors: [...moneyErrors, 'insufficient_funds'],
     idempotent: true,
   }),
@@ -285,7 +336,7 @@ export const ledgerRoutes = {
       reason: z.string().trim().min(3).max(500).meta({ description: 'Why; kept in the entry and the audit log' }),
     }),
     response: movementSchema,
-    errors: ['not_found', 'currency_mismatch', 'insufficient_funds', 'idempotency_conflict'],
+    errors: ['not_found', 'currency_mismatch', 'insufficient_funds', 'idempotency_conflict', 'second_approval_required'],
     idempotent: true,
   }),
   reverse: defineRoute({
@@ -321,5 +372,143 @@ export const ledgerRoutes = {
       })
       .meta({ id: 'LedgerReport' }),
     errors: [],
+  }),
+} as const;
+
+const withdrawalStatus = z.enum(['pending', 'completed', 'rejected', 'failed', 'cancelled']);
+const pageQuery = {
+  cursor: z.string().min(1).max(64).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+};
+const withdrawalPage = z.object({ withdrawals: z.array(withdrawalSchema), next_cursor: z.string().nullable() });
+const reasonBody = z.strictObject({ reason: z.string().trim().min(3).max(500).meta({ description: 'Why; kept with the record and in the audit log' }) });
+
+export const withdrawalRoutes = {
+  list: defineRoute({
+    id: 'withdrawals.list',
+    method: 'GET',
+    path: '/withdrawals',
+    summary: 'Your withdrawals from real accounts, newest first',
+    tags: ['wallet'],
+    auth: 'user',
+    scope: 'wallet:read',
+    query: z.object({ status: withdrawalStatus.optional(), ...pageQuery }),
+    response: withdrawalPage,
+    errors: [],
+  }),
+  get: defineRoute({
+    id: 'withdrawals.get',
+    method: 'GET',
+    path: '/withdrawals/{id}',
+    summary: 'One of your withdrawals',
+    tags: ['wallet'],
+    auth: 'user',
+    scope: 'wallet:read',
+    params: z.strictObject({ id }),
+    response: withdrawalSchema,
+    errors: ['not_found'],
+  }),
+  cancel: defineRoute({
+    id: 'withdrawals.cancel',
+    method: 'POST',
+    path: '/withdrawals/{id}/cancel',
+    summary: 'Cancel a pending withdrawal: the held amount is available again',
+    tags: ['wallet'],
+    auth: 'user',
+    scope: 'wallet:write',
+    params: z.strictObject({ id }),
+    response: withdrawalSchema,
+    errors: ['not_found', 'withdrawal_not_pending'],
+  }),
+} as const;
+
+export const fundingRoutes = {
+  withdrawals: defineRoute({
+    id: 'funding.withdrawals',
+    method: 'GET',
+    path: '/admin/withdrawals',
+    summary: 'Every user’s withdrawals, newest first (pending ones await an operator or the provider)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    query: z.object({ status: withdrawalStatus.optional(), ...pageQuery }),
+    response: withdrawalPage,
+    errors: [],
+  }),
+  completeWithdrawal: defineRoute({
+    id: 'funding.completeWithdrawal',
+    method: 'POST',
+    path: '/admin/withdrawals/{id}/complete',
+    summary: 'Record that a pending withdrawal was paid out: the held amount leaves the account (audited)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    body: z.strictObject({ reference: z.string().min(1).max(128).optional().meta({ description: 'The payout’s reference (a bank transfer id)' }) }).optional(),
+    response: withdrawalSchema,
+    errors: ['not_found', 'withdrawal_not_pending'],
+  }),
+  rejectWithdrawal: defineRoute({
+    id: 'funding.rejectWithdrawal',
+    method: 'POST',
+    path: '/admin/withdrawals/{id}/reject',
+    summary: 'Refuse a pending withdrawal: the held amount is released (audited)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    body: reasonBody,
+    response: withdrawalSchema,
+    errors: ['not_found', 'withdrawal_not_pending'],
+  }),
+  credit: defineRoute({
+    id: 'funding.credit',
+    method: 'POST',
+    path: '/admin/accounts/{id}/credit',
+    summary: 'Credit real money to a real account (audited); above the configured amount it waits for a second operator',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    body: z.strictObject({
+      amount: amountSchema,
+      currency: currencyCode,
+      reason: reasonBody.shape.reason,
+      reference: z.string().min(1).max(128).optional().meta({ description: 'Where the money came from (a bank transfer id)' }),
+    }),
+    response: operatorCreditSchema,
+    successStatus: 201,
+    errors: ['not_found', 'currency_mismatch', 'transfer_not_allowed', 'idempotency_conflict'],
+    idempotent: true,
+  }),
+  credits: defineRoute({
+    id: 'funding.credits',
+    method: 'GET',
+    path: '/admin/credits',
+    summary: 'Operator credits, newest first (`pending_approval` ones await a second operator)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    query: z.object({ status: z.enum(['pending_approval', 'completed', 'rejected']).optional(), ...pageQuery }),
+    response: z.object({ credits: z.array(operatorCreditSchema), next_cursor: z.string().nullable() }),
+    errors: [],
+  }),
+  approveCredit: defineRoute({
+    id: 'funding.approveCredit',
+    method: 'POST',
+    path: '/admin/credits/{id}/approve',
+    summary: 'Approve an operator credit as a second operator: the money is posted (audited)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    response: operatorCreditSchema,
+    errors: ['not_found', 'credit_not_pending', 'forbidden'],
+  }),
+  rejectCredit: defineRoute({
+    id: 'funding.rejectCredit',
+    method: 'POST',
+    path: '/admin/credits/{id}/reject',
+    summary: 'Refuse an operator credit awaiting approval (audited)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    body: reasonBody,
+    response: operatorCreditSchema,
+    errors: ['not_found', 'credit_not_pending'],
   }),
 } as const;

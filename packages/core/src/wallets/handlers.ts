@@ -1,10 +1,18 @@
-import type { accountRoutes, billingRoutes, ledgerRoutes, walletRoutes } from '../contract/wallets.js';
+import type { accountRoutes, billingRoutes, fundingRoutes, ledgerRoutes, walletRoutes, withdrawalRoutes } from '../contract/wallets.js';
 import { reply, type ContractHandlers } from '../http/types.js';
 import { requestContext } from '../auth/handlers.js';
 import { isReplayed, REPLAYED_HEADER } from './idempotency.js';
 import type { Account, LedgerReport, Movement, Transaction, WalletService } from './service.js';
+import type { OperatorCredit, Withdrawal, WithdrawalRequested } from './funding.js';
 
-type Handlers = ContractHandlers<{ accounts: typeof accountRoutes; wallet: typeof walletRoutes; billing: typeof billingRoutes; ledger: typeof ledgerRoutes }>;
+type Handlers = ContractHandlers<{
+  accounts: typeof accountRoutes;
+  wallet: typeof walletRoutes;
+  billing: typeof billingRoutes;
+  ledger: typeof ledgerRoutes;
+  withdrawals: typeof withdrawalRoutes;
+  funding: typeof fundingRoutes;
+}>;
 
 export function accountToWire(a: Account) {
   return {
@@ -37,6 +45,53 @@ export function transactionToWire(t: Transaction) {
 }
 
 const movementToWire = (m: Movement) => ({ transaction: transactionToWire(m.transaction), account: accountToWire(m.account) });
+
+export function withdrawalToWire(w: Withdrawal) {
+  return {
+    id: w.id,
+    user_id: w.userId,
+    account_id: w.accountId,
+    amount: w.amount,
+    currency: w.currency,
+    status: w.status,
+    reference: w.reference,
+    source: w.source,
+    source_reference: w.sourceReference,
+    resolved_by: w.resolvedBy,
+    note: w.note,
+    entry_id: w.entryId,
+    created_at: w.createdAt,
+    resolved_at: w.resolvedAt,
+  };
+}
+
+function operatorCreditToWire(c: OperatorCredit) {
+  return {
+    id: c.id,
+    user_id: c.userId,
+    account_id: c.accountId,
+    amount: c.amount,
+    currency: c.currency,
+    status: c.status,
+    reason: c.reason,
+    reference: c.reference,
+    requested_by: c.requestedBy,
+    resolved_by: c.resolvedBy,
+    note: c.note,
+    entry_id: c.entryId,
+    created_at: c.createdAt,
+    resolved_at: c.resolvedAt,
+  };
+}
+
+/** A demo withdrawal moved money (200); a real one is pending (202). */
+function withdrawResultToWire(result: Movement | WithdrawalRequested) {
+  if ('withdrawal' in result) {
+    const body = { transaction: null, account: accountToWire(result.account), withdrawal: withdrawalToWire(result.withdrawal) };
+    return reply(body, { status: 202, headers: isReplayed(result) ? { [REPLAYED_HEADER]: 'true' } : {} });
+  }
+  return answer(result, (m) => ({ ...movementToWire(m), withdrawal: null }));
+}
 
 /** A result replayed from an earlier request with the same Idempotency-Key says so in a header (every idempotent route's handler). */
 export function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
@@ -97,7 +152,7 @@ export function walletHandlers(wallets: WalletService): Handlers {
     wallet: {
       get: async ({ principal }) => accountToWire(await wallets.defaultAccount(principal.userId)),
       deposit: async ({ principal, body, request }) => answer(await wallets.deposit(principal.userId, money(body, request.idempotencyKey!)), movementToWire),
-      withdraw: async ({ principal, body, request }) => answer(await wallets.withdraw(principal.userId, money(body, request.idempotencyKey!)), movementToWire),
+      withdraw: async ({ principal, body, request }) => withdrawResultToWire(await wallets.withdraw(principal.userId, money(body, request.idempotencyKey!))),
       transfer: async ({ principal, body, request }) =>
         answer(
           await wallets.transfer(principal.userId, {
@@ -132,6 +187,33 @@ export function walletHandlers(wallets: WalletService): Handlers {
           transactions: r.transactions.map(transactionToWire),
         })),
       verify: async () => reportToWire(await wallets.verifyLedger()),
+    },
+    withdrawals: {
+      list: async ({ principal, query }) => {
+        const page = await wallets.funding.withdrawals(principal.userId, query);
+        return { withdrawals: page.withdrawals.map(withdrawalToWire), next_cursor: page.nextCursor };
+      },
+      get: async ({ principal, params }) => withdrawalToWire(await wallets.funding.withdrawal(principal.userId, params.id)),
+      cancel: async ({ principal, params }) => withdrawalToWire(await wallets.funding.cancelWithdrawal(principal.userId, params.id)),
+    },
+    funding: {
+      withdrawals: async ({ query }) => {
+        const page = await wallets.funding.listWithdrawals(query);
+        return { withdrawals: page.withdrawals.map(withdrawalToWire), next_cursor: page.nextCursor };
+      },
+      completeWithdrawal: async ({ principal, params, body, request }) =>
+        withdrawalToWire(await wallets.funding.completeByOperator(principal.userId, params.id, { reference: body?.reference }, requestContext(request))),
+      rejectWithdrawal: async ({ principal, params, body, request }) =>
+        withdrawalToWire(await wallets.funding.rejectByOperator(principal.userId, params.id, { reason: body.reason }, requestContext(request))),
+      credit: async ({ principal, params, body, request }) =>
+        answer(await wallets.funding.creditByOperator(principal.userId, params.id, { ...body, idempotencyKey: request.idempotencyKey! }, requestContext(request)), operatorCreditToWire),
+      credits: async ({ query }) => {
+        const page = await wallets.funding.listCredits(query);
+        return { credits: page.credits.map(operatorCreditToWire), next_cursor: page.nextCursor };
+      },
+      approveCredit: async ({ principal, params, request }) => operatorCreditToWire(await wallets.funding.approveCredit(principal.userId, params.id, requestContext(request))),
+      rejectCredit: async ({ principal, params, body, request }) =>
+        operatorCreditToWire(await wallets.funding.rejectCredit(principal.userId, params.id, { reason: body.reason }, requestContext(request))),
     },
   };
 }

@@ -24,6 +24,17 @@ export const walletOptionsSchema = z.strictObject({
         balance: decimal.default('10000.00'),
         /** Per-currency starting balances where `balance` does not fit (`{ JPY: '1000000' }`). */
         balances: z.record(currencyCode, decimal).default({}),
+        /**
+         * The most a demo account may hold after a top-up, in its currency (default: ten times
+         * its starting balance). Demo money is free: the caps keep it from being farmed.
+         */
+        maxBalance: decimal.optional(),
+        /** Per-currency caps where `maxBalance` does not fit. */
+        maxBalances: z.record(currencyCode, decimal).default({}),
+        /** Demo top-ups (`POST /wallet/deposit` on a demo account) a user may make per UTC day, all demo accounts together. */
+        topUpsPerDay: z.number().int().min(0).max(10_000).default(10),
+        /** Demo accounts a user may hold (within `maxAccountsPerUser`). */
+        maxAccounts: z.number().int().min(1).max(1000).default(5),
       }),
     ])
     .prefault({}),
@@ -31,6 +42,18 @@ export const walletOptionsSchema = z.strictObject({
   userTransfers: z.boolean().default(false),
   /** Accounts a user may open, demo and real together. */
   maxAccountsPerUser: z.number().int().min(1).max(1000).default(20),
+  /**
+   * Real money credited by an operator (`POST /admin/accounts/{id}/credit`, and `ledger.adjust`
+   * credits of real accounts): above `secondApprovalAbove` (in the account's currency; per
+   * currency in `secondApprovalAboveByCurrency`) it is posted only once a second operator
+   * approves it. `false` lets one operator credit any amount.
+   */
+  operatorCredits: z
+    .strictObject({
+      secondApprovalAbove: z.union([z.literal(false), decimal]).default('10000'),
+      secondApprovalAboveByCurrency: z.record(currencyCode, decimal).default({}),
+    })
+    .prefault({}),
   /** How long an Idempotency-Key's outcome is kept, in seconds (at least a day by default). */
   idempotencyTtl: z.number().int().positive().default(24 * 60 * 60),
 });

@@ -24,6 +24,7 @@ import { formatAmount, parseAmount } from '../money/amount.js';
 import { createIdempotency, WithWrites, type IdempotentRequest } from './idempotency.js';
 import type { WalletOptions } from './options.js';
 import type { NotificationInput, NotificationService } from '../notifications/service.js';
+import { createFunding, type DepositConfirmation, type FundingService, type WithdrawalRequested } from './funding.js';
 
 /** An account as callers see it: amounts are decimal strings in the account's currency. */
 export interface Account {
@@ -164,8 +165,20 @@ export interface WalletService {
   /** Opens a demo account funded with the configured demo balance. */
   openDemoAccount(userId: string, input?: { currency?: string }): Promise<Account>;
   setDefault(userId: string, accountId: string): Promise<Account>;
+  /**
+   * Tops a demo account up from the demo faucet, within the demo caps (`demo_limit_reached`).
+   * A real account is refused with `funding_provider_required`: real money enters only through
+   * `funding` (a source's confirmation or an audited operator credit).
+   */
   deposit(userId: string, input: MoneyInput): Promise<Movement>;
-  withdraw(userId: string, input: MoneyInput): Promise<Movement>;
+  /**
+   * From a demo account, at once. From a real account, a pending withdrawal that holds the amount
+   * until an operator or a funding source completes it (`funding`); rejected, failed or
+   * cancelled, the hold is released.
+   */
+  withdraw(userId: string, input: MoneyInput): Promise<Movement | WithdrawalRequested>;
+  /** Real money in and out: withdrawals, operator credits, and the port funding sources drive. */
+  readonly funding: FundingService;
   transfer(userId: string, input: TransferInput): Promise<Movement>;
   /** Charges a fee (kind `fee`, or `commission`) from the user's account to the `fees` system account. */
   chargeFee(userId: string, input: MoneyInput & { kind?: 'fee' | 'commission' }): Promise<Movement>;
@@ -227,6 +240,10 @@ export interface LedgerSteps {
     tx: Repositories,
     input: { entryId: string; kind: EntryKind; from: AccountRecord; shares: { to: AccountRecord | SystemAccountCode; amount: bigint }[]; reference: string | null; metadata?: Record<string, unknown> },
   ): Promise<void>;
+  /** Real money arrived for a real account: `external` → the account, one `deposit` entry with id `entryId`; the holder is told. */
+  fundFromOutside(tx: Repositories, input: { account: AccountRecord; amount: bigint; entryId: string; reference: string | null; metadata: Record<string, unknown>; actorId: string | null }): Promise<void>;
+  /** A withdrawal paid out: its whole hold leaves for `external` as one `withdrawal` entry with id `entryId`; the holder is told. */
+  payOut(tx: Repositories, input: { holdId: string; entryId: string; reference: string | null; metadata: Record<string, unknown>; actorId: string | null }): Promise<void>;
 }
 
 /** A user account's balance after a committed journal entry (decimal strings). */
@@ -584,6 +601,10 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       if (existing.length >= options.maxAccountsPerUser) {
         throw new TradeplaneError('account_limit_reached', `You may have at most ${options.maxAccountsPerUser} accounts`);
       }
+      const demoLimit = options.demo ? options.demo.maxAccounts : 0;
+      if (kind === 'demo' && existing.filter((a) => a.kind === 'demo').length >= demoLimit) {
+        throw new TradeplaneError('account_limit_reached', `You may have at most ${demoLimit} demo accounts`);
+      }
       return openAccountIn(tx, userId, kind, code, existing.every((a) => !a.isDefault));
     });
     return toAccount(account);
@@ -724,23 +745,38 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     return movement;
   }
 
+  /** How a movement against a system account finds its account and what it must hold to. */
+  interface AgainstSystem {
+    name: string;
+    kind: EntryKind;
+    direction: 1n | -1n;
+    system: (account: AccountRecord) => SystemAccountCode;
+    /** The account moved (default: the caller's own, or their default one): on a plain read, and in the transaction. */
+    account?: { read(): Promise<AccountRecord>; inTransaction(tx: Repositories): Promise<AccountRecord> };
+    /** Refuses an account the movement may not touch (on both paths, before anything is written). */
+    admit?: (account: AccountRecord) => void;
+    /** Checks that need the account locked (caps counted over earlier movements): the movement then takes the general path. */
+    locked?: (tx: Repositories, account: AccountRecord, amount: bigint) => Promise<void>;
+    /** The Idempotency-Key's owner when it is not the user (a funding source's confirmations). */
+    keyOwner?: string;
+    actorId?: string | null;
+  }
+
   /** Deposit, withdrawal and fee share one shape: the user's account against a system account. */
-  async function againstSystem(
-    userId: string,
-    input: MoneyInput,
-    operation: { name: string; kind: EntryKind; direction: 1n | -1n; system: (account: AccountRecord) => SystemAccountCode },
-  ): Promise<Movement> {
+  async function againstSystem(userId: string, input: MoneyInput, operation: AgainstSystem): Promise<Movement> {
     const amount = amountOf(input.amount, input.currency);
     const request: IdempotentRequest = {
-      userId,
+      userId: operation.keyOwner ?? userId,
       key: input.idempotencyKey,
       operation: operation.name,
       input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
     };
-    const entry = { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: userId };
-    if (storage.postMovement) {
+    const entry = { kind: operation.kind, reference: input.reference, metadata: input.metadata, actorId: operation.actorId === undefined ? userId : operation.actorId };
+    const find = operation.account ?? { read: () => recentOwnAccount(userId, input.accountId), inTransaction: (tx: Repositories) => ownAccount(tx, userId, input.accountId) };
+    if (storage.postMovement && !operation.locked) {
       // The same checks as below, on a plain read; then the whole movement at once.
-      const account = await recentOwnAccount(userId, input.accountId);
+      const account = await find.read();
+      operation.admit?.(account);
       sameCurrency(account, input.currency);
       const code = operation.system(account);
       const cash = operation.kind === 'deposit' || operation.kind === 'withdrawal' ? operation.kind : undefined;
@@ -754,8 +790,10 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     return idempotency.run(
       request,
       async (tx) => {
-        const account = await ownAccount(tx, userId, input.accountId);
+        const account = await find.inTransaction(tx);
+        operation.admit?.(account);
         sameCurrency(account, input.currency);
+        await operation.locked?.(tx, account, amount);
         const system = await systemAccount(tx, operation.system(account), account.currency);
         const lines: Line[] = [
           { account, amount: operation.direction * amount },
@@ -765,12 +803,84 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         const movement = { transaction: result.transactions[0]!, account: accountAfter(account, result.after.get(account.id)!) };
         const cash = deps.cashNotifications;
         if (!cash || (operation.kind !== 'deposit' && operation.kind !== 'withdrawal')) return new WithWrites(movement, result.written);
-        const notice = cash.notice(cashMovement(operation.kind, userId, account, result.entryId, movement.transaction.amount, movement.account.balance));
-        const notified = cash.notifications.notifyIn(tx, userId, notice);
+        const owner = account.userId!;
+        const notice = cash.notice(cashMovement(operation.kind, owner, account, result.entryId, movement.transaction.amount, movement.account.balance));
+        const notified = cash.notifications.notifyIn(tx, owner, notice);
         // Sent together with the entry's own writes; settled() waits for both before any failure counts.
         return new WithWrites(movement, settled([result.written, notified]));
       },
     );
+  }
+
+  /** Demo money is free: the faucet tops a demo account up only within the configured caps. */
+  async function demoCaps(tx: Repositories, account: AccountRecord, amount: bigint): Promise<void> {
+    const demo = options.demo;
+    if (!demo) throw new TradeplaneError('transfer_not_allowed', 'Demo accounts are turned off');
+    const userId = account.userId!;
+    // Locks the user's accounts: concurrent top-ups are counted one after the other.
+    await tx.accounts.lockOwner(userId);
+    const c = currency(account.currency);
+    const cap = demoCap(c.code);
+    const current = (await tx.accounts.findById(account.id))!;
+    if (current.balance + amount > cap) {
+      throw new TradeplaneError('demo_limit_reached', `A demo account holds at most ${formatAmount(cap, c)} ${c.code}; it holds ${formatAmount(current.balance, c)}`, {
+        fields: [{ in: 'body', path: 'amount', code: 'demo_balance_cap', message: `may be at most ${formatAmount(cap - current.balance < 0n ? 0n : cap - current.balance, c)}` }],
+      });
+    }
+    const now = clock.now();
+    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const demoAccounts = (await tx.accounts.listForUser(userId)).filter((a) => a.kind === 'demo').map((a) => a.id);
+    const today = await tx.journal.listPostings({ accountIds: demoAccounts, kind: 'deposit', from: dayStart, limit: demo.topUpsPerDay + 1 });
+    if (today.length >= demo.topUpsPerDay) {
+      throw new TradeplaneError('demo_limit_reached', `At most ${demo.topUpsPerDay} demo top-ups a day; the next one is possible after midnight UTC`);
+    }
+  }
+
+  /** A demo account's balance cap in a currency: configured, or ten times its starting balance. */
+  function demoCap(code: string): bigint {
+    const demo = options.demo;
+    if (!demo) return 0n;
+    const text = demo.maxBalances[code] ?? demo.maxBalance;
+    if (text === undefined) return demoBalance(code) * 10n;
+    const parsed = parseAmount(text, currency(code));
+    if (!parsed.ok) throw new TypeError(`wallets.demo max balance "${text}" is not valid for ${code}: ${parsed.message}`);
+    return parsed.minor;
+  }
+
+  const demoOnly = (account: AccountRecord) => {
+    if (account.kind !== 'demo') {
+      throw new TradeplaneError('funding_provider_required', 'Real money enters a real account only through a funding provider or an operator credit, not on request');
+    }
+  };
+  const realOnly = (account: AccountRecord) => {
+    if (account.kind !== 'real') throw new TradeplaneError('transfer_not_allowed', 'Only real accounts take real money: demo money comes from the demo faucet');
+  };
+
+  /** A funding source's confirmation, posted like any deposit (the movement path, the holder told), keyed by the source's reference. */
+  function creditFromSource(source: string, confirmation: DepositConfirmation): Promise<Movement> {
+    const read = async (repos: Repositories) => {
+      const account = await repos.accounts.findById(confirmation.accountId);
+      if (!account || account.kind === 'system') throw new TradeplaneError('not_found', 'No such account');
+      return account;
+    };
+    const input: MoneyInput = {
+      amount: confirmation.amount,
+      currency: confirmation.currency,
+      accountId: confirmation.accountId,
+      reference: confirmation.reference,
+      metadata: { ...confirmation.metadata, funding_source: source, source_reference: confirmation.sourceReference },
+      idempotencyKey: confirmation.sourceReference,
+    };
+    return againstSystem('', input, {
+      name: 'confirm_deposit',
+      kind: 'deposit',
+      direction: 1n,
+      system: () => 'external',
+      account: { read: () => read(storage.repos), inTransaction: read },
+      admit: realOnly,
+      keyOwner: `source:${source}`,
+      actorId: null,
+    });
   }
 
   /** Demo money comes from and returns to the faucet; real money from and to the outside world. */
@@ -844,11 +954,44 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
         { account: settlement, amount: -pnl },
       ]);
     },
+    async fundFromOutside(tx, { account, amount, entryId, reference, metadata, actorId }) {
+      const external = await systemAccount(tx, 'external', account.currency);
+      const result = await post(tx, { id: entryId, kind: 'deposit', reference, metadata, actorId }, [
+        { account, amount },
+        { account: external, amount: -amount },
+      ]);
+      await tellHolder(tx, 'deposit', account, result);
+    },
+    async payOut(tx, { holdId, entryId, reference, metadata, actorId }) {
+      const hold = await tx.holds.findById(holdId);
+      if (!hold) throw new TradeplaneError('not_found', 'No such hold');
+      const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: clock.now(), capturedAmount: hold.amount, entryId });
+      if (!resolved) throw new TradeplaneError('hold_not_pending', 'The withdrawal no longer holds its amount');
+      const account = (await tx.accounts.findById(hold.accountId))!;
+      const external = await systemAccount(tx, 'external', account.currency);
+      const result = await post(tx, { id: entryId, kind: 'withdrawal', reference, metadata, actorId }, [
+        { account, amount: -hold.amount, heldDelta: -hold.amount },
+        { account: external, amount: hold.amount },
+      ]);
+      await tellHolder(tx, 'withdrawal', account, result);
+    },
   };
+
+  /** The deposit or withdrawal notice, in the movement's transaction (real money that an operator or a source moved). */
+  async function tellHolder(tx: Repositories, kind: CashMovement['kind'], account: AccountRecord, result: Posted): Promise<void> {
+    const cash = deps.cashNotifications;
+    if (!cash || account.userId === null) return;
+    const after = accountAfter(account, result.after.get(account.id)!);
+    const amount = result.transactions.find((t) => t.accountId === account.id)!.amount;
+    await cash.notifications.notifyIn(tx, account.userId, cash.notice(cashMovement(kind, account.userId, account, result.entryId, amount, after.balance)));
+  }
+
+  const funding = createFunding({ storage, clock, ids, audit, options, idempotency, within, currency, amountOf, toAccount, sameCurrency, creditFromSource });
 
   const service: WalletService = {
     currencies,
     within,
+    funding: funding.service,
 
     async listAccounts(userId) {
       return (await storage.repos.accounts.listForUser(userId)).map(toAccount);
@@ -875,10 +1018,13 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       return toAccount(account!);
     },
 
-    deposit(userId, input) {
-      return againstSystem(userId, input, { name: 'deposit', kind: 'deposit', direction: 1n, system: cashSide });
+    async deposit(userId, input) {
+      demoOnly(await recentOwnAccount(userId, input.accountId));
+      return againstSystem(userId, input, { name: 'deposit', kind: 'deposit', direction: 1n, system: cashSide, admit: demoOnly, locked: demoCaps });
     },
-    withdraw(userId, input) {
+    async withdraw(userId, input) {
+      const account = await recentOwnAccount(userId, input.accountId);
+      if (account.kind === 'real') return funding.request(userId, input, (tx) => ownAccount(tx, userId, input.accountId));
       return againstSystem(userId, input, { name: 'withdraw', kind: 'withdrawal', direction: -1n, system: cashSide });
     },
     chargeFee(userId, input) {
@@ -1043,6 +1189,10 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           const account = await tx.accounts.findById(accountId);
           if (!account || account.kind === 'system') throw new TradeplaneError('not_found', 'No such account');
           sameCurrency(account, input.currency);
+          if (direction > 0n && account.kind === 'real' && funding.service.needsSecondApproval(amount, currency(account.currency))) {
+            // A correction is no back door for real money that would need two operators as a credit.
+            throw new TradeplaneError('second_approval_required', 'A credit this large to a real account needs a second operator: use POST /admin/accounts/{id}/credit');
+          }
           const system = await systemAccount(tx, 'adjustments', account.currency);
           const result = await post(tx, { kind: 'adjustment', reference: null, metadata: { reason: input.reason }, actorId }, [
             { account, amount: direction * amount },
