@@ -116,6 +116,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
       rateLimits: options.rateLimits.enabled
         ? {
             rules: { auth: options.rateLimits.auth, trading: options.rateLimits.trading, market: options.rateLimits.market, default: options.rateLimits.default },
+            failedAuth: options.rateLimits.failedAuth,
             // SQLite is one process: its counters live in memory. PostgreSQL instances share theirs in the database.
             store: options.rateLimits.store ?? (storage.dialect === 'sqlite' ? memoryRateLimitStore() : undefined),
           }

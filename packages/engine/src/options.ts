@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, copyOptionsSchema, defaultRateLimits, moduleNames, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -119,6 +119,8 @@ export const engineOptionsSchema = z.strictObject({
       trading: rateRule(defaultRateLimits.trading),
       market: rateRule(defaultRateLimits.market),
       default: rateRule(defaultRateLimits.default),
+      /** Failed authentications (bad token, API key, license or refresh token) per address; 429 past it. */
+      failedAuth: rateRule(defaultFailedAuthLimit),
       store: z.custom<RateLimitStore>((v) => isObject(v) && typeof v.hit === 'function', 'expected a RateLimitStore').optional(),
     })
     .prefault({}),

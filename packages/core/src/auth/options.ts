@@ -69,7 +69,21 @@ export const authOptionsSchema = z.strictObject({
     .prefault({}),
   /** New accounts start `pending` until an admin approves them. */
   signupApproval: z.boolean().default(false),
-  /** Failed sign-ins per account and per client address; `false` turns throttling off. */
+  /**
+   * Failed sign-ins, counted in the database (every instance sees them) four ways, so that a
+   * guesser can neither lock an owner out from everywhere nor lock out everyone behind one
+   * address. `false` turns throttling off.
+   * - per account and address: `maxFailures` inside `windowSeconds` refuse that pair for
+   *   `blockSeconds` (429 with `Retry-After`), even with the right password;
+   * - per address (`address`): past its `maxFailures`, each account gets one wrong try from
+   *   that address instead of `maxFailures`; right passwords still sign in;
+   * - per account across addresses (`account`): after `freeFailures`, each failure makes the
+   *   account wait 1, 2, 4 … up to `maxDelaySeconds` before the next try — except from an
+   *   address where it signed in within `rememberAddressSeconds`;
+   * - everywhere (`global`, against spraying many accounts from many addresses): past its
+   *   `maxFailures` in `windowSeconds`, only remembered (account, address) pairs may try until
+   *   the window ends. `false` turns this one off.
+   */
   loginThrottle: z
     .union([
       z.literal(false),
@@ -77,6 +91,30 @@ export const authOptionsSchema = z.strictObject({
         maxFailures: z.number().int().min(1).default(5),
         windowSeconds: z.number().int().min(1).default(60),
         blockSeconds: z.number().int().min(1).default(300),
+        address: z
+          .strictObject({
+            maxFailures: z.number().int().min(1).default(20),
+            windowSeconds: z.number().int().min(1).default(60),
+            blockSeconds: z.number().int().min(1).default(300),
+          })
+          .prefault({}),
+        account: z
+          .strictObject({
+            freeFailures: z.number().int().min(0).default(5),
+            windowSeconds: z.number().int().min(1).default(3600),
+            maxDelaySeconds: z.number().int().min(1).default(60),
+          })
+          .prefault({}),
+        global: z
+          .union([
+            z.literal(false),
+            z.strictObject({
+              maxFailures: z.number().int().min(1).default(100),
+              windowSeconds: z.number().int().min(1).default(60),
+            }),
+          ])
+          .prefault({}),
+        rememberAddressSeconds: z.number().int().min(0).default(30 * 24 * 60 * 60),
       }),
     ])
     .prefault({}),

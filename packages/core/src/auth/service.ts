@@ -259,10 +259,10 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const identifier = email !== undefined ? normalizeEmail(email) : (username ?? '').toLowerCase();
       const user = email !== undefined ? await storage.repos.users.findByEmail(identifier) : await storage.repos.users.findByUsername(identifier);
       // Keyed by user id when the account exists, so email and username share one counter.
-      const accountKey = user ? `user:${user.id}` : `login:${identifier}`;
-      const keys = context.ip ? [accountKey, `ip:${context.ip}`] : [accountKey];
+      const attempt = { account: user ? `user:${user.id}` : `login:${identifier}`, address: context.ip };
+      let attemptState;
       try {
-        await throttle.assertAllowed(keys);
+        attemptState = await throttle.check(attempt);
       } catch (error) {
         deps.observer?.login?.('blocked');
         throw error;
@@ -272,7 +272,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       const ok = user && user.passwordHash ? await hasher.verify(user.passwordHash, password) : (await hasher.verifyDummy(password), false);
       if (!user || !ok) {
         await storage.transaction(async (tx) => {
-          const blocked = await throttle.recordFailure(tx, keys);
+          const blocked = await throttle.recordFailure(tx, attempt, attemptState);
           const target = { actorId: null, targetType: 'user', targetId: user?.id };
           await audit.recordIn(tx, { ...target, action: 'auth.login_failed', details: { identifier } }, context);
           for (const key of blocked) {
@@ -287,7 +287,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       // Parameters changed since this hash was made: upgrade it now that we know the password.
       const rehashed = active && hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;
       const sign = await storage.transaction(async (tx) => {
-        await throttle.recordSuccess(tx, accountKey);
+        await throttle.recordSuccess(tx, attempt);
         if (!active) return undefined;
         const current = rehashed ? ((await tx.users.update(user.id, { passwordHash: rehashed, updatedAt: clock.now() })) ?? user) : user;
         return openSession(tx, current, context, deviceLabel);

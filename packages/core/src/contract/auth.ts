@@ -130,7 +130,9 @@ export const authRoutes = {
     body: z.strictObject({ refresh_token: z.string().min(1).max(512).optional() }).optional(),
     response: tokenPairSchema,
     errors: ['invalid_token', 'refresh_token_reused', 'account_disabled', 'csrf_failed'],
-    rateLimit: 'auth',
+    // Not the sign-in budget: everyone behind one busy address must keep their sessions however
+    // many others sign in there. Refresh tokens that do not verify count as failed authentications.
+    rateLimit: 'default',
   }),
   logout: defineRoute({
     id: 'auth.logout',

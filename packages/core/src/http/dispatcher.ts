@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { TradeplaneError, toProblem, type FieldError } from '../errors.js';
+import { TradeplaneError, isTradeplaneError, toProblem, type FieldError } from '../errors.js';
 import { allowedRoles, listRoutes, type Contract, type RouteDefinition } from '../contract/route.js';
 import type { Ids, Logger, Observer } from '../ports/index.js';
 import type { Principal } from '../auth/service.js';
@@ -183,6 +183,11 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         }
 
         const fields: FieldError[] = [];
+        // Every string a client sends is checked here, whatever its schema says, so that no
+        // route can forget: NUL and unpaired surrogates cannot be stored as text (PostgreSQL
+        // refuses them) and mean nothing in any field.
+        const userAgent = header('user-agent');
+        if (userAgent !== undefined && BAD_TEXT.test(userAgent)) fields.push(badTextField('header', 'User-Agent'));
         const parsedParams = route.params ? validate(route.params, params, 'path', fields) : undefined;
         const parsedQuery = route.query ? validate(route.query, request.query ?? {}, 'query', fields) : undefined;
         let parsedBody: unknown;
@@ -207,7 +212,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         const meta: RequestMeta = {
           requestId,
           ip: request.ip,
-          userAgent: header('user-agent'),
+          userAgent,
           basePath: request.basePath ?? '',
           headers: request.headers,
           cookieMode: request.cookieMode,
@@ -236,7 +241,17 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         }
         headers['content-type'] = JSON_TYPE;
         return { status, headers, body: JSON.stringify(payload) };
-      } catch (error) {
+      } catch (thrown) {
+        let error = thrown;
+        // A credential that does not verify (access token, API key, license, refresh or ID
+        // token) is counted against the address; past the limit the answer is 429, not 401.
+        if (options.rateLimiter && isTradeplaneError(error) && error.code === 'invalid_token') {
+          try {
+            await options.rateLimiter.failedAuthentication(request.ip);
+          } catch (limited) {
+            error = limited;
+          }
+        }
         const problem = toProblem(error, requestId);
         if (problem.status >= 500) {
           options.logger.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
@@ -268,7 +283,49 @@ function problemResponse(error: unknown, requestId: string, extra: Record<string
   };
 }
 
+/** NUL, or a UTF-16 surrogate without its pair (which JSON's `\uD800` escapes can produce). */
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const BAD_TEXT_ALL = new RegExp(BAD_TEXT.source, 'g');
+
+function badTextField(where: FieldError['in'], path: string): FieldError {
+  return { in: where, path, code: 'invalid_characters', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' };
+}
+
+/**
+ * Adds a field error for every string (and object key) in `value` holding NUL or an unpaired
+ * surrogate. Iterative, with paths kept as parent links and spelt out only for an error: a
+ * deeply nested body costs neither stack nor quadratic copies.
+ */
+function checkText(value: unknown, where: FieldError['in'], fields: FieldError[]): void {
+  type Node = { value: unknown; key: string; parent: Node | undefined };
+  const pathOf = (node: Node | undefined, last?: string) => {
+    const segments = last === undefined ? [] : [last];
+    for (let n = node; n?.parent; n = n.parent) segments.push(n.key);
+    return segments.reverse().map((s) => s.replace(BAD_TEXT_ALL, '\uFFFD')).join('.');
+  };
+  const pending: Node[] = [{ value, key: '', parent: undefined }];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    const current = node.value;
+    if (typeof current === 'string') {
+      if (BAD_TEXT.test(current)) fields.push(badTextField(where, pathOf(node)));
+    } else if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) pending.push({ value: current[i], key: String(i), parent: node });
+    } else if (current !== null && typeof current === 'object') {
+      const keys = Object.keys(current);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        if (BAD_TEXT.test(key)) fields.push(badTextField(where, pathOf(node, key)));
+        pending.push({ value: (current as Record<string, unknown>)[key], key, parent: node });
+      }
+    }
+  }
+}
+
 function validate(schema: z.ZodType, value: unknown, where: FieldError['in'], fields: FieldError[]): unknown {
+  const before = fields.length;
+  checkText(value, where, fields);
+  if (fields.length > before) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {

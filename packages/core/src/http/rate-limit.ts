@@ -18,6 +18,13 @@ export const defaultRateLimits: RateLimitRules = {
   default: { limit: 1000, windowSeconds: 60 },
 };
 
+/**
+ * Failed authentications (a bad access token, API key, license or refresh token) per client
+ * address: past the limit they answer 429 instead of 401, so one address cannot try credentials
+ * without end. Valid credentials from the same address are never refused for it.
+ */
+export const defaultFailedAuthLimit: RateLimitRule = { limit: 100, windowSeconds: 60 };
+
 /** Where counters live: the database by default (shared by every instance), or your own store. */
 export interface RateLimitStore {
   /** Counts one request in `key`'s window starting at `windowStart`; returns the count so far in that window. */
@@ -33,6 +40,8 @@ export interface RateLimiter {
    * throws `rate_limited` (429, with `Retry-After` and the same headers) past the limit.
    */
   check(route: RouteDefinition, subject: RateLimitSubject): Promise<Record<string, string>>;
+  /** Counts a failed authentication from `ip`; throws `rate_limited` (429, `Retry-After`) past the limit. */
+  failedAuthentication(ip: string | undefined): Promise<void>;
 }
 
 /**
@@ -41,19 +50,33 @@ export interface RateLimiter {
  * `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds to the window's end)
  * and `RateLimit-Policy` (`<limit>;w=<seconds>`).
  */
-export function createRateLimiter(deps: { store: RateLimitStore; clock: Clock; rules: RateLimitRules }): RateLimiter {
+export function createRateLimiter(deps: { store: RateLimitStore; clock: Clock; rules: RateLimitRules; failedAuth?: RateLimitRule }): RateLimiter {
   const { store, clock, rules } = deps;
+  const failedAuth = deps.failedAuth ?? defaultFailedAuthLimit;
+  /** The window `now` falls in, aligned to the epoch so every instance agrees where it starts. */
+  const windowOf = (rule: RateLimitRule) => {
+    const windowMs = rule.windowSeconds * 1000;
+    const now = clock.now().getTime();
+    const start = now - (now % windowMs);
+    return { start, reset: Math.max(1, Math.ceil((start + windowMs - now) / 1000)) };
+  };
   return {
+    async failedAuthentication(ip) {
+      const { start, reset } = windowOf(failedAuth);
+      const count = await store.hit(`failed-auth:ip:${ip ?? 'unknown'}`, new Date(start));
+      if (count > failedAuth.limit) {
+        throw new TradeplaneError('rate_limited', `More than ${failedAuth.limit} failed authentications from this address in ${failedAuth.windowSeconds} s; try again in ${reset} s`, {
+          headers: { 'retry-after': String(reset) },
+        });
+      }
+    },
     async check(route, subject) {
       const group = rateLimitGroup(route);
       if (group === 'none') return {};
       const rule = rules[group];
-      const windowMs = rule.windowSeconds * 1000;
-      const now = clock.now().getTime();
-      const windowStart = now - (now % windowMs);
+      const { start: windowStart, reset } = windowOf(rule);
       const who = 'userId' in subject ? (subject.apiKeyId ? `key:${subject.apiKeyId}` : subject.subscriptionId ? `license:${subject.subscriptionId}` : `user:${subject.userId}`) : `ip:${subject.ip ?? 'unknown'}`;
       const count = await store.hit(`${group}:${who}`, new Date(windowStart));
-      const reset = Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
       const headers = {
         'ratelimit-limit': String(rule.limit),
         'ratelimit-remaining': String(Math.max(0, rule.limit - count)),
