@@ -275,8 +275,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           const blocked = await throttle.recordFailure(tx, attempt, attemptState);
           const target = { actorId: null, targetType: 'user', targetId: user?.id };
           await audit.recordIn(tx, { ...target, action: 'auth.login_failed', details: { identifier } }, context);
-          for (const key of blocked) {
-            await audit.recordIn(tx, { ...target, action: 'auth.lockout', details: { key: key.replace(/^(user|login|ip):.*/, '$1') } }, context);
+          for (const kind of blocked) {
+            await audit.recordIn(tx, { ...target, action: 'auth.lockout', details: { key: kind } }, context);
           }
         });
         deps.observer?.login?.('failure');
