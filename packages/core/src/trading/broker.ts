@@ -89,8 +89,19 @@ export interface PaperBrokerOptions {
 
 /** A broker that needs no venue, for demo accounts, development, replays and backtests. */
 export interface PaperBroker extends Broker {
-  /** Feeds a bar: records its close as the last price, then fills the resting orders it crosses. */
+  /**
+   * Feeds a bar: records its close as the last price, then fills the resting orders it crosses.
+   * Each fill goes to every `onFill` listener even when one of them throws for another fill; the
+   * first such error is thrown once all fills are delivered.
+   */
   onBar(bar: BrokerBar): Promise<Fill[]>;
+  /**
+   * The price a triggered exit fills at: a stop-loss, take-profit or stop-out reached at `level`
+   * closes with a market order for `side` (SELL to leave a BUY), which pays the half spread and
+   * the slippage like any market order — so a stop does not leave at a better price than a
+   * manual close would.
+   */
+  exitFillPrice(side: TradeSide, level: number): number;
 }
 
 /**
@@ -100,6 +111,8 @@ export interface PaperBroker extends Broker {
  *   last × (1 ± spread/2) × (1 ± slippage). No last price: rejected (`no_market_price`).
  * - Limit and stop orders rest until a bar that opens at or after their placement crosses
  *   their price (see `orderFillPrice`); stop fills also take the slippage, limit fills never do.
+ * - A trade's stop-loss, take-profit or stop-out leaves at its level with the half spread and the
+ *   slippage against it (`exitFillPrice`), as a manual close at that price would.
  *   A bar that began before the order was placed cannot say whether the price crossed after it,
  *   so it is not used.
  * - Resting orders live in memory: the engine places its pending orders again when it starts.
@@ -132,8 +145,19 @@ export function createPaperBroker(options: PaperBrokerOptions = {}): PaperBroker
     return { orderId: order.id, accountId: order.accountId, symbol: order.symbol, side: order.side, price, quantity, time };
   }
 
+  /** Every fill reaches every listener: one listener failing on one fill does not keep the others from theirs. */
   async function emit(fills: Fill[]) {
-    for (const f of fills) for (const listener of listeners) await listener(f);
+    let failure: { error: unknown } | undefined;
+    for (const f of fills) {
+      for (const listener of listeners) {
+        try {
+          await listener(f);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   return {
@@ -156,6 +180,10 @@ export function createPaperBroker(options: PaperBrokerOptions = {}): PaperBroker
 
     async cancelOrder(orderId) {
       return resting.delete(orderId);
+    },
+
+    exitFillPrice(side, level) {
+      return adverse(side, adverse(side, level, halfSpread), slippage);
     },
 
     async positions(accountId) {

@@ -1,4 +1,5 @@
 import { decimalFraction, divideRounded } from '../money/decimal.js';
+import { MAX_MINOR_UNITS } from '../money/currency.js';
 import type { TradeSide } from '../ports/storage.js';
 
 /**
@@ -18,9 +19,17 @@ export function exactPrice(price: number): { digits: bigint; scale: number } {
  *
  * computed exactly from the decimal prices and rounded once, half away from zero, to the minor
  * unit; then floored at −stake (a position can lose its stake and no more — a short whose price
- * doubles is stopped out). With a stake of 100.00 bought at 1.25 and sold at 1.30: +4.00.
+ * doubles is stopped out) and capped at 2^63 − 1 minor units, the largest amount there is (a
+ * price that gaps by a factor of 10^17 would otherwise owe more). With a stake of 100.00 bought
+ * at 1.25 and sold at 1.30: +4.00.
  */
 export function stakePnl(stake: bigint, side: TradeSide, entryPrice: number, exitPrice: number): bigint {
+  const pnl = uncappedPnl(stake, side, entryPrice, exitPrice);
+  return pnl > MAX_MINOR_UNITS ? MAX_MINOR_UNITS : pnl;
+}
+
+/** {@link stakePnl} before the cap at the largest amount (still floored at −stake): for refusing orders whose targets could not be paid. */
+export function uncappedPnl(stake: bigint, side: TradeSide, entryPrice: number, exitPrice: number): bigint {
   const entry = exactPrice(entryPrice);
   const exit = exactPrice(exitPrice);
   // (exit − entry) / entry with both over a common scale: (x·10^se − e·10^sx) / (e·10^sx).

@@ -2,12 +2,12 @@ import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { OrderRecord, OrderStatus, OrderType, Repositories, TradeCloseReason, TradeRecord, TradeSide, TradeSource, TradeStatus } from '../ports/storage.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
-import type { Currency } from '../money/currency.js';
+import { MAX_MINOR_UNITS, type Currency } from '../money/currency.js';
 import type { LedgerSteps, WalletService } from '../wallets/service.js';
 import { createIdempotency, isReplayed, markReplayed } from '../wallets/idempotency.js';
 import type { RiskCheck, RiskService, RiskVerdict } from '../risk/service.js';
 import type { Broker, BrokerBar, Fill, PaperBroker } from './broker.js';
-import { stakeForQuantity, stakePnl } from './pricing.js';
+import { stakeForQuantity, stakePnl, uncappedPnl } from './pricing.js';
 import { keysetPage } from '../pagination.js';
 import { exitOnBar } from './triggers.js';
 
@@ -289,6 +289,9 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
     if (input.quantity !== undefined) {
       const stake = stakeForQuantity(input.quantity, reference, c.exponent);
       if (stake <= 0n) invalid([{ in: 'body', path: 'quantity', code: 'too_small', message: 'is worth less than the smallest amount of the currency' }]);
+      if (stake > MAX_MINOR_UNITS) {
+        invalid([{ in: 'body', path: 'quantity', code: 'too_large', message: `at ${reference} it is worth more than the largest amount, ${formatAmount(MAX_MINOR_UNITS, c)} ${c.code}` }]);
+      }
       return stake;
     }
     return undefined;
@@ -319,6 +322,11 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
             });
             refusals.set(error, { check, verdict, at: now });
             throw error;
+          }
+          // A target whose P&L could not be represented could never be paid: refused like a bad field.
+          if (input.takeProfit !== undefined && uncappedPnl(verdict.stake, input.side, reference, input.takeProfit) > MAX_MINOR_UNITS) {
+            const c = currency(account.currency);
+            invalid([{ in: 'body', path: 'take_profit', code: 'too_large', message: `the P&L of ${formatAmount(verdict.stake, c)} ${c.code} at this target would be more than the largest amount, ${formatAmount(MAX_MINOR_UNITS, c)}` }]);
           }
           const orderId = ids.next();
           const hold = await ledger.reserve(tx, account, verdict.stake, { reference: orderId });
@@ -444,11 +452,39 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
     if (opened) await emit('opened', opened);
   }
 
-  /** Settles an open trade at `exitPrice`: P&L into the ledger, the streak and locks updated, all in one transaction. */
+  /**
+   * Settles an open trade at `exitPrice`: P&L into the ledger, the streak and locks updated, all in
+   * one transaction. A gain no balance can hold — the account's, or the settlement account's on
+   * the other side, past 2^63 − 1 minor units — makes that posting fail; the trade is then settled
+   * with the gain cut to what both can hold (the uncapped figure kept in the entry's metadata and
+   * logged), so a trade is always closable and settling never throws on overflow.
+   */
   async function settle(trade: TradeRecord, exitPrice: number, reason: TradeCloseReason, at: Date): Promise<TradeRecord> {
+    const pnl = stakePnl(trade.stake, trade.side, trade.entryPrice, exitPrice);
+    try {
+      return await settleAt(trade, exitPrice, reason, at, pnl);
+    } catch (error) {
+      if (pnl <= 0n || (error instanceof TradeplaneError && error.code === 'trade_not_open')) throw error;
+      const room = await settlementRoom(trade);
+      if (pnl <= room) throw error;
+      const uncapped = uncappedPnl(trade.stake, trade.side, trade.entryPrice, exitPrice);
+      logger.warn({ event: 'trading.pnl_capped', tradeId: trade.id, pnl: String(uncapped), paid: String(room) }, 'A P&L past the largest amount was cut to what the accounts can hold');
+      return settleAt(trade, exitPrice, reason, at, room, uncapped);
+    }
+  }
+
+  /** The most a gain on this trade can pay: what keeps its account and the settlement account within 2^63 − 1 minor units. */
+  async function settlementRoom(trade: TradeRecord): Promise<bigint> {
+    const account = await storage.repos.accounts.findById(trade.accountId);
+    const counterparty = await storage.repos.accounts.ensureSystem('settlement', trade.currency, clock.now());
+    const settlement = await storage.repos.accounts.findById(counterparty.id);
+    const room = [MAX_MINOR_UNITS - (account?.balance ?? 0n), MAX_MINOR_UNITS + (settlement?.balance ?? 0n)].reduce((a, b) => (a < b ? a : b));
+    return room > 0n ? room : 0n;
+  }
+
+  async function settleAt(trade: TradeRecord, exitPrice: number, reason: TradeCloseReason, at: Date, pnl: bigint, uncapped?: bigint): Promise<TradeRecord> {
     const closed = await storage.transaction(async (tx: Repositories) => {
       await tx.accounts.lockOwner(trade.userId);
-      const pnl = stakePnl(trade.stake, trade.side, trade.entryPrice, exitPrice);
       const entryId = pnl === 0n ? null : ids.next();
       const closed = await tx.trades.close(trade.id, { exitPrice, closeReason: reason, pnl, settlementEntryId: entryId, closedAt: at });
       if (!closed) throw new TradeplaneError('trade_not_open', 'The trade is already closed');
@@ -457,7 +493,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
         pnl,
         entryId: entryId ?? '',
         reference: trade.id,
-        metadata: { symbol: trade.symbol, side: trade.side, entry_price: trade.entryPrice, exit_price: exitPrice, close_reason: reason },
+        metadata: { symbol: trade.symbol, side: trade.side, entry_price: trade.entryPrice, exit_price: exitPrice, close_reason: reason, ...(uncapped === undefined ? {} : { pnl_uncapped: String(uncapped) }) },
       });
       await risk.afterSettlementIn(tx, trade.userId, trade.currency, pnl, at);
       return closed;
@@ -503,9 +539,49 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
       for (const order of await storage.repos.orders.listPending()) await submit(order);
     })());
 
-  broker.onFill(async (fill) => {
-    await applyFill(fill);
-  });
+  /**
+   * Fills whose recording failed (after `recordFill`'s retries), by order id: retried at the next
+   * bar, so one order's failure neither stops the fills after it nor loses its own. A restart
+   * resubmits the still-pending order instead (`resume`).
+   */
+  const unrecordedFills = new Map<string, Fill>();
+  async function takeFill(fill: Fill): Promise<void> {
+    try {
+      await recordFill(fill);
+      unrecordedFills.delete(fill.orderId);
+    } catch (error) {
+      unrecordedFills.set(fill.orderId, fill);
+      logger.error({ event: 'trading.fill_failed', orderId: fill.orderId, error: error instanceof Error ? error.message : String(error) }, 'A fill could not be recorded; it is retried on the next bar');
+    }
+  }
+  broker.onFill(takeFill);
+
+  /**
+   * Exits that a bar triggered but that could not be settled, by trade id: retried at the next
+   * bar at the price and time of the bar that triggered them (that bar did reach the level).
+   */
+  const unsettledExits = new Map<string, { trade: TradeRecord; price: number; reason: TradeCloseReason; at: Date }>();
+  async function exit(pending: { trade: TradeRecord; price: number; reason: TradeCloseReason; at: Date }): Promise<void> {
+    try {
+      await settle(pending.trade, pending.price, pending.reason, pending.at);
+      unsettledExits.delete(pending.trade.id);
+    } catch (error) {
+      // A manual close (or another instance) got there first: nothing left to do.
+      if (error instanceof TradeplaneError && error.code === 'trade_not_open') {
+        unsettledExits.delete(pending.trade.id);
+        return;
+      }
+      unsettledExits.set(pending.trade.id, pending);
+      logger.error(
+        { event: 'trading.trigger_failed', tradeId: pending.trade.id, reason: pending.reason, price: pending.price, error: error instanceof Error ? error.message : String(error) },
+        'A triggered exit could not be settled; it is retried on the next bar',
+      );
+    }
+  }
+
+  /** What a triggered exit fills at: through the paper broker's spread and slippage, as a market close would. */
+  const exitFill = (trade: TradeRecord, level: number): number =>
+    isPaper(broker) && typeof broker.exitFillPrice === 'function' ? broker.exitFillPrice(opposite(trade.side), level) : level;
 
   return {
     broker,
@@ -642,19 +718,24 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
 
     async onBar(bar) {
       await resume();
+      // Each trigger stands alone: one that fails is logged and retried at the next bar, and every
+      // other trade's stops and every resting order on this bar still run.
+      for (const pending of [...unsettledExits.values()]) await exit(pending);
+      for (const fill of [...unrecordedFills.values()]) await takeFill(fill);
       // Stops first, on trades that were open when the bar began; then the broker's resting orders.
       for (const trade of await storage.repos.trades.listOpenBySymbol(bar.symbol)) {
-        if (trade.openedAt.getTime() > bar.openTime.getTime()) continue;
-        const exit = exitOnBar(trade, bar);
-        if (!exit) continue;
+        if (trade.openedAt.getTime() > bar.openTime.getTime() || unsettledExits.has(trade.id)) continue;
+        const hit = exitOnBar(trade, bar);
+        if (hit) await exit({ trade, price: exitFill(trade, hit.price), reason: hit.reason, at: bar.closeTime });
+      }
+      if (isPaper(broker)) {
         try {
-          await settle(trade, exit.price, exit.reason, bar.closeTime);
+          await broker.onBar(bar);
         } catch (error) {
-          // A manual close got there first.
-          if (!(error instanceof TradeplaneError && error.code === 'trade_not_open')) throw error;
+          // Our own listener never throws (see takeFill): this is another listener's, already delivered past.
+          logger.error({ event: 'trading.bar_fill_listener_failed', symbol: bar.symbol, error: error instanceof Error ? error.message : String(error) }, 'A fill listener failed');
         }
       }
-      if (isPaper(broker)) await broker.onBar(bar);
     },
 
     subscribe(listener) {
