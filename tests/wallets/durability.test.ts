@@ -29,9 +29,10 @@ describe('durability on a SQLite file', () => {
     const file = join(dir, 'ledger.db');
     const setup = await createEngine({ database: file, ...options });
     const user = await setup.auth.register({ email: 'durable@example.com', password: 'durable-user-passphrase' });
+    const real = await setup.wallets.openAccount(user.id, { currency: 'USD' });
     await setup.close();
 
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, file, user.id], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, file, real.id], {
       cwd: root,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tests/tsconfig.json') },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -49,13 +50,13 @@ describe('durability on a SQLite file', () => {
 
     const reopened = await createEngine({ database: file, ...options });
     try {
-      const account = await reopened.wallets.defaultAccount(user.id);
+      const account = await reopened.wallets.getAccount(user.id, real.id);
       // Every acknowledged deposit is there (a few more may have committed before the kill landed).
       expect(BigInt(account.balance.replace('.', ''))).toBeGreaterThanOrEqual(BigInt(acknowledged));
       const references = new Set<string>();
       let cursor: string | undefined;
       do {
-        const page = await reopened.wallets.transactions(user.id, { limit: 200, cursor });
+        const page = await reopened.wallets.transactions(user.id, { accountId: real.id, limit: 200, cursor });
         for (const t of page.transactions) references.add(t.reference!);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);

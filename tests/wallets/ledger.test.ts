@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TradeplaneError, type Repositories, type Storage } from '@tradeplane/core';
+import { TradeplaneError, type MoneyInput, type Repositories, type Storage } from '@tradeplane/core';
 import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
 import { openLedger, type Ledger } from '../support/ledger.js';
 
@@ -13,6 +13,23 @@ async function ledger(kind: Parameters<typeof openLedger>[0], options: Parameter
   open.push(l);
   return l;
 }
+
+
+/**
+ * Real money in, as a funding source credits it once it has verified a payment (a user's own
+ * deposit request tops up demo accounts only); keyed per user, as a user's requests are.
+ */
+async function fund(l: Ledger, userId: string, input: MoneyInput) {
+  const accountId = input.accountId ?? (await l.tp.wallets.defaultAccount(userId)).id;
+  const { amount, currency, reference, metadata } = input;
+  return l.tp.wallets.funding.confirmDeposit('bank', { sourceReference: `${userId}/${input.idempotencyKey}`, accountId, amount, currency, reference, metadata });
+}
+
+/**
+ * Real money out at once: a fee, the instant debit of a real account (a real withdrawal waits
+ * for an operator; see tests/http/funding.test.ts). Same path, same guards as every movement.
+ */
+const debit = (l: Ledger, userId: string, input: MoneyInput) => l.tp.wallets.chargeFee(userId, input);
 
 let keys = 0;
 const key = () => `key-${++keys}`;
@@ -83,10 +100,10 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const savings = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
     expect(savings.isDefault).toBe(false);
 
-    const deposit = await l.tp.wallets.deposit(userId, { amount: '100.50', currency: 'USD', reference: 'psp-1', idempotencyKey: key() });
+    const deposit = await fund(l, userId, { amount: '100.50', currency: 'USD', reference: 'psp-1', idempotencyKey: key() });
     expect(deposit.transaction).toMatchObject({ kind: 'deposit', amount: '100.50', balanceAfter: '100.50', reference: 'psp-1' });
-    const withdrawal = await l.tp.wallets.withdraw(userId, { amount: '0.50', currency: 'USD', idempotencyKey: key() });
-    expect(withdrawal.transaction).toMatchObject({ kind: 'withdrawal', amount: '-0.50', balanceAfter: '100.00' });
+    const withdrawal = await debit(l, userId, { amount: '0.50', currency: 'USD', idempotencyKey: key() });
+    expect(withdrawal.transaction).toMatchObject({ kind: 'fee', amount: '-0.50', balanceAfter: '100.00' });
     const transfer = await l.tp.wallets.transfer(userId, { toAccountId: savings.id, amount: '40.00', currency: 'USD', idempotencyKey: key() });
     expect(transfer.account).toMatchObject({ id: main.id, balance: '60.00' });
     expect(await l.tp.wallets.getAccount(userId, savings.id)).toMatchObject({ balance: '40.00' });
@@ -94,7 +111,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const history = await l.tp.wallets.transactions(userId, { accountId: main.id });
     expect(history.transactions.map((t) => [t.kind, t.amount, t.balanceAfter])).toEqual([
       ['transfer', '-40.00', '60.00'],
-      ['withdrawal', '-0.50', '100.00'],
+      ['fee', '-0.50', '100.00'],
       ['deposit', '100.50', '100.50'],
     ]);
     expect(await l.tp.wallets.totals(userId)).toEqual([{ currency: 'USD', kind: 'real', balance: '100.00', held: '0.00', available: '100.00', accounts: 2 }]);
@@ -106,9 +123,9 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const userId = await l.user();
     for (let i = 1; i <= 5; i++) {
       l.clock.advance(60_000);
-      await l.tp.wallets.deposit(userId, { amount: `${i}.00`, currency: 'USD', idempotencyKey: key() });
+      await fund(l, userId, { amount: `${i}.00`, currency: 'USD', idempotencyKey: key() });
     }
-    await l.tp.wallets.withdraw(userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    await debit(l, userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
     const first = await l.tp.wallets.transactions(userId, { limit: 4 });
     const second = await l.tp.wallets.transactions(userId, { limit: 4, cursor: first.nextCursor! });
     expect(first.transactions).toHaveLength(4);
@@ -135,20 +152,22 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       const account = await l.tp.wallets.openAccount(userId, { currency });
       // A reference and metadata that look like format directives must come back as they went in.
       const request = { accountId: account.id, amount, currency, idempotencyKey: key(), reference: '100% of %1$s %s', metadata: { note: '%%2$s %' } };
-      const movement = await l.tp.wallets.deposit(userId, request);
+      const movement = await fund(l, userId, request);
       expect(movement.account.balance).toBe(expected);
       expect(movement.transaction).toMatchObject({ reference: '100% of %1$s %s', metadata: { note: '%%2$s %' } });
       expect((await l.tp.wallets.getAccount(userId, account.id)).balance).toBe(expected);
       // The stored outcome says the same (on PostgreSQL the database itself formats it).
-      expect(await l.tp.wallets.deposit(userId, request)).toEqual(movement);
+      expect(await fund(l, userId, request)).toEqual(movement);
     }
     // Withdrawing one minor unit from 2^63 − 1 leaves 2^63 − 2, exactly.
     const btc = (await l.tp.wallets.listAccounts(userId)).find((a) => a.currency === 'BTC')!;
-    const after = await l.tp.wallets.withdraw(userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() });
+    const after = await debit(l, userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() });
     expect(after.account.balance).toBe('92233720368.54775806');
-    // One more unit than the maximum balance is refused, not wrapped or rounded.
-    await l.tp.wallets.deposit(userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() });
-    const overflow = await rejection(l.tp.wallets.deposit(userId, { accountId: btc.id, amount: '0.00000001', currency: 'BTC', idempotencyKey: key() }));
+    // One more unit than the maximum balance is refused, not wrapped or rounded. (Credited by
+    // adjustments: the `external` account already gave out all it can hold in BTC.)
+    const credit = () => l.tp.wallets.adjust(userId, btc.id, { direction: 'credit', amount: '0.00000001', currency: 'BTC', reason: 'edge of the range', idempotencyKey: key() });
+    await credit();
+    const overflow = await rejection(credit());
     expect(overflow.code).toBe('validation_failed');
     expect((await l.tp.wallets.getAccount(userId, btc.id)).balance).toBe('92233720368.54775807');
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
@@ -167,11 +186,11 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       ['92233720368547758.08', 'too_large'],
       ['', 'not_a_decimal'],
     ] as const) {
-      const error = await rejection(l.tp.wallets.deposit(userId, { amount, currency: 'USD', idempotencyKey: key() }));
+      const error = await rejection(fund(l, userId, { amount, currency: 'USD', idempotencyKey: key() }));
       expect(error.code).toBe('validation_failed');
       expect(error.fields).toEqual([expect.objectContaining({ path: 'amount', code: problem })]);
     }
-    const unknown = await rejection(l.tp.wallets.deposit(userId, { amount: '1', currency: 'XYZ', idempotencyKey: key() }));
+    const unknown = await rejection(fund(l, userId, { amount: '1', currency: 'XYZ', idempotencyKey: key() }));
     expect(unknown.fields).toEqual([expect.objectContaining({ path: 'currency', code: 'unknown_currency' })]);
     expect(await l.db.snapshot()).toEqual(before);
   });
@@ -181,9 +200,9 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       const l = await ledger(kind, { wallets: { demo: false } });
       const userId = await l.user();
       const input = { amount: '25.00', currency: 'USD', idempotencyKey: key() };
-      const first = await l.tp.wallets.deposit(userId, input);
+      const first = await fund(l, userId, input);
       l.clock.advance(1000);
-      const again = await l.tp.wallets.deposit(userId, { ...input, amount: '25.0' }); // the same amount, written differently
+      const again = await fund(l, userId, { ...input, amount: '25.0' }); // the same amount, written differently
       expect(again).toEqual(first);
       expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('25.00');
       expect((await l.tp.wallets.transactions(userId)).transactions).toHaveLength(1);
@@ -193,19 +212,23 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       const l = await ledger(kind, { wallets: { demo: false } });
       const userId = await l.user();
       const idempotencyKey = key();
-      await l.tp.wallets.deposit(userId, { amount: '25.00', currency: 'USD', idempotencyKey });
-      expect((await rejection(l.tp.wallets.deposit(userId, { amount: '26.00', currency: 'USD', idempotencyKey }))).code).toBe('idempotency_conflict');
-      expect((await rejection(l.tp.wallets.withdraw(userId, { amount: '25.00', currency: 'USD', idempotencyKey }))).code).toBe('idempotency_conflict');
-      expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('25.00');
+      await fund(l, userId, { amount: '25.00', currency: 'USD', idempotencyKey });
+      expect((await rejection(fund(l, userId, { amount: '26.00', currency: 'USD', idempotencyKey }))).code).toBe('idempotency_conflict');
+      // A user's key: a debit, then another operation under the same key.
+      const userKey = key();
+      await debit(l, userId, { amount: '5.00', currency: 'USD', idempotencyKey: userKey });
+      const other = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+      expect((await rejection(l.tp.wallets.transfer(userId, { toAccountId: other.id, amount: '5.00', currency: 'USD', idempotencyKey: userKey }))).code).toBe('idempotency_conflict');
+      expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('20.00');
     });
 
     it('replays a business failure instead of retrying it', async () => {
       const l = await ledger(kind, { wallets: { demo: false } });
       const userId = await l.user();
       const withdrawal = { amount: '10.00', currency: 'USD', idempotencyKey: key() };
-      expect((await rejection(l.tp.wallets.withdraw(userId, withdrawal))).code).toBe('insufficient_funds');
-      await l.tp.wallets.deposit(userId, { amount: '50.00', currency: 'USD', idempotencyKey: key() });
-      const replayed = await rejection(l.tp.wallets.withdraw(userId, withdrawal));
+      expect((await rejection(debit(l, userId, withdrawal))).code).toBe('insufficient_funds');
+      await fund(l, userId, { amount: '50.00', currency: 'USD', idempotencyKey: key() });
+      const replayed = await rejection(debit(l, userId, withdrawal));
       expect(replayed.code).toBe('insufficient_funds');
       expect(replayed.headers).toEqual({ 'idempotency-replayed': 'true' });
       expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('50.00');
@@ -216,14 +239,14 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       const alice = await l.user();
       const bob = await l.user();
       const idempotencyKey = key();
-      await l.tp.wallets.deposit(alice, { amount: '5.00', currency: 'USD', idempotencyKey });
-      await l.tp.wallets.deposit(bob, { amount: '7.00', currency: 'USD', idempotencyKey });
+      await fund(l, alice, { amount: '5.00', currency: 'USD', idempotencyKey });
+      await fund(l, bob, { amount: '7.00', currency: 'USD', idempotencyKey });
       expect((await l.tp.wallets.defaultAccount(bob)).balance).toBe('7.00');
       l.clock.advance(3599_000);
-      await l.tp.wallets.deposit(alice, { amount: '5.00', currency: 'USD', idempotencyKey });
+      await fund(l, alice, { amount: '5.00', currency: 'USD', idempotencyKey });
       expect((await l.tp.wallets.defaultAccount(alice)).balance).toBe('5.00');
       l.clock.advance(2_000);
-      await l.tp.wallets.deposit(alice, { amount: '5.00', currency: 'USD', idempotencyKey });
+      await fund(l, alice, { amount: '5.00', currency: 'USD', idempotencyKey });
       expect((await l.tp.wallets.defaultAccount(alice)).balance).toBe('10.00');
     });
 
@@ -231,7 +254,7 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       const l = await ledger(kind, { wallets: { demo: false } });
       const userId = await l.user();
       const input = { amount: '3.00', currency: 'USD', idempotencyKey: key() };
-      const results = await Promise.all(Array.from({ length: 50 }, () => l.tp.wallets.deposit(userId, input)));
+      const results = await Promise.all(Array.from({ length: 50 }, () => fund(l, userId, input)));
       for (const result of results) expect(result).toEqual(results[0]);
       expect((await l.tp.wallets.defaultAccount(userId)).balance).toBe('3.00');
       expect((await l.tp.wallets.transactions(userId)).transactions).toHaveLength(1);
@@ -242,9 +265,9 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
   it('never overdraws: 200 concurrent withdrawals of 1.00 against 100.00 → 100 succeed, 100 insufficient_funds', async () => {
     const l = await ledger(kind, { wallets: { demo: false } });
     const userId = await l.user();
-    await l.tp.wallets.deposit(userId, { amount: '100.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, userId, { amount: '100.00', currency: 'USD', idempotencyKey: key() });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 200 }, () => l.tp.wallets.withdraw(userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() })),
+      Array.from({ length: 200 }, () => debit(l, userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() })),
     );
     const ok = outcomes.filter((o) => o.status === 'fulfilled');
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -260,8 +283,8 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const userId = await l.user();
     const a = await l.tp.wallets.defaultAccount(userId);
     const b = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
-    await l.tp.wallets.deposit(userId, { accountId: a.id, amount: '1000.00', currency: 'USD', idempotencyKey: key() });
-    await l.tp.wallets.deposit(userId, { accountId: b.id, amount: '1000.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, userId, { accountId: a.id, amount: '1000.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, userId, { accountId: b.id, amount: '1000.00', currency: 'USD', idempotencyKey: key() });
     const transfers = Array.from({ length: 100 }, (_, i) =>
       l.tp.wallets.transfer(userId, {
         fromAccountId: i % 2 === 0 ? a.id : b.id,
@@ -289,16 +312,16 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const users = [];
     for (let i = 0; i < 12; i++) users.push(await l.user());
     const seeds = [];
-    for (const userId of users) seeds.push(await l.tp.wallets.deposit(userId, { amount: '100.00', currency: 'USD', idempotencyKey: `seed-${userId}` }));
+    for (const userId of users) seeds.push(await fund(l, userId, { amount: '100.00', currency: 'USD', idempotencyKey: `seed-${userId}` }));
     const savings = await l.tp.wallets.openAccount(users[10]!, { currency: 'USD' });
 
     const outcomes = await Promise.allSettled([
-      ...users.slice(0, 8).map((userId, i) => l.tp.wallets.deposit(userId, { amount: `${i + 1}.00`, currency: 'USD', idempotencyKey: key() })),
-      l.tp.wallets.withdraw(users[8]!, { amount: '500.00', currency: 'USD', idempotencyKey: key() }),
-      l.tp.wallets.withdraw(users[9]!, { amount: '40.00', currency: 'USD', idempotencyKey: key() }),
+      ...users.slice(0, 8).map((userId, i) => fund(l, userId, { amount: `${i + 1}.00`, currency: 'USD', idempotencyKey: key() })),
+      debit(l, users[8]!, { amount: '500.00', currency: 'USD', idempotencyKey: key() }),
+      debit(l, users[9]!, { amount: '40.00', currency: 'USD', idempotencyKey: key() }),
       l.tp.wallets.transfer(users[10]!, { toAccountId: savings.id, amount: '30.00', currency: 'USD', idempotencyKey: key() }),
-      l.tp.wallets.deposit(users[11]!, { amount: '100.00', currency: 'USD', idempotencyKey: `seed-${users[11]}` }),
-      l.tp.wallets.deposit(users[11]!, { amount: '1.00', currency: 'USD', idempotencyKey: `seed-${users[11]}` }),
+      fund(l, users[11]!, { amount: '100.00', currency: 'USD', idempotencyKey: `seed-${users[11]}` }),
+      fund(l, users[11]!, { amount: '1.00', currency: 'USD', idempotencyKey: `seed-${users[11]}` }),
     ]);
     const value = (i: number) => (outcomes[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof l.tp.wallets.deposit>>>).value;
     const reason = (i: number) => ((outcomes[i] as PromiseRejectedResult).reason as TradeplaneError).code;
@@ -328,17 +351,17 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       await l.tp.wallets.openAccount(userId, { currency: 'USD' }),
       await l.tp.wallets.openAccount(userId, { currency: 'USD' }),
     ];
-    const move = (accountId: string, amount: string) => l.tp.wallets.deposit(userId, { accountId, amount, currency: 'USD', idempotencyKey: key() });
+    const move = (accountId: string, amount: string) => fund(l, userId, { accountId, amount, currency: 'USD', idempotencyKey: key() });
     // Every account used below has moved money before, so the requests need no reads of their own.
     await move(a.id, '10.00');
     await move(b.id, '1.00');
-    await l.tp.wallets.withdraw(userId, { accountId: b.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    await debit(l, userId, { accountId: b.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
     await move(c.id, '1.00');
     await move(d.id, '100.00');
-    await l.tp.wallets.deposit(other, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, other, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
     const transfer = (from: string, to: string, amount: string) => l.tp.wallets.transfer(userId, { fromAccountId: from, toAccountId: to, amount, currency: 'USD', idempotencyKey: key() });
     const outcomes = await Promise.allSettled([
-      l.tp.wallets.deposit(other, { amount: '1.00', currency: 'USD', idempotencyKey: key() }),
+      fund(l, other, { amount: '1.00', currency: 'USD', idempotencyKey: key() }),
       transfer(b.id, a.id, '100.00'),
       transfer(a.id, c.id, '80.00'),
       transfer(d.id, a.id, '100.00'),
@@ -378,12 +401,12 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const l = await ledger(kind, { wallets: { demo: false }, wrap: failing });
     const userId = await l.user();
     const other = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
-    await l.tp.wallets.deposit(userId, { amount: '80.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, userId, { amount: '80.00', currency: 'USD', idempotencyKey: key() });
     const before = await l.db.snapshot();
     armed = true;
     const transfer = { toAccountId: other.id, amount: '30.00', currency: 'USD', idempotencyKey: key() };
     await expect(l.tp.wallets.transfer(userId, transfer)).rejects.toThrow('injected failure');
-    await expect(l.tp.wallets.deposit(userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() })).rejects.toThrow('injected failure');
+    await expect(fund(l, userId, { amount: '1.00', currency: 'USD', idempotencyKey: key() })).rejects.toThrow('injected failure');
     expect(await l.db.snapshot()).toEqual(before);
     // A server error is not stored against the key: the retry runs once the fault is gone.
     armed = false;
@@ -424,14 +447,14 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const l = await ledger(kind, { wallets: { demo: false }, wrap });
     const userId = await l.user();
     const other = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
-    await l.tp.wallets.deposit(userId, { amount: '80.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, userId, { amount: '80.00', currency: 'USD', idempotencyKey: key() });
     const before = await l.db.snapshot();
     const transfer = { toAccountId: other.id, amount: '30.00', currency: 'USD', idempotencyKey: key() };
     const deposit = { amount: '1.00', currency: 'USD', idempotencyKey: key() };
     for (const where of ['journal', 'key'] as const) {
       failing = where;
       await expect(l.tp.wallets.transfer(userId, transfer)).rejects.toThrow(`injected ${where === 'journal' ? 'append' : 'key'} failure`);
-      await expect(l.tp.wallets.withdraw(userId, deposit)).rejects.toThrow('injected');
+      await expect(debit(l, userId, deposit)).rejects.toThrow('injected');
       expect(await l.db.snapshot()).toEqual(before);
     }
     failing = null;
@@ -446,14 +469,14 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const userId = await l.user();
     const first = await l.tp.wallets.defaultAccount(userId);
     const second = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
-    await l.tp.wallets.deposit(userId, { amount: '5.00', currency: 'USD', idempotencyKey: key() });
+    await fund(l, userId, { amount: '5.00', currency: 'USD', idempotencyKey: key() });
     await l.tp.wallets.transfer(userId, { toAccountId: second.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
     await l.db.exec(`update accounts set is_default = ${kind === 'postgres' ? 'false' : '0'} where id = '${first.id}'`);
     await l.db.exec(`update accounts set is_default = ${kind === 'postgres' ? 'true' : '1'} where id = '${second.id}'`);
-    const moved = await l.tp.wallets.deposit(userId, { amount: '2.00', currency: 'USD', idempotencyKey: key() });
+    const moved = await fund(l, userId, { amount: '2.00', currency: 'USD', idempotencyKey: key() });
     expect(moved.account).toMatchObject({ id: second.id, isDefault: true, balance: '3.00' });
     // The first account, no longer the default, is reported so.
-    const back = await l.tp.wallets.withdraw(userId, { accountId: first.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
+    const back = await debit(l, userId, { accountId: first.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
     expect(back.account).toMatchObject({ id: first.id, isDefault: false, balance: '3.00' });
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
@@ -474,10 +497,10 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
         return result;
       },
     });
-    const l = await ledger(kind, { wallets: { demo: false }, wrap: watch });
+    // A demo withdrawal: the movement that posts at once and tells the user.
+    const l = await ledger(kind, { wallets: { demo: { balance: '81.00' } }, wrap: watch });
     const userId = await l.user();
-    await l.tp.wallets.deposit(userId, { amount: '81.00', currency: 'USD', idempotencyKey: key() });
-    expect(posted).toEqual(['committed']);
+    expect(posted).toEqual([]);
     if (kind === 'postgres') {
       await l.db.exec(`create function tp_test_fail() returns trigger language plpgsql as $$ begin if new.title like '%7.00 USD' then raise exception 'injected notification failure'; end if; return new; end $$`);
       await l.db.exec('create trigger tp_test_fail before insert on notifications for each row execute function tp_test_fail()');
@@ -487,12 +510,12 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
     const before = await l.db.snapshot();
     const withdrawal = { amount: '7.00', currency: 'USD', idempotencyKey: key() };
     await expect(l.tp.wallets.withdraw(userId, withdrawal)).rejects.toThrow('injected notification failure');
-    expect(posted).toEqual(['committed', 'failed']);
+    expect(posted).toEqual(['failed']);
     expect(await l.db.snapshot()).toEqual(before);
     // Not stored against the key: once the fault is gone the same request runs, once.
     await l.db.exec(kind === 'postgres' ? 'drop trigger tp_test_fail on notifications' : 'drop trigger tp_test_fail');
     expect((await l.tp.wallets.withdraw(userId, withdrawal)).account.balance).toBe('74.00');
-    expect(posted).toEqual(['committed', 'failed', 'committed']);
+    expect(posted).toEqual(['failed', 'committed']);
     expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
   });
 
@@ -586,8 +609,8 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       const admin = await l.user();
       const userId = await l.user();
       const account = await l.tp.wallets.defaultAccount(userId);
-      const deposit = await l.tp.wallets.deposit(userId, { amount: '70.00', currency: 'USD', idempotencyKey: key() });
-      await l.tp.wallets.deposit(userId, { amount: '30.00', currency: 'USD', idempotencyKey: key() });
+      const deposit = await fund(l, userId, { amount: '70.00', currency: 'USD', idempotencyKey: key() });
+      await fund(l, userId, { amount: '30.00', currency: 'USD', idempotencyKey: key() });
       const adjusted = await l.tp.wallets.adjust(admin, account.id, { direction: 'debit', amount: '20.00', currency: 'USD', reason: 'chargeback', idempotencyKey: key() });
       expect(adjusted.transaction).toMatchObject({ kind: 'adjustment', amount: '-20.00', balanceAfter: '80.00', metadata: { reason: 'chargeback' } });
       const reversal = await l.tp.wallets.reverse(admin, deposit.transaction.entryId, { reason: 'duplicate payment', idempotencyKey: key() });
