@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { manualClock, MAX_MINOR_UNITS, type Logger } from '@tradeplane/core';
+import { manualClock, MAX_MINOR_UNITS, silentLogger, type Broker, type Logger } from '@tradeplane/core';
+import { createEngine } from '@tradeplane/engine';
 import { defineStrategy } from '@tradeplane/core/signals';
-import { testDatabaseKinds, type TestDatabaseKind } from '../../packages/engine/src/testing/databases.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase, testDatabaseKinds, type TestDatabase, type TestDatabaseKind } from '../../packages/engine/src/testing/databases.js';
+import { startTestServer, TEST_AUTH, type TestServer } from '../support/server.js';
 import { expectProblem, signUp, signUpAdmin, type SignedIn } from '../support/auth.js';
 
 const MINUTE = 60_000;
@@ -117,7 +118,7 @@ describe.each(testDatabaseKinds())('trades at the limits of money on %s', (kind)
 });
 
 /** Makes one trade's (or order's) row refuse updates, straight in the database: a failure of that trigger alone. */
-async function refuseUpdates(server: TestServer, table: 'trades' | 'orders', id: string): Promise<() => Promise<void>> {
+async function refuseUpdates(server: { db: TestDatabase }, table: 'trades' | 'orders', id: string): Promise<() => Promise<void>> {
   const name = `tp_test_refuse_${table}`;
   if (server.db.kind === 'postgres') {
     await server.db.exec(`create or replace function ${name}() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$;
@@ -162,6 +163,43 @@ describe.each(testDatabaseKinds())('the market-bar listener isolates each trigge
     expect((await h.get(`/orders/${failing.body.id}`, b)).body).toMatchObject({ status: 'filled', fill_price: 0.5, resolved_at: barClose });
     expect((await h.get('/trades/open', b)).body.trades).toMatchObject([{ entry_price: 0.5, stake: '10.00' }]);
     expect((await h.server.engine.wallets.verifyLedger()).ok).toBe(true);
+  });
+});
+
+describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-memory'))('a restart with a pending order on %s', (kind) => {
+  it('one pending order the database refuses to fill does not keep anyone else from trading', async () => {
+    const db = await createTestDatabase(kind);
+    const clock = manualClock(new Date(T0));
+    const base = { database: db.database, mode: 'test' as const, logger: silentLogger, clock, jobs: { enabled: false }, rateLimits: { enabled: false }, auth: TEST_AUTH };
+    // A venue that fills market orders later, as real ones may: the order is stored pending.
+    const venue: Broker = {
+      quote: async (symbol) => ({ symbol, price: 1, bid: 1, ask: 1, time: clock.now() }),
+      placeOrder: async () => ({ status: 'pending' }),
+      cancelOrder: async () => false,
+      positions: async () => [],
+      onFill: () => () => {},
+    };
+    const first = await createEngine({ ...base, trading: { broker: venue } });
+    const stuck = await first.auth.register({ email: 'stuck@example.com', password: 'stuck-long-passphrase' });
+    const order = await first.trading.placeOrder(stuck.id, { symbol: 'RSMUSD', side: 'BUY', stake: '10.00', idempotencyKey: 'stuck-1' });
+    expect(order.status).toBe('pending');
+    await first.close();
+
+    // The next process hands the order to its paper broker, which fills it; recording that fill fails.
+    const allow = await refuseUpdates({ db }, 'orders', order.id);
+    const second = await createEngine({ ...base });
+    try {
+      await second.market.ingest([{ symbol: 'RSMUSD', interval: '1m', openTime: new Date(T0), open: 1, high: 1, low: 1, close: 1, volume: 1 }]);
+      const other = await second.auth.register({ email: 'other@example.com', password: 'other-long-passphrase' });
+      clock.set(new Date(T0 + MINUTE));
+      const trade = await second.trading.execute(other.id, { symbol: 'RSMUSD', side: 'BUY', stake: '10.00', idempotencyKey: 'other-1' });
+      expect(trade).toMatchObject({ status: 'open', stake: '10.00' });
+      expect((await second.trading.order(stuck.id, order.id)).status).toBe('pending');
+      await allow();
+    } finally {
+      await second.close();
+      await db.cleanup();
+    }
   });
 });
 

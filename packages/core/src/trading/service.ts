@@ -536,8 +536,20 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
   let resumed: Promise<void> | undefined;
   const resume = () =>
     (resumed ??= (async () => {
-      for (const order of await storage.repos.orders.listPending()) await submit(order);
-    })());
+      for (const order of await storage.repos.orders.listPending()) {
+        // One order the broker or the database fails on must not keep the others (or, since this
+        // runs once, every later order of every user) from going through.
+        try {
+          await submit(order);
+        } catch (error) {
+          logger.error({ event: 'trading.resume_failed', orderId: order.id, error: error instanceof Error ? error.message : String(error) }, 'A pending order could not be handed to the broker again');
+        }
+      }
+    })().catch((error: unknown) => {
+      // Listing the pending orders failed: try again on the next call rather than never.
+      resumed = undefined;
+      throw error;
+    }));
 
   /**
    * Fills whose recording failed (after `recordFill`'s retries), by order id: retried at the next
@@ -699,7 +711,9 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
           const stake = trades.reduce((sum, t) => sum + t.stake, 0n);
           const quantity = trades.reduce((sum, t) => sum + t.quantity, 0);
           const price = prices.get(first.symbol) ?? null;
-          const unrealised = price === null ? null : trades.reduce((sum, t) => sum + stakePnl(t.stake, t.side, t.entryPrice, price), 0n);
+          const total = price === null ? null : trades.reduce((sum, t) => sum + stakePnl(t.stake, t.side, t.entryPrice, price), 0n);
+          // Like each trade's, the position's P&L is never shown past the largest amount.
+          const unrealised = total !== null && total > MAX_MINOR_UNITS ? MAX_MINOR_UNITS : total;
           return {
             accountId: first.accountId,
             symbol: first.symbol,
