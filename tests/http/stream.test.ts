@@ -5,7 +5,7 @@ import express from 'express';
 import WebSocket from 'ws';
 import { silentLogger } from '@tradeplane/core';
 import { createEngine, type Engine } from '@tradeplane/engine';
-import { attachStream, tradeplaneExpress } from '@tradeplane/adapter-express';
+import { attachStream, tradeplaneExpress, type StreamOptions } from '@tradeplane/adapter-express';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
 import { TEST_AUTH } from '../support/server.js';
 import { requestAt, type RequestInit } from '../support/transports.js';
@@ -18,12 +18,12 @@ interface Instance {
 }
 
 /** An engine behind Express with the stream attached, on an ephemeral loopback port. */
-async function startInstance(database: TestDatabase['database']): Promise<Instance> {
+async function startInstance(database: TestDatabase['database'], streamOptions: StreamOptions = {}): Promise<Instance> {
   const engine = await createEngine({ database, mode: 'test', logger: silentLogger, auth: TEST_AUTH, jobs: { enabled: false }, rateLimits: { enabled: false } });
   const app = express();
   app.use('/api/v1', tradeplaneExpress(engine));
   const server = createServer(app);
-  const stream = attachStream(server, engine, { path: '/api/v1/stream' });
+  const stream = attachStream(server, engine, { path: '/api/v1/stream', ...streamOptions });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -78,7 +78,26 @@ async function user(instance: Instance, name: string) {
   const password = `${name}-long-passphrase`;
   const reg = await http(instance, 'POST', '/auth/register', { body: { email, password } });
   const login = await http(instance, 'POST', '/auth/login', { body: { email, password } });
-  return { id: reg.body.user.id as string, token: login.body.access_token as string };
+  return { id: reg.body.user.id as string, token: login.body.access_token as string, refreshToken: login.body.refresh_token as string, sessionId: login.body.session_id as string, email, password };
+}
+
+/** Another sign-in of the same account: a second session. */
+async function signIn(instance: Instance, account: { email: string; password: string }) {
+  const login = await http(instance, 'POST', '/auth/login', { body: { email: account.email, password: account.password } });
+  expect(login.status).toBe(200);
+  return { token: login.body.access_token as string, refreshToken: login.body.refresh_token as string, sessionId: login.body.session_id as string };
+}
+
+/** Resolves with the close code and reason, or with 'open' when the socket is still open after `ms`. */
+function closedWithin(socket: WebSocket, ms: number): Promise<{ code: number; reason: string } | 'open'> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve({ code: -1, reason: 'already closed' });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('open'), ms);
+    socket.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
 }
 
 describe.each(testDatabaseKinds())('real-time stream on %s', (kind) => {
@@ -168,6 +187,191 @@ describe.each(testDatabaseKinds())('real-time stream on %s', (kind) => {
       expect((await http(a, 'POST', '/wallet/deposit', { token: erin.token, body: { amount: '7.00', currency: 'USD' }, headers: { 'idempotency-key': `x-${kind}` } })).status).toBe(200);
       expect(await onB.next((m) => m.channel === 'balance')).toMatchObject({ data: { balance: '10007.00', kind: 'deposit' } });
       onB.socket.close();
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+type Revocation = 'logout' | 'session delete' | 'refresh-token reuse' | 'password change' | 'admin disable' | 'role change';
+const sessionOnly: Revocation[] = ['logout', 'session delete', 'refresh-token reuse'];
+const wholeAccount: Revocation[] = ['password change', 'admin disable', 'role change'];
+
+describe.each(testDatabaseKinds())('stream credentials on %s', (kind) => {
+  let db: TestDatabase;
+  let a: Instance;
+  let adminToken: string;
+  let n = 0;
+  const fresh = (label: string) => user(a, `${label.replace(/\W+/g, '-')}-${kind}-${++n}`);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    a = await startInstance(db.database, { maxConnectionsPerUser: 4 });
+    const admin = await user(a, `cred-admin-${kind}`);
+    await a.engine.admin.setRole(null, admin.id, 'admin');
+    adminToken = (await signIn(a, admin)).token;
+  });
+  afterAll(async () => {
+    await a.close();
+    await db.cleanup();
+  });
+
+  const ticketFor = async (token: string) => {
+    const res = await http(a, 'POST', '/stream/ticket', { token });
+    expect(res.status).toBe(200);
+    return res.body.ticket as string;
+  };
+
+  it('opens one socket per ticket: a second use is refused before upgrading', async () => {
+    const alice = await fresh('once');
+    const ticket = await ticketFor(alice.token);
+    const first = await connect(a, { ticket, query: 'channel=balance' });
+    await first.next((m) => m.type === 'subscribed');
+    await expect(connect(a, { ticket })).rejects.toThrow('HTTP 401');
+    // Even at once, in parallel: exactly one of many attempts gets in.
+    const another = await ticketFor(alice.token);
+    const attempts = await Promise.allSettled(Array.from({ length: 8 }, () => connect(a, { ticket: another })));
+    expect(attempts.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of attempts) if (r.status === 'fulfilled') r.value.socket.close();
+    first.socket.close();
+  });
+
+  it('refuses a ticket whose session has ended or whose user is disabled', async () => {
+    const bob = await fresh('ticket-logout');
+    const ticket = await ticketFor(bob.token);
+    expect((await http(a, 'POST', '/auth/logout', { token: bob.token, body: {} })).status).toBe(204);
+    await expect(connect(a, { ticket })).rejects.toThrow('HTTP 401');
+
+    const carol = await fresh('ticket-disabled');
+    const carolTicket = await ticketFor(carol.token);
+    expect((await http(a, 'POST', `/admin/users/${carol.id}/disable`, { token: adminToken, body: {} })).status).toBe(200);
+    await expect(connect(a, { ticket: carolTicket })).rejects.toThrow('HTTP 401');
+    await expect(connect(a, { token: carol.token })).rejects.toThrow('HTTP 401');
+  });
+
+  async function revoke(how: Revocation, account: Awaited<ReturnType<typeof fresh>>): Promise<{ token?: string }> {
+    switch (how) {
+      case 'logout':
+        expect((await http(a, 'POST', '/auth/logout', { token: account.token, body: {} })).status).toBe(204);
+        return {};
+      case 'session delete': {
+        const other = await signIn(a, account);
+        expect((await http(a, 'DELETE', `/auth/sessions/${account.sessionId}`, { token: other.token })).status).toBe(204);
+        return {};
+      }
+      case 'refresh-token reuse': {
+        const rotated = await http(a, 'POST', '/auth/refresh', { body: { refresh_token: account.refreshToken } });
+        expect(rotated.status).toBe(200);
+        // The old token again from elsewhere, after the successor was used: reuse ends the session.
+        expect((await http(a, 'POST', '/auth/refresh', { body: { refresh_token: rotated.body.refresh_token } })).status).toBe(200);
+        expect((await http(a, 'POST', '/auth/refresh', { body: { refresh_token: account.refreshToken } })).status).toBe(401);
+        return {};
+      }
+      case 'password change': {
+        const res = await http(a, 'POST', '/auth/change-password', { token: account.token, body: { current_password: account.password, new_password: `${account.password}-renewed` } });
+        expect(res.status).toBe(200);
+        return { token: res.body.access_token as string };
+      }
+      case 'admin disable':
+        expect((await http(a, 'POST', `/admin/users/${account.id}/disable`, { token: adminToken, body: {} })).status).toBe(200);
+        return {};
+      case 'role change':
+        expect((await http(a, 'PUT', `/admin/users/${account.id}/role`, { token: adminToken, body: { role: 'viewer' } })).status).toBe(200);
+        return {};
+    }
+  }
+
+  it.each([...sessionOnly, ...wholeAccount])('closes the revoked session’s sockets within a second after a %s', async (how) => {
+    const account = await fresh(how);
+    const other = await signIn(a, account);
+    const byTicket = await connect(a, { ticket: await ticketFor(account.token), query: 'channel=balance' });
+    const byToken = await connect(a, { token: account.token, query: 'channel=balance' });
+    const otherSession = await connect(a, { token: other.token, query: 'channel=balance' });
+    for (const c of [byTicket, byToken, otherSession]) await c.next((m) => m.type === 'subscribed');
+
+    const watching = [byTicket, byToken, otherSession].map((c) => closedWithin(c.socket, 1000));
+    const after = await revoke(how, account);
+    const [ticketClose, tokenClose, otherClose] = await Promise.all(watching);
+    expect(ticketClose).toEqual({ code: 4401, reason: 'session revoked' });
+    expect(tokenClose).toEqual({ code: 4401, reason: 'session revoked' });
+    if (sessionOnly.includes(how)) {
+      // The account's other session keeps its socket, and its events.
+      expect(otherClose).toBe('open');
+      const deposit = await http(a, 'POST', '/wallet/deposit', { token: other.token, body: { amount: '1.00', currency: 'USD' }, headers: { 'idempotency-key': `after-${how.replace(/\W+/g, '-')}-${kind}` } });
+      expect(deposit.status).toBe(200);
+      expect(await otherSession.next((m) => m.channel === 'balance')).toMatchObject({ data: { balance: '10001.00' } });
+    } else {
+      expect(otherClose).toEqual({ code: 4401, reason: 'session revoked' });
+    }
+    // A password change hands this device a fresh session, which connects.
+    if (after.token) {
+      const renewed = await connect(a, { token: after.token, query: 'channel=balance' });
+      await renewed.next((m) => m.type === 'subscribed');
+      expect(await closedWithin(renewed.socket, 300)).toBe('open');
+      renewed.socket.close();
+    }
+    otherSession.socket.close();
+  });
+
+  it('sends nothing more to a socket once its session is revoked', async () => {
+    const erin = await fresh('silence');
+    const socket = await connect(a, { token: erin.token, query: 'channel=balance&channel=notifications' });
+    await socket.next((m) => m.type === 'subscribed');
+    const closed = closedWithin(socket.socket, 1000);
+    expect((await http(a, 'POST', `/admin/users/${erin.id}/disable`, { token: adminToken, body: {} })).status).toBe(200);
+    expect(await closed).toEqual({ code: 4401, reason: 'session revoked' });
+    expect(socket.messages.filter((m) => m.type === 'event')).toEqual([]);
+  });
+
+  it('caps sockets per user: the one past the cap closes with 4029', async () => {
+    const frank = await fresh('cap');
+    const open = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await connect(a, { token: frank.token });
+      await c.next((m) => m.type === 'ready');
+      open.push(c);
+    }
+    const extra = new WebSocket(`ws://${a.base}/api/v1/stream`, { headers: { authorization: `Bearer ${frank.token}` } });
+    expect(await closedWithin(extra, 2000)).toEqual({ code: 4029, reason: 'too many connections: at most 4 per user' });
+    // Another user is not affected, and a closed socket frees its place.
+    const grace = await fresh('cap-other');
+    const graceSocket = await connect(a, { token: grace.token });
+    await graceSocket.next((m) => m.type === 'ready');
+    const gone = closedWithin(open[0]!.socket, 1000);
+    open[0]!.socket.close();
+    await gone;
+    const again = await connect(a, { token: frank.token });
+    await again.next((m) => m.type === 'ready');
+    for (const c of [...open.slice(1), again, graceSocket]) c.socket.close();
+  });
+
+  it('refuses at once an upgrade on a path it does not serve', async () => {
+    const gina = await fresh('path');
+    const socket = new WebSocket(`ws://${a.base}/api/v1/not-the-stream`, { headers: { authorization: `Bearer ${gina.token}` } });
+    const status = await new Promise<number | string>((resolve) => {
+      const timer = setTimeout(() => resolve('no answer in 1 s'), 1000);
+      socket.once('unexpected-response', (_req, res) => (clearTimeout(timer), resolve(res.statusCode ?? 0)));
+      socket.once('error', () => (clearTimeout(timer), resolve('error')));
+    });
+    expect(status).toBe(404);
+    socket.terminate();
+  });
+
+  it.runIf(kind === 'postgres')('closes within a second a socket on another instance when its session is revoked', async () => {
+    const b = await startInstance(db.database);
+    try {
+      const hank = await fresh('remote');
+      const onB = await connect(b, { ticket: await ticketFor(hank.token), query: 'channel=balance' });
+      await onB.next((m) => m.type === 'subscribed');
+      const closed = closedWithin(onB.socket, 1000);
+      expect((await http(a, 'POST', '/auth/logout', { token: hank.token, body: {} })).status).toBe(204);
+      expect(await closed).toEqual({ code: 4401, reason: 'session revoked' });
+      // A ticket used on one instance is spent on the other too.
+      const ivy = await fresh('remote-ticket');
+      const ticket = await ticketFor(ivy.token);
+      const first = await connect(a, { ticket });
+      await expect(connect(b, { ticket })).rejects.toThrow('HTTP 401');
+      first.socket.close();
     } finally {
       await b.close();
     }

@@ -91,6 +91,26 @@ describe.runIf(testDatabaseKinds().includes('postgres'))('two processes on one P
     socket.close();
   });
 
+  it('closes within a second a socket on B whose session is revoked on A, and spends a ticket on both', async () => {
+    await call(a, 'POST', '/auth/register', { body: { email: 'mp-revoke@example.com', password: 'mp-revoke-passphrase' } });
+    const token = (await call(a, 'POST', '/auth/login', { body: { email: 'mp-revoke@example.com', password: 'mp-revoke-passphrase' } })).body!.access_token as string;
+    const ticket = (await call(a, 'POST', '/stream/ticket', { token })).body!.ticket as string;
+    const socket = new WebSocket(`ws://${b.base}/api/v1/stream?channel=balance&ticket=${encodeURIComponent(ticket)}`);
+    await new Promise<void>((resolve, reject) => {
+      socket.on('message', (raw) => (JSON.parse(raw.toString()) as { type: string }).type === 'subscribed' && resolve());
+      socket.once('error', reject);
+    });
+    // The same ticket on A: already spent on B.
+    const again = new WebSocket(`ws://${a.base}/api/v1/stream?ticket=${encodeURIComponent(ticket)}`);
+    expect(await new Promise((resolve) => again.once('unexpected-response', (_req, res) => resolve(res.statusCode)))).toBe(401);
+    const closed = new Promise<{ code: number; reason: string } | 'still open'>((resolve) => {
+      const timer = setTimeout(() => resolve('still open'), 1000);
+      socket.once('close', (code, reason) => (clearTimeout(timer), resolve({ code, reason: reason.toString() })));
+    });
+    expect((await call(a, 'POST', '/auth/logout', { token, body: {} })).status).toBe(204);
+    expect(await closed).toEqual({ code: 4401, reason: 'session revoked' });
+  });
+
   it('runs each background job on one instance only', async () => {
     // Both tick every 200 ms; each job is due once a minute: in two seconds each runs once, somewhere.
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isTradeplaneError, type StreamEvent, type Tradeplane } from '@tradeplane/core';
+import { isTradeplaneError, type StreamEvent, type StreamPrincipal, type Tradeplane } from '@tradeplane/core';
 
 /** What the stream needs from an engine. */
 export type StreamHost = Pick<Tradeplane, 'stream'>;
@@ -15,6 +15,17 @@ export interface StreamOptions {
   maxBufferedBytes?: number;
   /** Largest message a client may send (default 16 KiB). */
   maxMessageBytes?: number;
+  /**
+   * Most open sockets one user may hold on this instance (default 10): the next one is closed
+   * with 4029. Counted per instance; behind a load balancer a user may reach this many on each.
+   */
+  maxConnectionsPerUser?: number;
+  /**
+   * An upgrade request for another path: `'refuse'` answers 404 at once, `'ignore'` leaves it to
+   * another `upgrade` listener on the same server. Default: refuse when the stream is the
+   * server's only `upgrade` listener (otherwise Node would leave the client hanging), else ignore.
+   */
+  unknownPaths?: 'refuse' | 'ignore';
 }
 
 /** Close codes the stream uses besides the standard ones. */
@@ -23,23 +34,41 @@ export const STREAM_CLOSE = {
   tooSlow: 4008,
   /** The client stopped answering pings. */
   unresponsive: 4000,
-  /** The access token or ticket was refused (sent before the upgrade as HTTP 401 when possible). */
+  /**
+   * The access token or ticket was refused (sent before the upgrade as HTTP 401 when possible),
+   * or the connection's session ended (logout, revocation, password change, the account disabled
+   * or its role changed; reason `session revoked`): sign in again for a new credential.
+   */
   unauthorized: 4401,
+  /** The user already holds `maxConnectionsPerUser` sockets on this instance. */
+  tooManyConnections: 4029,
 } as const;
 
 interface Connection {
   socket: WebSocket;
   userId: string;
+  principal: StreamPrincipal;
   channels: Set<string>;
   alive: boolean;
+  /** Set while the session is being re-checked: frames wait here instead of going out. */
+  held?: unknown[];
 }
+
+type CredentialChange = { users: ReadonlySet<string>; sessions: ReadonlySet<string> };
+const touches = (change: CredentialChange, p: StreamPrincipal) => change.users.has(p.userId) || change.sessions.has(p.sessionId);
 
 /**
  * Serves the real-time stream on `server`'s upgrade requests at `path`, with the `ws` package.
  *
  * Protocol (JSON text frames):
  * - connect with `Authorization: Bearer <access token>`, or `?ticket=` from `POST /stream/ticket`
- *   (browsers); a refused credential gets HTTP 401 before any upgrade;
+ *   (browsers; a ticket opens one socket, once, and belongs to the session that asked for it);
+ *   the session and user are checked as a request's are, and a refused credential gets HTTP
+ *   401 before any upgrade;
+ * - when the connection's session ends — logout, a revoked session, refresh-token reuse, a
+ *   password change, the account disabled or its role changed, on any instance — the socket is
+ *   closed with 4401 `session revoked`, and gets no event from the moment the change is known;
+ * - a user holds at most `maxConnectionsPerUser` sockets on an instance; the next closes with 4029;
  * - send `{"type":"subscribe","channels":["balance","trades","orders","signals","notifications","ticks:BTCUSD"],"last_event_id"?:…}`
  *   and get `{"type":"subscribed","channels":[…],"resumed":n}` (`resumed: null` when the id is
  *   too old to resume: reload through the HTTP API); `{"type":"unsubscribe","channels":[…]}`;
@@ -56,11 +85,19 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
   const path = options.path ?? '/api/v1/stream';
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  const maxPerUser = options.maxConnectionsPerUser ?? 10;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 16 * 1024 });
   const connections = new Set<Connection>();
+  const perUser = new Map<string, number>();
+  /** Upgrades being authenticated, each with the credential changes announced meanwhile. */
+  const admitting = new Set<CredentialChange[]>();
   const stream = engine.stream;
 
   const send = (c: Connection, message: unknown) => {
+    if (c.held) {
+      c.held.push(message);
+      return;
+    }
     if (c.socket.readyState !== c.socket.OPEN) return;
     if (c.socket.bufferedAmount > maxBuffered) {
       c.socket.close(STREAM_CLOSE.tooSlow, 'too slow: reconnect and resume');
@@ -74,19 +111,67 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     for (const c of connections) if (c.channels.has(event.channel) && stream.visibleTo(event, c.userId)) send(c, frame(event));
   });
 
+  const end = (c: Connection, code: number, reason: string) => {
+    if (!connections.delete(c)) return;
+    c.held = undefined;
+    c.socket.close(code, reason);
+  };
+
+  /**
+   * A connection whose user or session a committed change touched is held (no frames go out)
+   * while its session is checked again as a request's would be: it resumes if the check passes,
+   * and is closed with 4401 otherwise (a failed check counts as a refusal).
+   */
+  function recheck(c: Connection): void {
+    if (c.held) return; // a check is already running; it reads the newest state
+    c.held = [];
+    stream.stillAllowed(c.principal).then(
+      (allowed) => {
+        if (!connections.has(c)) return;
+        if (!allowed) return end(c, STREAM_CLOSE.unauthorized, 'session revoked');
+        const held = c.held ?? [];
+        c.held = undefined;
+        for (const message of held) send(c, message);
+      },
+      () => end(c, STREAM_CLOSE.unauthorized, 'session revoked'),
+    );
+  }
+
+  const stopWatching = stream.onCredentialChange((change) => {
+    for (const missed of admitting) missed.push(change);
+    for (const c of connections) if (touches(change, c.principal)) recheck(c);
+  });
+
+  const refuseUnknown = () => (options.unknownPaths ? options.unknownPaths === 'refuse' : server.listenerCount('upgrade') <= 1);
+
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://stream.invalid');
-    if (url.pathname !== path) return; // another handler's socket
     const refuse = (status: number, reason: string) => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\nconnection: close\r\n\r\n${JSON.stringify({ type: 'about:blank', title: reason, status })}`);
     };
+    if (url.pathname !== path) {
+      // Another handler's socket, or nobody's: then it is answered instead of left hanging.
+      if (refuseUnknown()) refuse(404, 'Not Found');
+      return;
+    }
     if (!stream.enabled) return refuse(404, 'Not Found');
+    const missed: CredentialChange[] = [];
+    admitting.add(missed);
     stream
       .authenticate({ authorization: request.headers.authorization, ticket: url.searchParams.get('ticket') ?? undefined })
-      .then((user) => {
-        wss.handleUpgrade(request, socket, head, (socket) => open(socket, user.userId, url.searchParams.get('last_event_id') ?? undefined, url.searchParams.getAll('channel')));
+      .then((principal) => {
+        wss.handleUpgrade(request, socket, head, (socket) => {
+          admitting.delete(missed);
+          const c = open(socket, principal, url.searchParams.get('last_event_id') ?? undefined, url.searchParams.getAll('channel'));
+          // A revocation committed while this upgrade was being checked may have come too late
+          // for that check: it is checked again.
+          if (c && missed.some((change) => touches(change, principal))) recheck(c);
+        });
       })
-      .catch((error: unknown) => refuse(isTradeplaneError(error) && error.status < 500 ? 401 : 503, isTradeplaneError(error) && error.status < 500 ? 'Unauthorized' : 'Service Unavailable'));
+      .catch((error: unknown) => {
+        admitting.delete(missed);
+        refuse(isTradeplaneError(error) && error.status < 500 ? 401 : 503, isTradeplaneError(error) && error.status < 500 ? 'Unauthorized' : 'Service Unavailable');
+      });
   };
   server.on('upgrade', onUpgrade);
 
@@ -109,8 +194,15 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     send(c, { type: 'subscribed', channels: [...c.channels], resumed });
   }
 
-  function open(socket: WebSocket, userId: string, lastEventId: string | undefined, channels: string[]) {
-    const c: Connection = { socket, userId, channels: new Set(), alive: true };
+  function open(socket: WebSocket, principal: StreamPrincipal, lastEventId: string | undefined, channels: string[]): Connection | undefined {
+    const userId = principal.userId;
+    const held = perUser.get(userId) ?? 0;
+    if (held >= maxPerUser) {
+      socket.close(STREAM_CLOSE.tooManyConnections, `too many connections: at most ${maxPerUser} per user`);
+      return undefined;
+    }
+    perUser.set(userId, held + 1);
+    const c: Connection = { socket, userId, principal, channels: new Set(), alive: true };
     connections.add(c);
     socket.on('pong', () => (c.alive = true));
     socket.on('message', (raw, isBinary) => {
@@ -133,6 +225,9 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     });
     socket.on('close', () => {
       connections.delete(c);
+      const left = (perUser.get(userId) ?? 1) - 1;
+      if (left > 0) perUser.set(userId, left);
+      else perUser.delete(userId);
       for (const ch of c.channels) stream.track(ch, -1);
       c.channels.clear();
     });
@@ -140,6 +235,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     // Channels (and a resume point) may come in the URL too: `?channel=balance&channel=trades&last_event_id=…`.
     if (channels.length > 0) join(c, channels, lastEventId);
     else send(c, { type: 'ready' });
+    return c;
   }
 
   const heartbeat = setInterval(() => {
@@ -160,6 +256,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       unsubscribe();
+      stopWatching();
       for (const c of connections) c.socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

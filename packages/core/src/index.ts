@@ -8,6 +8,7 @@ export { isStreamChannel } from './stream/hub.js';
 export { moduleNames, resolveModules } from './modules.js';
 export type { ModuleName } from './modules.js';
 export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
+export type { StreamPrincipal } from './stream/service.js';
 export { tradingOptionsSchema } from './trading/options.js';
 export type { TradingOptions, TradingOptionsInput } from './trading/options.js';
 

@@ -41,12 +41,12 @@ import { createCommissionService, type CommissionService } from './copy/commissi
 import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
 import { createJobRunner, type JobRunner } from './system/jobs.js';
 import { createRateLimiter, type RateLimitRule, type RateLimitRules, type RateLimitStore } from './http/rate-limit.js';
-import { createStreamHub, isStreamChannel, type EventTransport, type StreamEvent, type StreamHub } from './stream/hub.js';
-import { createTicketSigner } from './stream/tickets.js';
+import { createStreamHub, type EventTransport } from './stream/hub.js';
+import { createStreamService, type StreamService } from './stream/service.js';
+import { watchCredentialChanges } from './stream/revocations.js';
 import { orderToWire, tradeToWire } from './trading/handlers.js';
 import { signalToWire } from './trading/bot-handlers.js';
 import { notificationToWire } from './notifications/handlers.js';
-import type { Role } from './ports/storage.js';
 import { resolveModules, type ModuleName } from './modules.js';
 import type { Contract } from './contract/route.js';
 import { manualClock, uuidV7Ids, type Clock, type Ids, type Logger, type Observer, type Storage } from './ports/index.js';
@@ -119,22 +119,7 @@ export interface Tradeplane {
   health(): Promise<HealthReport>;
 }
 
-/**
- * The real-time side: the hub services publish to, and what a WebSocket host needs to admit a
- * connection (an access token or a ticket) and to decide which channels it may join.
- */
-export interface StreamService extends StreamHub {
-  readonly enabled: boolean;
-  issueTicket(principal: { userId: string; role: Role }): { ticket: string; expiresAt: Date };
-  /** Admits a connection by `Authorization: Bearer <access token>` or `?ticket=`; throws 401 otherwise. */
-  authenticate(input: { authorization?: string; ticket?: string }): Promise<{ userId: string; role: Role }>;
-  /** Whether a client may subscribe to `channel` (a known private channel, or `ticks:<SYMBOL>`). */
-  isChannel(channel: string): boolean;
-  /** Whether `event` may go to `userId`: their own events, or a public channel's. */
-  visibleTo(event: StreamEvent, userId: string): boolean;
-  /** Hosts report subscriptions coming and going (the `ws_clients` gauge). */
-  track(channel: string, delta: 1 | -1): void;
-}
+export type { StreamService };
 
 /** Wires the core services to their ports. Most users call `createEngine` instead. */
 export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
@@ -143,14 +128,17 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const enabled = resolveModules(deps.modules);
   // The contract this instance serves: every route of its modules (the client still knows them all).
   const served = Object.fromEntries(Object.entries(contract).filter(([group]) => enabled.groups.has(group))) as Contract;
-  // Events (notifications) are announced only once the transaction that wrote them commits.
-  const { storage, afterCommit } = withCommitHooks(deps.storage, (error) =>
-    logger.error({ event: 'after_commit.failed', error: error instanceof Error ? error.message : String(error) }, 'An after-commit announcement failed'),
-  );
-  const copyOptions = copyOptionsSchema.parse(deps.copy ?? {});
   // Real-time events: published by the services after their commits (off in backtests' scratch engines).
   const events = deps.operations?.events;
   const hub = events === false ? undefined : createStreamHub({ ids, logger, now: () => clock.now(), transport: events });
+  // Every committed revocation (whichever service made it) reaches the stream on every instance,
+  // which closes the sockets that depended on the revoked sessions.
+  const watchedStorage = hub ? watchCredentialChanges(deps.storage, (change) => stream.announceCredentialChange(change)) : deps.storage;
+  // Events (notifications) are announced only once the transaction that wrote them commits.
+  const { storage, afterCommit } = withCommitHooks(watchedStorage, (error) =>
+    logger.error({ event: 'after_commit.failed', error: error instanceof Error ? error.message : String(error) }, 'An after-commit announcement failed'),
+  );
+  const copyOptions = copyOptionsSchema.parse(deps.copy ?? {});
   const notifications = createNotificationService({ storage, clock, ids, logger, afterCommit });
   // An admin's audited action on a user notifies that user, in the action's transaction.
   const audit = createAuditLog({ storage, clock, ids, logger, onRecordedIn: notifications.fromAuditIn });
@@ -267,8 +255,13 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
   market.subscribe(async (candle) => {
     const bar = { ...candle, closeTime: new Date(candle.openTime.getTime() + intervalMs[candle.interval]) };
-    await trading.onBar(bar);
-    await strategies.onBar(bar);
+    // The bots trade for their own users: a failure in this bar's fills and stops (logged by the
+    // market service) must not keep them from the bar.
+    try {
+      await trading.onBar(bar);
+    } finally {
+      await strategies.onBar(bar);
+    }
   });
   // A backtest runs these same services on a scratch database and a clock it moves bar by bar.
   const scratchStorage = deps.scratchStorage;
@@ -379,31 +372,22 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...notificationHandlers(notifications, affiliates),
     stream: {
       ticket: async ({ principal }) => {
-        const t = stream.issueTicket(principal);
+        // The route takes access tokens only: a ticket is bound to the session that asked for it.
+        if (principal.via !== 'session') throw new TradeplaneError('unauthenticated', 'Stream tickets are issued to signed-in sessions');
+        const t = await stream.issueTicket(principal);
         return { ticket: t.ticket, expires_at: t.expiresAt.toISOString() };
       },
     },
   };
-  const tickets = createTicketSigner(deps.auth.jwtSecret);
-  const stream: StreamService = {
-    enabled: hub !== undefined,
-    publish: (e) => hub?.publish(e),
-    subscribe: (listener) => hub?.subscribe(listener) ?? (() => false),
-    since: (lastEventId, channels, userId) => hub?.since(lastEventId, channels, userId),
-    start: () => hub?.start() ?? Promise.resolve(),
-    stop: () => hub?.stop() ?? Promise.resolve(),
-    issueTicket: (principal) => tickets.issue(principal, clock.now()),
-    async authenticate(input) {
-      if (input.ticket) return tickets.verify(input.ticket, clock.now());
-      const token = /^Bearer (.+)$/i.exec(input.authorization ?? '')?.[1];
-      if (!token) throw new TradeplaneError('unauthenticated', 'Send an access token or a stream ticket');
-      const principal = await auth.authenticate(token);
-      return { userId: principal.userId, role: principal.role };
-    },
-    isChannel: isStreamChannel,
-    visibleTo: (event, userId) => event.userId === null || event.userId === userId,
-    track: (channel, delta) => deps.operations?.observer?.streamClients?.(channel.startsWith('ticks:') ? 'ticks' : channel, delta),
-  };
+  const stream: StreamService = createStreamService({
+    hub,
+    storage,
+    clock,
+    ids,
+    secret: deps.auth.jwtSecret,
+    verifyAccessToken: (token) => auth.verifyAccessToken(token),
+    observer: deps.operations?.observer,
+  });
 
   const rateLimits = deps.operations?.rateLimits;
   const handle = createDispatcher({

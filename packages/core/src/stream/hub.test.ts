@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sequentialIds, silentLogger } from '../index.js';
-import { createStreamHub, type EventTransport, type StreamEvent } from './hub.js';
+import { createStreamHub, isStreamChannel, type EventTransport, type StreamEvent } from './hub.js';
 
 /** A shared bus standing in for LISTEN/NOTIFY: every payload reaches every listener, after a delay. */
 function bus(maxPayloadBytes?: number) {
@@ -83,5 +83,20 @@ describe('stream hub across instances', () => {
     const event: StreamEvent = { id: 'old-000001', channel: 'balance', type: 'balance.changed', userId: 'u1', data: {}, at: '2026-11-24T12:00:00.000Z' };
     b.send(JSON.stringify({ origin: 'old-instance', event }));
     expect(other.received).toEqual([event]);
+  });
+
+  it('carries control messages to every instance but never keeps them for resuming', async () => {
+    const b = bus();
+    const a = hub('a', b.transport());
+    const other = hub('b', b.transport());
+    await other.h.start();
+    a.h.publish(balance(1));
+    a.h.publish({ channel: '$credentials', type: 'credentials.changed', userId: null, data: { users: ['u1'], sessions: [] } });
+    await settled();
+    expect(other.received.map((e) => e.channel)).toEqual(['balance', '$credentials']);
+    // A client resuming on every channel name, the control one included, gets the event only.
+    const first = a.received[0]!.id;
+    expect(a.h.since(first, ['balance', '$credentials'], 'u1')).toEqual([]);
+    expect(isStreamChannel('$credentials')).toBe(false);
   });
 });

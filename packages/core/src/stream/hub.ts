@@ -29,6 +29,13 @@ export interface EventTransport {
 export type StreamListener = (event: StreamEvent) => void;
 
 export const PRIVATE_CHANNELS = ['balance', 'trades', 'orders', 'signals', 'notifications'] as const;
+
+/**
+ * Channels beginning with `$` carry the instances' own control messages (a session revoked, so
+ * its sockets close): they travel like events but are never a client's channel
+ * (`isStreamChannel` refuses them) and are not kept for resuming.
+ */
+export const isControlChannel = (channel: string) => channel.startsWith('$');
 const TICKS = /^ticks:[A-Z0-9._-]{1,32}$/;
 
 /** Whether `channel` is one a client may subscribe to. */
@@ -71,9 +78,11 @@ export function createStreamHub(deps: { ids: Ids; logger: Logger; now: () => Dat
   let horizon = origin;
 
   function deliver(event: StreamEvent): void {
-    recent.push(event);
-    const oldest = deps.now().getTime() - windowMs;
-    while (recent.length > limit || (recent.length > 0 && Date.parse(recent[0]!.at) < oldest)) horizon = recent.shift()!.id;
+    if (!isControlChannel(event.channel)) {
+      recent.push(event);
+      const oldest = deps.now().getTime() - windowMs;
+      while (recent.length > limit || (recent.length > 0 && Date.parse(recent[0]!.at) < oldest)) horizon = recent.shift()!.id;
+    }
     for (const listener of listeners) {
       try {
         listener(event);
