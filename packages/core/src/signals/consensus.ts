@@ -124,9 +124,26 @@ interface Exact {
 }
 
 const ZERO: Exact = { digits: 0n, scale: 0 };
+const ONE: Exact = { digits: 1n, scale: 0 };
+
+/**
+ * Numbers already read: strategies tend to vote from a handful of confidences, and the options
+ * repeat on every bar. Bounded, so a stream of distinct confidences cannot grow it without end.
+ */
+const readBefore = new Map<number, Exact>();
 
 /** A finite non-negative number as the decimal it prints as (`0.7` → 7 ÷ 10). */
-const exact = (n: number): Exact => (n === 0 ? ZERO : decimalFraction(String(n)));
+function exact(n: number): Exact {
+  if (n === 0) return ZERO;
+  if (n === 1) return ONE; // the default weight, and a common confidence
+  let found = readBefore.get(n);
+  if (found === undefined) {
+    found = Number.isSafeInteger(n) ? { digits: BigInt(n), scale: 0 } : decimalFraction(String(n));
+    if (readBefore.size >= 4096) readBefore.clear();
+    readBefore.set(n, found);
+  }
+  return found;
+}
 
 const rescale = (x: Exact, scale: number): bigint => x.digits * 10n ** BigInt(scale - x.scale);
 
@@ -149,9 +166,21 @@ function compare(x: Exact, y: Exact): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** x ÷ y (y > 0) as the nearest number, from 20 significant digits of the exact quotient. */
+/** x ÷ y (y > 0) as the nearest number. */
 function ratio(x: Exact, y: Exact): number {
   if (x.digits === 0n) return 0;
+  const scale = Math.max(x.scale, y.scale);
+  const a = rescale(x, scale);
+  const b = rescale(y, scale);
+  // Two integers a double holds exactly: one IEEE division rounds their quotient correctly.
+  if (a <= SAFE && a >= -SAFE && b <= SAFE) return Number(a) / Number(b);
+  return slowRatio(x, y);
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** x ÷ y from 20 significant digits of the exact quotient (for numbers too long for a double). */
+function slowRatio(x: Exact, y: Exact): number {
   const negative = x.digits < 0n;
   const n = (negative ? -x.digits : x.digits) * 10n ** BigInt(y.scale);
   const d = y.digits * 10n ** BigInt(x.scale);
