@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,9 @@ describe('createEngine options', () => {
 
   it('requires a JWT secret in production', async () => {
     await expect(createEngine({ database: ':memory:', mode: 'production' })).rejects.toThrow(/jwtSecret is required in production/);
-    const engine = await createEngine({ database: ':memory:', mode: 'production', auth: { jwtSecret: secret }, logger: silentLogger });
+    // A guessable secret (`secret` is one character repeated) is refused there too; see tests/http/sharp-edges.test.ts.
+    await expect(createEngine({ database: ':memory:', mode: 'production', auth: { jwtSecret: secret }, logger: silentLogger })).rejects.toThrow(/easy to guess/);
+    const engine = await createEngine({ database: ':memory:', mode: 'production', auth: { jwtSecret: randomBytes(32).toString('base64url') }, logger: silentLogger });
     engines.push(engine);
     expect(engine.dialect).toBe('sqlite');
   });

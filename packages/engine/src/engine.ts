@@ -9,6 +9,7 @@ import {
 } from '@tradeplane/core';
 import { engineOptionsSchema, parseDatabase, type DatabaseTarget, type EngineOptions } from './options.js';
 import { developmentSecret } from './secret.js';
+import { estimateSecretBits, MIN_SECRET_BITS } from './secret-strength.js';
 import { createDefaultLogger, createMetrics, migrationStatus } from './operations.js';
 import { openSqliteStorage } from './storage/sqlite.js';
 import { openPostgresStorage, type PostgresStorage } from './storage/postgres.js';
@@ -71,6 +72,17 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
   if (options.mode === 'production' && !options.auth.jwtSecret) {
     throw new TypeError('Invalid tradeplane engine options: auth.jwtSecret is required in production mode');
   }
+  if (options.auth.jwtSecret !== undefined) {
+    // Long is not enough: `aaaa…` or `secret-secret-…` can be guessed, and with it every token
+    // forged offline from one signed token. Refused in production; a warning elsewhere, where
+    // fixed test secrets are fine.
+    const bits = Math.round(estimateSecretBits(options.auth.jwtSecret));
+    if (bits < MIN_SECRET_BITS) {
+      const problem = `auth.jwtSecret is easy to guess (about ${bits} bits estimated; at least ${MIN_SECRET_BITS} needed): use 32 random bytes, e.g. \`openssl rand -base64 32\``;
+      if (options.mode === 'production') throw new TypeError(`Invalid tradeplane engine options: ${problem}`);
+      logger.warn({ event: 'config.weak_secret', bits }, `${problem}. Production mode refuses it.`);
+    }
+  }
   const jwtSecret = options.auth.jwtSecret ?? developmentSecret(target, logger);
 
   const storage = openTarget(target, { postgresPoolSize: options.postgres.max, postgresPrepare: options.postgres.prepare, sqliteSynchronous: options.sqlite.synchronous });
@@ -82,6 +94,9 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
   }
 
   const metrics = options.metrics.enabled ? createMetrics() : undefined;
+  if (metrics && options.mode === 'production' && !options.metrics.open && !options.metrics.token && !options.metrics.allow) {
+    logger.warn({ event: 'config.metrics_closed' }, '/metrics refuses every caller: set metrics.token or metrics.allow (or metrics.open behind a private network)');
+  }
   const core = build(() => createTradeplane({
     storage,
     clock,
@@ -108,7 +123,12 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     },
     operations: {
       observer: metrics?.observer,
-      metrics: metrics && { collect: () => metrics.registry.metrics(), token: options.metrics.token, allow: options.metrics.allow },
+      metrics: metrics && {
+        collect: () => metrics.registry.metrics(),
+        token: options.metrics.token,
+        allow: options.metrics.allow,
+        requireGuard: options.mode === 'production' && !options.metrics.open,
+      },
       migrations: () => migrationStatus(storage.dialect, () => storage.appliedMigrations()),
       logRequests: options.log.requests,
       // Real-time events reach every instance on PostgreSQL; SQLite is one process.

@@ -98,13 +98,15 @@ export const engineOptionsSchema = z.strictObject({
     .prefault({}),
   /**
    * `GET /metrics` (Prometheus). `token`: callers must send it as a bearer token; `allow`: only
-   * these client addresses. Both unset: open, as behind a private network or a proxy's ACL.
+   * these client addresses. Both unset: refused to everyone (403) in production, unless `open`
+   * is true (behind a private network or a proxy's ACL); open in development and test.
    */
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),
       token: z.string().min(16).optional(),
       allow: z.array(z.string().min(1)).optional(),
+      open: z.boolean().default(false),
     })
     .prefault({}),
   /**

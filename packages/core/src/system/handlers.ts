@@ -37,6 +37,12 @@ export interface MetricsEndpoint {
   token?: string;
   /** When set, only these client addresses may read (exact match; IPv4-mapped IPv6 is unwrapped). */
   allow?: readonly string[];
+  /**
+   * Refuse every caller (403) unless `token` or `allow` is set: metrics name routes, users and
+   * volumes, and are not for the open internet. The engine sets it in production unless
+   * `metrics.open` is true.
+   */
+  requireGuard?: boolean;
 }
 
 /** Database latency above this marks the instance degraded (still serving). */
@@ -88,6 +94,9 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Checks a `/metrics` caller against the endpoint's token and address list. */
 function guardMetrics(endpoint: MetricsEndpoint, headers: HttpRequest['headers'], ip: string | undefined): void {
+  if (endpoint.requireGuard && !endpoint.token && !endpoint.allow) {
+    throw new TradeplaneError('forbidden', 'Metrics are not served in production without a token or an address list (metrics.token, metrics.allow), or metrics.open');
+  }
   if (endpoint.allow) {
     const address = ip?.startsWith('::ffff:') ? ip.slice(7) : ip;
     if (!address || !endpoint.allow.includes(address)) throw new TradeplaneError('forbidden', 'Metrics are not served to this address');
