@@ -47,8 +47,20 @@ export const authOptionsSchema = z.strictObject({
   refreshTokenTtl: z.number().int().positive().default(7 * 24 * 60 * 60),
   /** Absolute lifetime of a session (refresh family), however often it is refreshed. */
   sessionLifetime: z.number().int().positive().default(30 * 24 * 60 * 60),
-  /** A rotated refresh token presented again within this window gets the same successor, not a revocation. */
+  /**
+   * A rotated refresh token presented again within this many seconds gets the same successor,
+   * not a revocation — for a client whose answer was lost. Only the client that rotated it
+   * (same user agent and address) is handed the successor; anyone else presenting it is treated
+   * as reuse and the session is revoked. The trade-off: a client that retries from another
+   * address (a phone switching networks mid-request) loses its session and signs in again; 0
+   * turns the grace off, so every retry counts as reuse.
+   */
   refreshReuseWindow: z.number().int().min(0).max(300).default(10),
+  /**
+   * A password change revokes the user's API keys along with every session (default true): a
+   * key made by whoever knew the old password must not outlive it. `false` keeps them.
+   */
+  revokeApiKeysOnPasswordChange: z.boolean().default(true),
   passwordHashing: z
     .strictObject({
       /** KiB; OWASP's argon2id minimum is 19 MiB with t = 2, p = 1. */

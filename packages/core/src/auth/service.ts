@@ -68,6 +68,10 @@ export interface AuthService {
   refresh(input: { refreshToken: string; csrfToken?: string }, context?: RequestContext): Promise<TokenPair>;
   /** Revokes the principal's session: its refresh tokens and every access token issued for it. */
   logout(principal: SessionPrincipal): Promise<void>;
+  /**
+   * Ends every session of the user (this device continues in a fresh one) and, unless
+   * `revokeApiKeysOnPasswordChange` is false, revokes their API keys; the audit record lists them.
+   */
   changePassword(principal: SessionPrincipal, input: { currentPassword: string; newPassword: string }, context?: RequestContext): Promise<TokenPair>;
   listSessions(principal: SessionPrincipal): Promise<SessionInfo[]>;
   /** Throws `not_found` unless the session is the user's and live. */
@@ -141,7 +145,14 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
    * window (its first response was lost) can be handed the very same successor again.
    * Without the server secret the successor is as unpredictable as a random token.
    */
-  const successorOf = (token: string) => `${REFRESH_PREFIX}${keyedDigest(options.jwtSecret, 'refresh-successor', token)}`;
+  /**
+   * A refresh token's successor is derived from it and from the client that presented it (user
+   * agent and address): within the reuse window the same client finds the successor again,
+   * while another client presenting a stolen token derives a different one, finds nothing, and
+   * is treated as reuse.
+   */
+  const successorOf = (token: string, context: RequestContext) =>
+    `${REFRESH_PREFIX}${keyedDigest(options.jwtSecret, 'refresh-successor', `${token}\u0000${context.userAgent?.slice(0, 256) ?? ''}\u0000${context.ip ?? ''}`)}`;
   const sessionEnds = (session: Pick<SessionRecord, 'createdAt'>) => new Date(session.createdAt.getTime() + lifetimeMs);
 
   function refreshRecord(token: string, session: SessionRecord, now: Date): RefreshTokenRecord {
@@ -329,7 +340,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         if (!rotatedNow) {
           // Already exchanged (earlier, or by a concurrent request that won the row lock).
           const rotatedAt = current.rotatedAt ?? now;
-          const successorToken = successorOf(refreshToken);
+          const successorToken = successorOf(refreshToken, context);
           const successor = await tx.refreshTokens.findByHash(hashToken(successorToken));
           const withinWindow = now.getTime() - rotatedAt.getTime() < windowMs;
           if (withinWindow && successor && !successor.rotatedAt && successor.sessionId === session.id) {
@@ -346,7 +357,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         }
         const problem = userProblem();
         if (problem) return problem;
-        const successorToken = successorOf(refreshToken);
+        const successorToken = successorOf(refreshToken, context);
         const successor = refreshRecord(successorToken, session, now);
         await tx.refreshTokens.insert(successor);
         return { kind: 'ok', user: user!, session, refreshToken: successorToken, refreshExpiresAt: successor.expiresAt };
@@ -391,9 +402,16 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         const updated = await tx.users.update(user.id, { passwordHash, updatedAt: now, bumpTokenVersion: true });
         if (!updated) throw new TradeplaneError('invalid_token', 'The access token has been revoked');
         const previous = (await tx.sessions.listLive(user.id)).find((s) => s.id === principal.sessionId);
-        await tx.sessions.revokeAllForUser(user.id, now);
+        const sessionsRevoked = await tx.sessions.revokeAllForUser(user.id, now);
         await tx.revokedTokens.add({ jti: principal.tokenId, userId: user.id, expiresAt: principal.tokenExpiresAt });
-        await audit.recordIn(tx, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id }, context);
+        // Keys made by whoever knew the old password go with it (unless the host keeps them).
+        const keys = options.revokeApiKeysOnPasswordChange ? (await tx.apiKeys.listForUser(user.id)).map((k) => k.id).sort() : [];
+        if (keys.length > 0) await tx.apiKeys.revokeAllForUser(user.id, now);
+        await audit.recordIn(
+          tx,
+          { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id, details: { sessions_revoked: sessionsRevoked, api_keys_revoked: keys } },
+          context,
+        );
         return openSession(tx, updated, { ...context, userAgent: context.userAgent ?? previous?.userAgent ?? undefined }, previous?.deviceLabel);
       });
       return sign();
