@@ -3,8 +3,11 @@
  *
  *   PORT=3000 DATABASE_URL=postgres://… JWT_SECRET=… NODE_ENV=production pnpm start
  *
- * ADMIN_EMAIL=you@example.com promotes (and approves) that account at start, once it exists:
- * register it, then restart. SIGNUP_APPROVAL=true makes new accounts wait for an admin.
+ * The first admin is made by the operator, never over HTTP and never by an address someone could
+ * register first: sign up, then run `tradeplane admin promote you@example.com` against the same
+ * database (from the repository root after `pnpm start` has built the packages:
+ * `node packages/engine/dist/cli.js admin promote you@example.com`). SIGNUP_APPROVAL=true makes new
+ * accounts wait for an admin.
  * LOG_LEVEL (info) sets the JSON log level; METRICS_TOKEN (≥ 16 characters) guards /metrics;
  * CORS_ORIGINS=https://app.example.com,https://admin.example.com lets those browser origins in;
  * TRADEPLANE_MODULES=auth,wallets serves only those modules.
@@ -33,18 +36,9 @@ const engine = await createEngine({
   modules: process.env.TRADEPLANE_MODULES ? (process.env.TRADEPLANE_MODULES.split(',').map((m) => m.trim()) as NonNullable<EngineOptions['modules']>) : undefined,
 });
 
-// The first admin cannot be made over HTTP (nobody could authorise it): the operator names it.
-const adminEmail = process.env.ADMIN_EMAIL?.trim().toLowerCase();
-if (adminEmail) {
-  const [account] = (await engine.admin.listUsers({ search: adminEmail, limit: 10 })).filter((u) => u.email === adminEmail);
-  if (!account) {
-    console.warn(`ADMIN_EMAIL ${adminEmail} has no account yet: register it, then restart`);
-  } else if (account.role !== 'admin' || account.status !== 'active') {
-    if (account.status === 'pending') await engine.admin.approve(null, account.id);
-    if (account.status === 'disabled') await engine.admin.enable(null, account.id);
-    await engine.admin.setRole(null, account.id, 'admin');
-    console.log(`${adminEmail} is now an admin`);
-  }
+if (process.env.ADMIN_EMAIL) {
+  // It promoted whoever had registered that address by the next restart — anyone could, first.
+  console.warn('ADMIN_EMAIL is no longer read: run `tradeplane admin promote <email>` (node packages/engine/dist/cli.js) instead');
 }
 
 const app = express();
