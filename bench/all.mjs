@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 const benches = [
   ['http', 'HTTP: authenticated GET /wallet against a bare Express handler'],
   ['auth', 'Auth: argon2id, token verification, request overhead'],
+  ['signin-load', 'Sign-in load: /health and /wallet p99 while 50 clients sign in, bounded and unbounded hashing'],
   ['lambda', 'Lambda adapter against hono/aws-lambda and a hand-written handler'],
   ['ledger', 'Ledger: deposits and transfers against raw insert transactions'],
   ['indicators', 'Indicators against trading-signals and technicalindicators'],

@@ -59,7 +59,16 @@ try {
   console.log(`  register (hash + insert)      median ${fmt(median(register))} ms`);
   console.log(`  login (verify + session)      median ${fmt(median(login))} ms`);
   console.log(`  wrong password                median ${fmt(median(wrong))} ms`);
-  console.log(`  unknown email                 median ${fmt(median(unknown))} ms   ratio to wrong password ${fmt(median(unknown) / median(wrong))}  (1.00 = no timing oracle)\n`);
+  console.log(`  unknown email                 median ${fmt(median(unknown))} ms   ratio to wrong password ${fmt(median(unknown) / median(wrong))}  (1.00 = no timing oracle)`);
+  // Sign-up, interleaved: a new email (hash, rows, commit) against a taken one (hash, one read).
+  const signupNew = [];
+  const signupTaken = [];
+  for (let i = 0; i < 15; i++) {
+    signupNew.push(...(await timeEach(1, () => hsEngine.auth.register({ email: `new-${i}-${email}`, password }))));
+    signupTaken.push(...(await timeEach(1, () => hsEngine.auth.register({ email: `0-${email}`, password }).catch(() => {}))));
+  }
+  console.log(`  sign-up, new email            median ${fmt(median(signupNew))} ms`);
+  console.log(`  sign-up, taken email          median ${fmt(median(signupTaken))} ms   ratio to new email ${fmt(median(signupTaken) / median(signupNew))}  (1.00 = no timing oracle)\n`);
 
   // 2. Access-token verification (signature + claims, no database).
   const hsTokens = await hsEngine.auth.login({ email: `0-${email}`, password });
@@ -122,6 +131,7 @@ try {
   console.log(`  GET /auth/me                  ${fmt(tMe * 1000, 1)} µs   bearer verify + auth-state lookup + user lookup`);
   console.log(`  authenticated overhead        ${fmt((tMe - tHealth) * 1000, 1)} µs   over /health (${fmt(tMe / tHealth)}×), ${fmt((tMe - tJwks) * 1000, 1)} µs over /.well-known/jwks.json`);
   record('auth', 'login (argon2id verify + session), median', Number(fmt(median(login))), 'ms');
+  record('auth', 'sign-up: taken email vs new email (timing oracle)', Number(fmt(median(signupTaken))), 'ms', { ratio: Number(fmt(median(signupTaken) / median(signupNew))), baseline: 'new email', target: '≈ 1.00' });
   record('auth', 'unknown email vs wrong password (timing oracle)', Number(fmt(median(unknown))), 'ms', { ratio: Number(fmt(median(unknown) / median(wrong))), baseline: 'wrong password', target: '≈ 1.00' });
   record('auth', 'GET /auth/me in process', Number(fmt(tMe * 1000, 1)), 'µs', { ratio: Number(fmt(tMe / tHealth)), baseline: 'GET /health' });
 } finally {

@@ -10,7 +10,10 @@
  * accounts wait for an admin.
  * LOG_LEVEL (info) sets the JSON log level; METRICS_TOKEN (≥ 16 characters) guards /metrics;
  * CORS_ORIGINS=https://app.example.com,https://admin.example.com lets those browser origins in;
- * TRADEPLANE_MODULES=auth,wallets serves only those modules.
+ * TRADEPLANE_MODULES=auth,wallets serves only those modules. Behind a proxy, TRUST_PROXY says which
+ * proxies' X-Forwarded-For to believe (as Express's `trust proxy`: true, a hop count such as 1, or
+ * addresses and subnets such as loopback,10.0.0.0/8): sign-in throttling and rate limits count
+ * per client address, which is otherwise the proxy's.
  *
  * Environment variables are read here, and only here; the engine takes options.
  */
@@ -18,12 +21,21 @@ import { resolve } from 'node:path';
 import express from 'express';
 import { createEngine, type EngineOptions } from '@tradeplane/engine';
 import { attachStream, tradeplaneExpress } from '@tradeplane/adapter-express';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 const port = Number(process.env.PORT ?? 3000);
 // `pnpm start` runs this package from its own folder; INIT_CWD is where the user typed it,
 // so the default database lands in ./data of the repository root, as the README says.
 const database = process.env.DATABASE_URL ?? resolve(process.env.INIT_CWD ?? process.cwd(), 'data/tradeplane.db');
 const production = process.env.NODE_ENV === 'production';
+// Read before anything starts: a value Express would misread must stop the server, not every request.
+let trustProxy: TrustProxy;
+try {
+  trustProxy = parseTrustProxy(process.env.TRUST_PROXY);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 
 const engine = await createEngine({
   database,
@@ -43,7 +55,7 @@ if (process.env.ADMIN_EMAIL) {
 
 const app = express();
 app.disable('x-powered-by');
-if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
+app.set('trust proxy', trustProxy);
 app.use('/api/v1', tradeplaneExpress(engine));
 app.get('/', (_req, res) => res.redirect('/api/v1/docs'));
 

@@ -707,7 +707,7 @@ export interface Operations {
     output: {
       user: User;
     };
-    errors: "malformed_json" | "email_taken" | "username_taken" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "email_taken" | "username_taken" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error" | "service_unavailable";
   };
   /** Sign in with email (or username) and password */
   "auth.login": {
@@ -719,7 +719,7 @@ export interface Operations {
       device_label?: string;
     };
     output: TokenPair;
-    errors: "malformed_json" | "invalid_credentials" | "account_disabled" | "account_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "invalid_credentials" | "account_disabled" | "account_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error" | "service_unavailable";
   };
   /** Exchange a refresh token for a new token pair */
   "auth.refresh": {
@@ -748,7 +748,7 @@ export interface Operations {
       new_password: string;
     };
     output: TokenPair;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error" | "service_unavailable";
   };
   /** The signed-in user’s live sessions (devices) */
   "auth.sessions": {

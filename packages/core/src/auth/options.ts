@@ -67,6 +67,16 @@ export const authOptionsSchema = z.strictObject({
       memoryCost: z.number().int().min(1024).default(19_456),
       timeCost: z.number().int().min(1).default(2),
       parallelism: z.number().int().min(1).default(1),
+      /**
+       * Hashes and verifications running at once (default: the cores less one and the libuv
+       * thread pool less one, at least one): argon2 must not take every core, nor every pool
+       * thread (token signatures are checked there too), from the requests that do not hash.
+       */
+      concurrency: z.number().int().min(1).optional(),
+      /** Operations waiting for a turn; more answer 503 with `Retry-After` at once. */
+      maxQueued: z.number().int().min(0).default(256),
+      /** How long an operation may wait for a turn before it answers 503, in milliseconds. */
+      maxWaitMs: z.number().int().min(0).max(60_000).default(5_000),
     })
     .prefault({}),
   passwordPolicy: z

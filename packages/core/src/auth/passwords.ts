@@ -30,7 +30,8 @@ export interface PasswordHasher {
 }
 
 export function argon2idHasher(options: PasswordHashingOptions = defaultPasswordHashing): PasswordHasher {
-  const params = { algorithm: ARGON2ID, ...options };
+  // Only argon2's own parameters: the options object may carry more (the hashing limits).
+  const params = { algorithm: ARGON2ID, memoryCost: options.memoryCost, timeCost: options.timeCost, parallelism: options.parallelism };
   // Computed up front so that even the first unknown-email login costs one verification, not
   // a hash plus a verification.
   const dummy = hash('tradeplane-dummy-password', params);

@@ -3,6 +3,8 @@ import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
 import type { Repositories, RefreshTokenRecord, Role, SessionRecord, Storage, UserRecord } from '../ports/storage.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { argon2idHasher, type PasswordHasher } from './passwords.js';
+import { limitHashing } from './hash-limit.js';
+import { equalTime } from './equal-time.js';
 import { createPasswordPolicy } from './password-policy.js';
 import { createAccessTokenSigner, generateOpaqueToken, hashToken, keyedDigest, safeEqual, type AccessTokenClaims, type AccessTokenSigner } from './tokens.js';
 import { createLoginThrottle } from './login-throttle.js';
@@ -131,11 +133,13 @@ type RefreshOutcome =
 
 export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { storage, clock, ids, options, audit } = deps;
-  const hasher = deps.hasher ?? argon2idHasher(options.passwordHashing);
+  // Bounded whatever the hasher: argon2 at full tilt would starve every request that does not hash.
+  const hasher = limitHashing(deps.hasher ?? argon2idHasher(options.passwordHashing), options.passwordHashing);
   const signer =
     deps.signer ?? createAccessTokenSigner({ secret: options.jwtSecret, signingKeys: options.signingKeys, issuer: options.issuer, audience: options.audience });
   const checkPassword = createPasswordPolicy(options.passwordPolicy);
   const throttle = createLoginThrottle(storage, clock, options.loginThrottle);
+  const signUpTime = equalTime(['email_taken', 'username_taken']);
   const oidc = createOidcVerifier(options.oidc.providers);
   const lifetimeMs = options.sessionLifetime * 1000;
 
@@ -252,7 +256,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         username: name,
         referralCode: referralCode ?? null,
       };
-      await storage.transaction(async (tx) => {
+      // A taken email or username answers no sooner than a sign-up that writes and commits.
+      await signUpTime(() => storage.transaction(async (tx) => {
         if (await tx.users.findByEmail(normalized)) {
           throw new TradeplaneError('email_taken', 'An account with this email already exists');
         }
@@ -262,7 +267,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
         if (record.status === 'pending') {
           await audit.recordIn(tx, { actorId: record.id, action: 'auth.signup_pending', targetType: 'user', targetId: record.id }, context);
         }
-      });
+      }));
       return toUser(record);
     },
 

@@ -94,7 +94,7 @@ export const authRoutes = {
     }),
     response: z.object({ user: userSchema }),
     successStatus: 201,
-    errors: ['email_taken', 'username_taken'],
+    errors: ['email_taken', 'username_taken', 'service_unavailable'],
     rateLimit: 'auth',
   }),
   login: defineRoute({
@@ -103,7 +103,9 @@ export const authRoutes = {
     path: '/auth/login',
     summary: 'Sign in with email (or username) and password',
     description:
-      'Repeated failures for one account or from one address are throttled: 429 with `Retry-After` until the block ends.',
+      'Repeated failures are throttled with 429 and `Retry-After`: five for one account from one address block that pair; ' +
+      'an address failing across many accounts gets one try per account; failures at one account from many addresses make it wait ' +
+      'a few seconds (not from addresses it signed in from before). 503 with `Retry-After` when too many passwords are being checked at once.',
     tags: ['auth'],
     auth: 'public',
     body: z
@@ -113,7 +115,7 @@ export const authRoutes = {
         path: ['email'],
       }),
     response: tokenPairSchema,
-    errors: ['invalid_credentials', 'account_disabled', 'account_pending'],
+    errors: ['invalid_credentials', 'account_disabled', 'account_pending', 'service_unavailable'],
     rateLimit: 'auth',
   }),
   refresh: defineRoute({
@@ -168,7 +170,7 @@ export const authRoutes = {
     roles: allRoles,
     body: z.strictObject({ current_password: givenPassword, new_password: newPassword }),
     response: tokenPairSchema,
-    errors: [],
+    errors: ['service_unavailable'],
     rateLimit: 'auth',
   }),
   sessions: defineRoute({
