@@ -112,12 +112,13 @@ async function fundedUser(engine, name) {
   const user = await engine.auth.register({ email: `${name}-${randomBytes(4).toString('hex')}@example.com`, password: 'bench-long-passphrase' });
   const from = await engine.wallets.defaultAccount(user.id);
   const to = await engine.wallets.openAccount(user.id, { currency: 'USD' });
-  await engine.wallets.deposit(user.id, { amount: '1000000.00', currency: 'USD', idempotencyKey: key() });
+  await deposit(engine, from.id, 'USD', '1000000.00');
   return { userId: user.id, from: from.id, to: to.id };
 }
 
-const deposit = (engine, userId, currency = 'USD', accountId = undefined) =>
-  engine.wallets.deposit(userId, { amount: '1.00', currency, accountId, idempotencyKey: key() });
+/** Real money in: a funding source's confirmation credits the account from `external` (users cannot credit real accounts). */
+const deposit = (engine, accountId, currency = 'USD', amount = '1.00') =>
+  engine.wallets.funding.confirmDeposit('bench', { sourceReference: key(), accountId, amount, currency });
 const transfer = (engine, u) =>
   engine.wallets.transfer(u.userId, { fromAccountId: u.from, toAccountId: u.to, amount: '0.01', currency: 'USD', idempotencyKey: key() });
 
@@ -160,7 +161,7 @@ async function benchSqlite(synchronous) {
       // Baseline: one single-row INSERT per transaction (BEGIN IMMEDIATE … COMMIT), raw better-sqlite3.
       raw: [1, () => insertTx(key())],
       // Deposits: one user's default account credited from the `external` system account.
-      deposits: [1, () => deposit(engine, depositor.userId)],
+      deposits: [1, () => deposit(engine, depositor.from)],
       // Transfers: 0.01 between a user's two accounts.
       transfers: [1, () => transfer(engine, mover)],
     });
@@ -177,7 +178,7 @@ async function benchSqlite(synchronous) {
     for (let w = 0; w < CLIENTS; w++) workers.push(await fundedUser(engine, `client${w}`));
     const c = await measure({
       raw: [CLIENTS, () => insertTx(key())],
-      deposits: [CLIENTS, (w) => deposit(engine, workers[w].userId)],
+      deposits: [CLIENTS, (w) => deposit(engine, workers[w].from)],
       transfers: [CLIENTS, (w) => transfer(engine, workers[w])],
     });
     line(dialect, `raw insert tx/s, ${CLIENTS} clients`, c.raw);
@@ -230,9 +231,9 @@ async function benchPostgres(adminUrl) {
       // workers depositing USD all update that one row (a hot row: they queue on its lock even
       // though each has its own user). With a currency each, no two workers touch a common row:
       // the contention-free figure.
-      dep1: [1, () => deposit(engine, users[0].userId)],
-      dep16hot: [CLIENTS, (w) => deposit(engine, users[w].userId)],
-      dep16: [CLIENTS, (w) => deposit(engine, spread[w].userId, spread[w].code, spread[w].accountId)],
+      dep1: [1, () => deposit(engine, users[0].from)],
+      dep16hot: [CLIENTS, (w) => deposit(engine, users[w].from)],
+      dep16: [CLIENTS, (w) => deposit(engine, spread[w].accountId, spread[w].code)],
       // Transfers between a user's two accounts touch no system account: 16 workers on 16 users
       // share no row (contention-free); 16 workers on one user all lock the same two rows.
       tr1: [1, () => transfer(engine, users[0])],

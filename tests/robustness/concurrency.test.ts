@@ -26,7 +26,7 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-memory'))('mixed c
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    engine = await createEngine({ database: db.database, mode: 'test', logger: silentLogger, auth: { ...TEST_AUTH, loginThrottle: false }, jobs: { enabled: false }, rateLimits: { enabled: false }, wallets: { userTransfers: true } });
+    engine = await createEngine({ database: db.database, mode: 'test', logger: silentLogger, auth: { ...TEST_AUTH, loginThrottle: false }, jobs: { enabled: false }, rateLimits: { enabled: false }, wallets: { userTransfers: true, demo: { topUpsPerDay: false, maxBalance: false } } });
     const app = express();
     app.use(tradeplaneExpress(engine));
     server = createServer(app);

@@ -43,6 +43,7 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
   const clock = manualClock(new Date('2026-11-01T00:00:00.000Z'));
   let token: string;
   let otherAccount: string;
+  let realAccount: string;
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
@@ -77,6 +78,9 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
     }
     await tp.admin.setRole(null, me.userId, 'admin');
     token = (await tp.auth.login({ email: 'faulty@example.com', password: 'faulty-user-passphrase' })).accessToken;
+    realAccount = (await tp.wallets.openAccount(me.userId, { currency: 'USD' })).id;
+    // Twice: the first creates the `external` system account, which the service then remembers, so the probe counts the calls every attempt makes.
+    for (const key of ['fault-fixture-1', 'fault-fixture-2']) await tp.wallets.funding.creditByOperator(me.userId, realAccount, { amount: '500.00', currency: 'USD', reason: 'fault fixture', idempotencyKey: key });
   });
   const masters: string[] = [];
   const extras: { id: string; token: string }[] = [];
@@ -96,6 +100,8 @@ describe.each(testDatabaseKinds().filter((k) => k !== 'sqlite-file'))('fault inj
   const operations: [string, (n: number) => HttpRequest][] = [
     ['deposit', (n) => request('POST', '/wallet/deposit', { amount: '3.00', currency: 'USD' }, `dep-${n}`)],
     ['withdraw', (n) => request('POST', '/wallet/withdraw', { amount: '2.00', currency: 'USD' }, `wd-${n}`)],
+    ['real withdrawal request', (n) => request('POST', '/wallet/withdraw', { amount: '1.00', currency: 'USD', account_id: realAccount }, `rw-${n}`)],
+    ['operator credit', (n) => request('POST', `/admin/accounts/${realAccount}/credit`, { amount: '1.00', currency: 'USD', reason: 'fault test' }, `oc-${n}`)],
     ['transfer', (n) => request('POST', '/wallet/transfer', { to_account_id: otherAccount, amount: '1.50', currency: 'USD' }, `tr-${n}`)],
     ['trade', (n) => request('POST', '/trades/execute', { symbol: 'FLTUSD', side: 'BUY', stake: '5.00' }, `tx-${n}`)],
     ['api key', () => request('POST', '/api-keys', { name: 'faulty', scopes: ['wallet:read'] })],

@@ -9,7 +9,7 @@ export type Problem = {
   title: string;
   status: number;
   detail: string;
-  code: "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
+  code: "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
   instance?: string;
   request_id?: string;
   errors?: Array<{
@@ -175,6 +175,38 @@ export type Transaction = {
   created_at: string;
 };
 
+export type WithdrawResult = {
+  /** The posting, when the money left at once (demo accounts) */
+  transaction: Transaction | null;
+  account: Account;
+  /** The pending withdrawal, for a real account */
+  withdrawal: Withdrawal | null;
+};
+
+/** A withdrawal from a real account: the amount is held until it is paid out or refused */
+export type Withdrawal = {
+  id: string;
+  user_id: string;
+  account_id: string;
+  amount: string;
+  currency: string;
+  status: "pending" | "completed" | "rejected" | "failed" | "cancelled";
+  reference: string | null;
+  /** Who paid it out: `operator` or a funding provider */
+  source: string | null;
+  /** The payer’s own reference (a bank transfer or payout id) */
+  source_reference: string | null;
+  /** The operator who completed or rejected it */
+  resolved_by: string | null;
+  /** Why it was rejected, failed or cancelled */
+  note: string | null;
+  /** The journal entry that took the money out, once completed */
+  entry_id: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  resolved_at: string | null;
+};
+
 export type LedgerReport = {
   ok: boolean;
   accounts_checked: number;
@@ -212,6 +244,26 @@ export type LedgerReport = {
     /** Minor units (integer string) */
     held: string;
   }>;
+};
+
+/** Real money credited by an operator, with the reason; large ones wait for a second operator */
+export type OperatorCredit = {
+  id: string;
+  user_id: string;
+  account_id: string;
+  amount: string;
+  currency: string;
+  status: "pending_approval" | "completed" | "rejected";
+  reason: string;
+  reference: string | null;
+  requested_by: string;
+  /** The operator who approved or rejected it (the requester when no approval was needed) */
+  resolved_by: string | null;
+  note: string | null;
+  entry_id: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  resolved_at: string | null;
 };
 
 export type Candle = {
@@ -541,17 +593,26 @@ export type Master = {
   markup_rate: string;
   performance_fee_rate: string;
   visibility: "public" | "private";
-  /** Active subscriptions */
-  followers: number;
+  /** Active subscriptions by the kind of account they copy onto: real-money trades are copied onto real accounts only, demo trades onto demo accounts only */
+  followers: {
+    real: number;
+    demo: number;
+  };
+  /** Results of the master’s real-money trades and of their demo trades, apart: demo results risk nothing and are never counted as real performance */
   stats: {
-    closed_trades: number;
-    /** Σ pnl ÷ Σ stake over closed trades */
-    return: number | null;
-    /** Of 1 + cumulative pnl ÷ Σ stake, in close order */
-    max_drawdown: number | null;
+    real: MasterStats;
+    demo: MasterStats;
   };
   /** ISO 8601 timestamp (UTC) */
   created_at: string;
+};
+
+export type MasterStats = {
+  closed_trades: number;
+  /** Σ pnl ÷ Σ stake over closed trades */
+  return: number | null;
+  /** Of 1 + cumulative pnl ÷ Σ stake, in close order */
+  max_drawdown: number | null;
 };
 
 export type IssuedLicense = {
@@ -943,7 +1004,7 @@ export interface Operations {
     output: Account;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "rate_limited" | "internal_error";
   };
-  /** Deposit into an account (demo accounts are topped up from the demo faucet) */
+  /** Top a demo account up from the demo faucet (real accounts are funded by a provider or an operator) */
   "wallet.deposit": {
     input: {
       /** Decimal string in the currency’s units, at most its decimals */
@@ -958,7 +1019,7 @@ export interface Operations {
       metadata?: Record<string, string | number | boolean | null>;
     };
     output: Movement;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "funding_provider_required" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "demo_limit_reached" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "transfer_not_allowed" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Withdraw from an account; never more than its available amount */
   "wallet.withdraw": {
@@ -974,7 +1035,7 @@ export interface Operations {
       /** Up to 20 flat key/value pairs stored with the entry */
       metadata?: Record<string, string | number | boolean | null>;
     };
-    output: Movement;
+    output: WithdrawResult;
     errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Move money between your accounts (same currency and kind), or to another user where allowed */
@@ -1061,7 +1122,7 @@ export interface Operations {
       reason: string;
     };
     output: Movement;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "insufficient_funds" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "insufficient_funds" | "idempotency_conflict" | "second_approval_required" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Cancel a journal entry with a new entry of opposite postings (once per entry; audited) */
   "ledger.reverse": {
@@ -1080,6 +1141,118 @@ export interface Operations {
     input: void;
     output: LedgerReport;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
+  };
+  /** Your withdrawals from real accounts, newest first */
+  "withdrawals.list": {
+    input: {
+      status?: "pending" | "completed" | "rejected" | "failed" | "cancelled";
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      withdrawals: Array<Withdrawal>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** One of your withdrawals */
+  "withdrawals.get": {
+    input: {
+      id: string;
+    };
+    output: Withdrawal;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Cancel a pending withdrawal: the held amount is available again */
+  "withdrawals.cancel": {
+    input: {
+      id: string;
+    };
+    output: Withdrawal;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "withdrawal_not_pending" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Every user’s withdrawals, newest first (pending ones await an operator or the provider) */
+  "funding.withdrawals": {
+    input: {
+      status?: "pending" | "completed" | "rejected" | "failed" | "cancelled";
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      withdrawals: Array<Withdrawal>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Record that a pending withdrawal was paid out: the held amount leaves the account (audited) */
+  "funding.completeWithdrawal": {
+    input: {
+      id: string;
+      /** The payout’s reference (a bank transfer id) */
+      reference?: string;
+    };
+    output: Withdrawal;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "withdrawal_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Refuse a pending withdrawal: the held amount is released (audited) */
+  "funding.rejectWithdrawal": {
+    input: {
+      id: string;
+      /** Why; kept with the record and in the audit log */
+      reason: string;
+    };
+    output: Withdrawal;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "withdrawal_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Credit real money to a real account (audited); above the configured amount it waits for a second operator */
+  "funding.credit": {
+    input: {
+      id: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+      /** Why; kept with the record and in the audit log */
+      reason: string;
+      /** Where the money came from (a bank transfer id) */
+      reference?: string;
+    };
+    output: OperatorCredit;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "transfer_not_allowed" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Operator credits, newest first (`pending_approval` ones await a second operator) */
+  "funding.credits": {
+    input: {
+      status?: "pending_approval" | "completed" | "rejected";
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      credits: Array<OperatorCredit>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Approve an operator credit as a second operator: the money is posted (audited) */
+  "funding.approveCredit": {
+    input: {
+      id: string;
+    };
+    output: OperatorCredit;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "credit_not_pending" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Refuse an operator credit awaiting approval (audited) */
+  "funding.rejectCredit": {
+    input: {
+      id: string;
+      /** Why; kept with the record and in the audit log */
+      reason: string;
+    };
+    output: OperatorCredit;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "credit_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
   /** Store a batch of candles (re-sending a bar replaces it) */
   "market.ingestCandles": {
@@ -1564,7 +1737,7 @@ export interface Operations {
     output: Master;
     errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
-  /** Public masters with their followers and results */
+  /** Public masters with their followers and results, real money and demo apart */
   "masters.list": {
     input: {
       cursor?: string;
@@ -1825,6 +1998,16 @@ export const operations = {
   "ledger.adjust": { method: "POST", path: "/admin/accounts/{id}/adjust", pathParams: ["id"], queryParams: [], bodyFields: ["direction","amount","currency","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "ledger.reverse": { method: "POST", path: "/admin/ledger/entries/{id}/reverse", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "ledger.verify": { method: "GET", path: "/admin/ledger/verify", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "withdrawals.list": { method: "GET", path: "/withdrawals", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "withdrawals.get": { method: "GET", path: "/withdrawals/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
+  "withdrawals.cancel": { method: "POST", path: "/withdrawals/{id}/cancel", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
+  "funding.withdrawals": { method: "GET", path: "/admin/withdrawals", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "funding.completeWithdrawal": { method: "POST", path: "/admin/withdrawals/{id}/complete", pathParams: ["id"], queryParams: [], bodyFields: ["reference"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
+  "funding.rejectWithdrawal": { method: "POST", path: "/admin/withdrawals/{id}/reject", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
+  "funding.credit": { method: "POST", path: "/admin/accounts/{id}/credit", pathParams: ["id"], queryParams: [], bodyFields: ["amount","currency","reason","reference"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
+  "funding.credits": { method: "GET", path: "/admin/credits", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "funding.approveCredit": { method: "POST", path: "/admin/credits/{id}/approve", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: false },
+  "funding.rejectCredit": { method: "POST", path: "/admin/credits/{id}/reject", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "market.ingestCandles": { method: "POST", path: "/market/candles", pathParams: [], queryParams: [], bodyFields: ["candles"], hasBody: true, inputRequired: true, auth: "user", scope: "market:write", idempotent: false },
   "market.candles": { method: "GET", path: "/market/candles/{symbol}", pathParams: ["symbol"], queryParams: ["interval","from","to","limit"], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
   "market.ticker": { method: "GET", path: "/market/ticker/{symbol}", pathParams: ["symbol"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "trading:read", idempotent: true },
@@ -1888,6 +2071,8 @@ export const groups = {
   wallet: { get: "wallet.get", deposit: "wallet.deposit", withdraw: "wallet.withdraw", transfer: "wallet.transfer", transactions: "wallet.transactions" },
   billing: { balance: "billing.balance", transactions: "billing.transactions" },
   ledger: { adjust: "ledger.adjust", reverse: "ledger.reverse", verify: "ledger.verify" },
+  withdrawals: { list: "withdrawals.list", get: "withdrawals.get", cancel: "withdrawals.cancel" },
+  funding: { withdrawals: "funding.withdrawals", completeWithdrawal: "funding.completeWithdrawal", rejectWithdrawal: "funding.rejectWithdrawal", credit: "funding.credit", credits: "funding.credits", approveCredit: "funding.approveCredit", rejectCredit: "funding.rejectCredit" },
   market: { ingestCandles: "market.ingestCandles", candles: "market.candles", ticker: "market.ticker" },
   trades: { execute: "trades.execute", list: "trades.list", open: "trades.open", get: "trades.get", close: "trades.close", profit: "trades.profit" },
   orders: { list: "orders.list", place: "orders.place", get: "orders.get", cancel: "orders.cancel" },
@@ -1904,4 +2089,4 @@ export const groups = {
   stream: { ticket: "stream.ticket" },
 } as const;
 
-export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
+export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

@@ -145,8 +145,9 @@ describe('ready database handles', () => {
       engines.push(engine);
       const user = await engine.auth.register({ email: 'bouncer@example.com', password: 'password-123' });
       const other = await engine.wallets.openAccount(user.id, { currency: 'USD' });
-      await engine.wallets.deposit(user.id, { amount: '10.00', currency: 'USD', idempotencyKey: 'k1' });
-      await engine.wallets.withdraw(user.id, { amount: '1.00', currency: 'USD', idempotencyKey: 'k2' });
+      const main = await engine.wallets.defaultAccount(user.id);
+      await engine.wallets.funding.confirmDeposit('bank', { sourceReference: 'k1', accountId: main.id, amount: '10.00', currency: 'USD' });
+      await engine.wallets.chargeFee(user.id, { amount: '1.00', currency: 'USD', idempotencyKey: 'k2' });
       const moved = await engine.wallets.transfer(user.id, { toAccountId: other.id, amount: '2.00', currency: 'USD', idempotencyKey: 'k3' });
       expect(moved.account.balance).toBe('7.00');
       expect((await engine.wallets.verifyLedger()).ok).toBe(true);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { errorCatalog, type ErrorCode } from '../errors.js';
 import { listRoutes, routeErrors, type Contract, type RouteDefinition } from '../contract/route.js';
 import { IDEMPOTENCY_KEY, problemSchema } from '../contract/common.js';
+import { tagDescriptions } from '../contract/tags.js';
 
 export interface OpenApiOptions {
   title?: string;
@@ -9,6 +10,8 @@ export interface OpenApiOptions {
   description?: string;
   /** The server URL the routes are mounted under, e.g. `/api/v1`. */
   basePath?: string;
+  /** What a tag's routes are for, shown above them (default: the contract's `tagDescriptions`). */
+  tagDescriptions?: Readonly<Record<string, string>>;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -117,7 +120,10 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
       ...(options.description ? { description: options.description } : {}),
     },
     servers: [{ url: options.basePath || '/' }],
-    tags: [...tags].map((name) => ({ name })),
+    tags: [...tags].map((name) => {
+      const description = (options.tagDescriptions ?? tagDescriptions)[name];
+      return description ? { name, description } : { name };
+    }),
     paths,
     components: {
       schemas: components,

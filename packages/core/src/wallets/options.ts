@@ -26,13 +26,13 @@ export const walletOptionsSchema = z.strictObject({
         balances: z.record(currencyCode, decimal).default({}),
         /**
          * The most a demo account may hold after a top-up, in its currency (default: ten times
-         * its starting balance). Demo money is free: the caps keep it from being farmed.
+         * its starting balance; `false`: no cap). Demo money is free: the caps keep it from being farmed.
          */
-        maxBalance: decimal.optional(),
+        maxBalance: z.union([z.literal(false), decimal]).optional(),
         /** Per-currency caps where `maxBalance` does not fit. */
         maxBalances: z.record(currencyCode, decimal).default({}),
         /** Demo top-ups (`POST /wallet/deposit` on a demo account) a user may make per UTC day, all demo accounts together. */
-        topUpsPerDay: z.number().int().min(0).max(10_000).default(10),
+        topUpsPerDay: z.union([z.literal(false), z.number().int().min(0).max(10_000)]).default(10),
         /** Demo accounts a user may hold (within `maxAccountsPerUser`). */
         maxAccounts: z.number().int().min(1).max(1000).default(5),
       }),

@@ -822,11 +822,12 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     const c = currency(account.currency);
     const cap = demoCap(c.code);
     const current = (await tx.accounts.findById(account.id))!;
-    if (current.balance + amount > cap) {
+    if (cap !== undefined && current.balance + amount > cap) {
       throw new TradeplaneError('demo_limit_reached', `A demo account holds at most ${formatAmount(cap, c)} ${c.code}; it holds ${formatAmount(current.balance, c)}`, {
         fields: [{ in: 'body', path: 'amount', code: 'demo_balance_cap', message: `may be at most ${formatAmount(cap - current.balance < 0n ? 0n : cap - current.balance, c)}` }],
       });
     }
+    if (demo.topUpsPerDay === false) return;
     const now = clock.now();
     const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const demoAccounts = (await tx.accounts.listForUser(userId)).filter((a) => a.kind === 'demo').map((a) => a.id);
@@ -836,11 +837,12 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     }
   }
 
-  /** A demo account's balance cap in a currency: configured, or ten times its starting balance. */
-  function demoCap(code: string): bigint {
+  /** A demo account's balance cap in a currency: configured, or ten times its starting balance; undefined when off. */
+  function demoCap(code: string): bigint | undefined {
     const demo = options.demo;
     if (!demo) return 0n;
     const text = demo.maxBalances[code] ?? demo.maxBalance;
+    if (text === false) return undefined;
     if (text === undefined) return demoBalance(code) * 10n;
     const parsed = parseAmount(text, currency(code));
     if (!parsed.ok) throw new TypeError(`wallets.demo max balance "${text}" is not valid for ${code}: ${parsed.message}`);
@@ -1018,12 +1020,16 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       return toAccount(account!);
     },
 
-    async deposit(userId, input) {
-      demoOnly(await recentOwnAccount(userId, input.accountId));
-      return againstSystem(userId, input, { name: 'deposit', kind: 'deposit', direction: 1n, system: cashSide, admit: demoOnly, locked: demoCaps });
+    deposit(userId, input) {
+      // Checked in the transaction that would credit the account: a real one is refused there,
+      // writing nothing. Caps are counted with the user's accounts locked; with none configured
+      // a top-up takes the movement path transfers take.
+      const capped = !options.demo || (options.demo.topUpsPerDay !== false || options.demo.maxBalance !== false || Object.keys(options.demo.maxBalances).length > 0);
+      return againstSystem(userId, input, { name: 'deposit', kind: 'deposit', direction: 1n, system: cashSide, admit: demoOnly, ...(capped ? { locked: demoCaps } : {}) });
     },
     async withdraw(userId, input) {
-      const account = await recentOwnAccount(userId, input.accountId);
+      // An account's kind never changes, so a remembered record may choose the path.
+      const account = storage.postMovement ? await recentOwnAccount(userId, input.accountId) : await ownAccount(storage.repos, userId, input.accountId);
       if (account.kind === 'real') return funding.request(userId, input, (tx) => ownAccount(tx, userId, input.accountId));
       return againstSystem(userId, input, { name: 'withdraw', kind: 'withdrawal', direction: -1n, system: cashSide });
     },

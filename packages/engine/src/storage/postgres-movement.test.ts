@@ -27,15 +27,20 @@ describe.runIf(testDatabaseKinds().includes('postgres'))('movements on PostgreSQ
         const users = [];
         for (let i = 0; i < 16; i++) users.push((await engine.auth.register({ email: `batch${i}@example.com`, password: 'password-123' })).id);
         // Each user's first movement reads their account; from then on a movement is one statement.
-        for (const userId of users) await engine.wallets.deposit(userId, { amount: '10.00', currency: 'USD', idempotencyKey: 'first' });
+        for (const userId of users) {
+          const account = await engine.wallets.defaultAccount(userId);
+          await engine.wallets.funding.confirmDeposit('bank', { sourceReference: `first-${userId}`, accountId: account.id, amount: '10.00', currency: 'USD' });
+          await engine.wallets.chargeFee(userId, { amount: '0.01', currency: 'USD', idempotencyKey: 'first' });
+        }
         const before = { ...sent };
 
-        const outcomes = await Promise.allSettled(users.map((userId, i) => engine.wallets.withdraw(userId, { amount: `${i + 1}.00`, currency: 'USD', idempotencyKey: 'second' })));
-        // The first ten are covered and move; the others would overdraw and are refused alone.
+        // Fees: the instant debit of a real account (a real withdrawal waits for an operator).
+        const outcomes = await Promise.allSettled(users.map((userId, i) => engine.wallets.chargeFee(userId, { amount: `${i + 1}.00`, currency: 'USD', idempotencyKey: 'second' })));
+        // The first nine are covered and move; the others would overdraw and are refused alone.
         expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.account.balance : (o.reason as { code: string }).code))).toEqual(
-          users.map((_, i) => (i < 10 ? `${10 - i - 1}.00` : 'insufficient_funds')),
+          users.map((_, i) => (i < 9 ? `${8 - i}.99` : 'insufficient_funds')),
         );
-        for (const [i, userId] of users.entries()) expect((await engine.wallets.defaultAccount(userId)).balance).toBe(i < 10 ? `${10 - i - 1}.00` : '10.00');
+        for (const [i, userId] of users.entries()) expect((await engine.wallets.defaultAccount(userId)).balance).toBe(i < 9 ? `${8 - i}.99` : '9.99');
         const statements = sent.alone + sent.together - before.alone - before.together;
         expect(sent.together - before.together).toBeGreaterThan(0);
         expect(statements).toBeLessThan(users.length);
