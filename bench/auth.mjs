@@ -6,6 +6,7 @@
  *   pnpm bench:auth                          # SQLite file in a temp dir
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:auth
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,8 @@ const fmt = (x, d = 2) => x.toFixed(d);
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-bench-'));
 const database = process.env.BENCH_DATABASE_URL ?? join(dir, 'bench.db');
-const secret = 'bench-secret-bench-secret-bench-secret';
+// Production mode refuses a guessable secret; nothing outlives the run, so a fresh one each time.
+const secret = randomBytes(32).toString('base64');
 const edKey = await generateSigningKey('EdDSA');
 const hsEngine = await createEngine({ database, logger: silentLogger, mode: 'production', auth: { jwtSecret: secret, loginThrottle: false } });
 const edEngine = await createEngine({ database, logger: silentLogger, mode: 'production', auth: { jwtSecret: secret, signingKeys: [edKey], loginThrottle: false } });
