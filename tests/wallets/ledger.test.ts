@@ -533,6 +533,10 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '75.00', held: '0.00', available: '75.00' });
       expect((await rejection(l.tp.wallets.captureHold(hold.id))).code).toBe('hold_not_pending');
       const second = await l.tp.wallets.hold(userId, { amount: '75.00', currency: 'USD' });
+      // Demo money captured into a real account would become real: refused, the hold still pending.
+      const real = await l.tp.wallets.openAccount(userId, { currency: 'USD' });
+      expect((await rejection(l.tp.wallets.captureHold(second.id, { to: { accountId: real.id } }))).code).toBe('transfer_not_allowed');
+      expect(await l.tp.wallets.getAccount(userId, real.id)).toMatchObject({ balance: '0.00' });
       expect((await l.tp.wallets.releaseHold(second.id)).status).toBe('released');
       expect((await rejection(l.tp.wallets.releaseHold(second.id))).code).toBe('hold_not_pending');
       expect(await l.tp.wallets.defaultAccount(userId)).toMatchObject({ balance: '75.00', available: '75.00' });

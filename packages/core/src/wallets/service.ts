@@ -1144,6 +1144,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           const found = await tx.accounts.findById(input.to.accountId);
           if (!found) throw new TradeplaneError('not_found', 'No such destination account');
           if (found.currency !== account.currency) throw new TradeplaneError('currency_mismatch', `The destination holds ${found.currency}, not ${account.currency}`);
+          if (found.kind !== account.kind) throw new TradeplaneError('transfer_not_allowed', 'Money cannot move between demo and real accounts');
           destination = found;
         } else {
           destination = await systemAccount(tx, input.to?.system ?? 'settlement', account.currency);

@@ -470,4 +470,43 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.rateLimits.purge(w2)).toBe(1);
     expect(await storage.repos.rateLimits.hit('default:user:other', w2)).toBe(1);
   });
+
+  it('spends a single-use token once, whoever tries at once, and forgets it after it expires', async () => {
+    const expires = at('2026-06-01T00:00:30.000Z');
+    const spent = await Promise.all(Array.from({ length: 10 }, () => storage.repos.usedTokens.consume('ticket-1', expires)));
+    expect(spent.filter(Boolean)).toHaveLength(1);
+    expect(await storage.repos.usedTokens.consume('ticket-2', expires)).toBe(true);
+    expect(await storage.repos.usedTokens.purgeExpired(at('2026-06-01T00:00:31.000Z'))).toBe(2);
+  });
+
+  it('resolves a pending withdrawal and an operator credit once each, and pages them newest first', async () => {
+    await storage.repos.users.insert(user('u-fd', 'fd@example.com'));
+    const account = { id: 'acc-fd', userId: 'u-fd', currency: 'USD', kind: 'real' as const, systemCode: null, isDefault: true, status: 'active' as const, balance: 10_000n, held: 0n, createdAt: at('2026-01-01T00:00:00.000Z') };
+    await storage.repos.accounts.insert(account);
+    const created = at('2026-01-01T00:00:00.000Z');
+    for (const id of ['h-fd-1', 'h-fd-2']) {
+      await storage.repos.holds.insert({ id, accountId: account.id, amount: 100n, status: 'pending', reference: null, expiresAt: null, createdAt: created, resolvedAt: null, capturedAmount: null, entryId: null });
+    }
+    const withdrawal = (id: string, holdId: string) => ({
+      id, userId: 'u-fd', accountId: account.id, holdId, amount: 100n, currency: 'USD', status: 'pending' as const, reference: 'to bank', source: null, sourceReference: null, resolvedBy: null, note: null, entryId: null, createdAt: created, resolvedAt: null,
+    });
+    await storage.repos.withdrawals.insert(withdrawal('w-fd-1', 'h-fd-1'));
+    await storage.repos.withdrawals.insert(withdrawal('w-fd-2', 'h-fd-2'));
+    const change = { resolvedAt: at('2026-01-02T00:00:00.000Z'), resolvedBy: 'u-op', note: null, entryId: 'e-fd', source: 'operator', sourceReference: 'wire-1' };
+    const outcomes = await Promise.all([storage.repos.withdrawals.resolve('w-fd-1', { ...change, status: 'completed' }), storage.repos.withdrawals.resolve('w-fd-1', { ...change, status: 'rejected' })]);
+    expect(outcomes.filter((o) => o !== undefined)).toHaveLength(1);
+    expect((await storage.repos.withdrawals.findById('w-fd-1'))!).toMatchObject({ amount: 100n, source: 'operator', resolvedAt: change.resolvedAt });
+    expect((await storage.repos.withdrawals.list({ userId: 'u-fd', limit: 10 })).map((w) => w.id)).toEqual(['w-fd-2', 'w-fd-1']);
+    expect((await storage.repos.withdrawals.list({ status: 'pending', limit: 10 })).map((w) => w.id)).toEqual(['w-fd-2']);
+    expect((await storage.repos.withdrawals.list({ userId: 'u-fd', cursor: 'w-fd-2', limit: 10 })).map((w) => w.id)).toEqual(['w-fd-1']);
+
+    await storage.repos.operatorCredits.insert({
+      id: 'c-fd-1', userId: 'u-fd', accountId: account.id, amount: 9_223_372_036_854_775_807n, currency: 'USD', status: 'pending_approval', reason: 'wire', reference: null, requestedBy: 'u-op', resolvedBy: null, note: null, entryId: null, createdAt: created, resolvedAt: null,
+    });
+    const resolved = await storage.repos.operatorCredits.resolve('c-fd-1', { status: 'completed', resolvedAt: change.resolvedAt, resolvedBy: 'u-op-2', note: null, entryId: 'e-fd-2' });
+    expect(resolved).toMatchObject({ amount: 9_223_372_036_854_775_807n, status: 'completed', resolvedBy: 'u-op-2' });
+    expect(await storage.repos.operatorCredits.resolve('c-fd-1', { status: 'rejected', resolvedAt: change.resolvedAt, resolvedBy: 'u-op-2', note: 'late', entryId: null })).toBeUndefined();
+    expect((await storage.repos.operatorCredits.list({ status: 'completed', limit: 5 })).map((c) => c.id)).toEqual(['c-fd-1']);
+    await expect(storage.repos.withdrawals.insert({ ...withdrawal('w-fd-3', 'h-missing'), amount: 0n })).rejects.toThrow();
+  });
 });
