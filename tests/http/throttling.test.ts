@@ -168,3 +168,28 @@ describe.each(testDatabaseKinds())('failed authentication limits on %s', (kind) 
     expect(refreshed.status, refreshed.text).toBe(200);
   });
 });
+
+describe('bounded password hashing', () => {
+  it('answers sign-ins past the hashing limit with 503 problem+json and Retry-After, before checking the password', async () => {
+    // One hash at a time and nobody waiting: of five sign-ins sent together, one is checked.
+    // Argon2 at its shipped cost takes tens of milliseconds, far longer than the others take to
+    // reach it, so the outcome does not depend on the machine.
+    const server = await startTestServer('sqlite-memory', { auth: { passwordHashing: { memoryCost: 19_456, timeCost: 2, concurrency: 1, maxQueued: 0 } } });
+    try {
+      await server.engine.auth.register({ email: 'busy@example.com', password: 'busy-long-passphrase' });
+      const send = () =>
+        server.engine.handle({ method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'busy@example.com', password: 'busy-long-passphrase' }), ip: '192.0.2.9' });
+      const answers = await Promise.all([send(), send(), send(), send(), send()]);
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 503, 503, 503, 503]);
+      for (const refused of answers.filter((a) => a.status === 503)) {
+        expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(JSON.parse(refused.body!)).toMatchObject({ code: 'service_unavailable' });
+        expect(refused.headers['retry-after']).toBe('1');
+      }
+      // Refused attempts are no attempts: nothing was counted against the account or address.
+      expect((await send()).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
