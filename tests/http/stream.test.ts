@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import express from 'express';
 import WebSocket from 'ws';
-import { silentLogger } from '@tradeplane/core';
+import { manualClock, silentLogger } from '@tradeplane/core';
 import { createEngine, type Engine } from '@tradeplane/engine';
 import { attachStream, tradeplaneExpress, type StreamOptions } from '@tradeplane/adapter-express';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
@@ -374,6 +374,30 @@ describe.each(testDatabaseKinds())('stream credentials on %s', (kind) => {
       first.socket.close();
     } finally {
       await b.close();
+    }
+  });
+});
+
+describe.each(testDatabaseKinds())('spent stream tickets on %s', (kind) => {
+  it('are refused a second time, and swept by the purge job once expired', async () => {
+    const db = await createTestDatabase(kind);
+    const clock = manualClock(new Date('2026-12-01T12:00:00Z'));
+    const engine = await createEngine({ database: db.database, mode: 'test', clock, logger: silentLogger, auth: TEST_AUTH, jobs: { enabled: false } });
+    try {
+      await engine.auth.register({ email: 'sweep@example.com', password: 'sweep-long-passphrase' });
+      const login = await engine.auth.login({ email: 'sweep@example.com', password: 'sweep-long-passphrase' });
+      const principal = await engine.auth.authenticate(login.accessToken);
+      const { ticket } = await engine.stream.issueTicket(principal);
+      await expect(engine.stream.authenticate({ ticket })).resolves.toMatchObject({ userId: principal.userId, sessionId: principal.sessionId });
+      await expect(engine.stream.authenticate({ ticket })).rejects.toMatchObject({ code: 'invalid_token' });
+      expect((await db.snapshot()).used_tokens).toHaveLength(1);
+      clock.set(new Date(clock.now().getTime() + 31_000));
+      await engine.jobs.tick();
+      expect((await db.snapshot()).used_tokens).toEqual([]);
+      await expect(engine.stream.authenticate({ ticket })).rejects.toMatchObject({ code: 'token_expired' });
+    } finally {
+      await engine.close();
+      await db.cleanup();
     }
   });
 });
