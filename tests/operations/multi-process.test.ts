@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { silentLogger } from '@tradeplane/core';
+import { createEngine } from '@tradeplane/engine';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
 import { requestAt, type RequestInit } from '../support/transports.js';
 
@@ -92,8 +94,16 @@ describe.runIf(testDatabaseKinds().includes('postgres'))('two processes on one P
   });
 
   it('closes within a second a socket on B whose session is revoked on A, and spends a ticket on both', async () => {
-    await call(a, 'POST', '/auth/register', { body: { email: 'mp-revoke@example.com', password: 'mp-revoke-passphrase' } });
-    const token = (await call(a, 'POST', '/auth/login', { body: { email: 'mp-revoke@example.com', password: 'mp-revoke-passphrase' } })).body!.access_token as string;
+    // Signed up in this process, on the same database and secret: the instances' sign-in rate
+    // limit (10 a minute from this address) is left to the tests that are about it.
+    const engine = await createEngine({ database: db.database, mode: 'test', logger: silentLogger, jobs: { enabled: false }, auth: { jwtSecret: 'multi-process-secret-multi-process!', passwordHashing: { memoryCost: 1024, timeCost: 1 } } });
+    let token: string;
+    try {
+      await engine.auth.register({ email: 'mp-revoke@example.com', password: 'mp-revoke-passphrase' });
+      token = (await engine.auth.login({ email: 'mp-revoke@example.com', password: 'mp-revoke-passphrase' })).accessToken;
+    } finally {
+      await engine.close();
+    }
     const ticket = (await call(a, 'POST', '/stream/ticket', { token })).body!.ticket as string;
     const socket = new WebSocket(`ws://${b.base}/api/v1/stream?channel=balance&ticket=${encodeURIComponent(ticket)}`);
     await new Promise<void>((resolve, reject) => {

@@ -52,6 +52,8 @@ interface Connection {
   alive: boolean;
   /** Set while the session is being re-checked: frames wait here instead of going out. */
   held?: unknown[];
+  /** Another change arrived during the check: its answer may predate it, so it runs again. */
+  stale?: boolean;
 }
 
 type CredentialChange = { users: ReadonlySet<string>; sessions: ReadonlySet<string> };
@@ -123,18 +125,27 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
    * and is closed with 4401 otherwise (a failed check counts as a refusal).
    */
   function recheck(c: Connection): void {
-    if (c.held) return; // a check is already running; it reads the newest state
+    if (c.held) {
+      // The running check may have read the database before this change committed.
+      c.stale = true;
+      return;
+    }
     c.held = [];
-    stream.stillAllowed(c.principal).then(
-      (allowed) => {
-        if (!connections.has(c)) return;
-        if (!allowed) return end(c, STREAM_CLOSE.unauthorized, 'session revoked');
-        const held = c.held ?? [];
-        c.held = undefined;
-        for (const message of held) send(c, message);
-      },
-      () => end(c, STREAM_CLOSE.unauthorized, 'session revoked'),
-    );
+    const check = (): void => {
+      c.stale = false;
+      stream.stillAllowed(c.principal).then(
+        (allowed) => {
+          if (!connections.has(c)) return;
+          if (!allowed) return end(c, STREAM_CLOSE.unauthorized, 'session revoked');
+          if (c.stale) return check();
+          const held = c.held ?? [];
+          c.held = undefined;
+          for (const message of held) send(c, message);
+        },
+        () => end(c, STREAM_CLOSE.unauthorized, 'session revoked'),
+      );
+    };
+    check();
   }
 
   const stopWatching = stream.onCredentialChange((change) => {
@@ -160,8 +171,9 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     stream
       .authenticate({ authorization: request.headers.authorization, ticket: url.searchParams.get('ticket') ?? undefined })
       .then((principal) => {
+        // Without a verifyClient hook, ws completes the upgrade (or refuses a malformed one)
+        // before handleUpgrade returns.
         wss.handleUpgrade(request, socket, head, (socket) => {
-          admitting.delete(missed);
           const c = open(socket, principal, url.searchParams.get('last_event_id') ?? undefined, url.searchParams.getAll('channel'));
           // A revocation committed while this upgrade was being checked may have come too late
           // for that check: it is checked again.
@@ -169,9 +181,9 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
         });
       })
       .catch((error: unknown) => {
-        admitting.delete(missed);
         refuse(isTradeplaneError(error) && error.status < 500 ? 401 : 503, isTradeplaneError(error) && error.status < 500 ? 'Unauthorized' : 'Service Unavailable');
-      });
+      })
+      .finally(() => admitting.delete(missed));
   };
   server.on('upgrade', onUpgrade);
 
