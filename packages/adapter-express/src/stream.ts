@@ -11,6 +11,13 @@ export interface StreamOptions {
   path?: string;
   /** Ping every this many ms; a client that has not answered the previous ping is dropped (default 30 s). */
   heartbeatMs?: number;
+  /**
+   * Besides the announced revocations, each connection's session is checked again this often, at
+   * the next heartbeat (default 60 s; 0: never). It catches what no announcement reaches — a
+   * session that expired, a change made by another process on a SQLite file (the operator CLI)
+   * or by hand in the database. A database error here keeps the socket; it is checked again later.
+   */
+  recheckMs?: number;
   /** A client with more than this many bytes queued is too slow: it is closed with 4008 (default 1 MiB). */
   maxBufferedBytes?: number;
   /** Largest message a client may send (default 16 KiB). */
@@ -54,6 +61,10 @@ interface Connection {
   held?: unknown[];
   /** Another change arrived during the check: its answer may predate it, so it runs again. */
   stale?: boolean;
+  /** When the session was last checked (ms since the epoch, this process's clock). */
+  checkedAt: number;
+  /** Whether a failed check closes the socket: after an announced change it does; on the periodic check it does not. */
+  failClosed?: boolean;
 }
 
 type CredentialChange = { users: ReadonlySet<string>; sessions: ReadonlySet<string> };
@@ -70,6 +81,7 @@ const touches = (change: CredentialChange, p: StreamPrincipal) => change.users.h
  * - when the connection's session ends — logout, a revoked session, refresh-token reuse, a
  *   password change, the account disabled or its role changed, on any instance — the socket is
  *   closed with 4401 `session revoked`, and gets no event from the moment the change is known;
+ *   every `recheckMs` the session is checked again anyway, for endings nobody announced;
  * - a user holds at most `maxConnectionsPerUser` sockets on an instance; the next closes with 4029;
  * - send `{"type":"subscribe","channels":["balance","trades","orders","signals","notifications","ticks:BTCUSD"],"last_event_id"?:…}`
  *   and get `{"type":"subscribed","channels":[…],"resumed":n}` (`resumed: null` when the id is
@@ -86,6 +98,7 @@ const touches = (change: CredentialChange, p: StreamPrincipal) => change.users.h
 export function attachStream(server: Server, engine: StreamHost, options: StreamOptions = {}): { close(): Promise<void> } {
   const path = options.path ?? '/api/v1/stream';
   const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const recheckMs = options.recheckMs ?? 60_000;
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const maxPerUser = options.maxConnectionsPerUser ?? 10;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 16 * 1024 });
@@ -124,25 +137,31 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
    * while its session is checked again as a request's would be: it resumes if the check passes,
    * and is closed with 4401 otherwise (a failed check counts as a refusal).
    */
-  function recheck(c: Connection): void {
+  function recheck(c: Connection, announced: boolean): void {
+    if (announced) c.failClosed = true;
     if (c.held) {
       // The running check may have read the database before this change committed.
       c.stale = true;
       return;
     }
     c.held = [];
+    const resume = () => {
+      const held = c.held ?? [];
+      c.held = undefined;
+      c.failClosed = false;
+      for (const message of held) send(c, message);
+    };
     const check = (): void => {
       c.stale = false;
+      c.checkedAt = Date.now();
       stream.stillAllowed(c.principal).then(
         (allowed) => {
           if (!connections.has(c)) return;
           if (!allowed) return end(c, STREAM_CLOSE.unauthorized, 'session revoked');
           if (c.stale) return check();
-          const held = c.held ?? [];
-          c.held = undefined;
-          for (const message of held) send(c, message);
+          resume();
         },
-        () => end(c, STREAM_CLOSE.unauthorized, 'session revoked'),
+        () => (c.failClosed ? end(c, STREAM_CLOSE.unauthorized, 'session revoked') : resume()),
       );
     };
     check();
@@ -150,7 +169,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
 
   const stopWatching = stream.onCredentialChange((change) => {
     for (const missed of admitting) missed.push(change);
-    for (const c of connections) if (touches(change, c.principal)) recheck(c);
+    for (const c of connections) if (touches(change, c.principal)) recheck(c, true);
   });
 
   const refuseUnknown = () => (options.unknownPaths ? options.unknownPaths === 'refuse' : server.listenerCount('upgrade') <= 1);
@@ -177,7 +196,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
           const c = open(socket, principal, url.searchParams.get('last_event_id') ?? undefined, url.searchParams.getAll('channel'));
           // A revocation committed while this upgrade was being checked may have come too late
           // for that check: it is checked again.
-          if (c && missed.some((change) => touches(change, principal))) recheck(c);
+          if (c && missed.some((change) => touches(change, principal))) recheck(c, true);
         });
       })
       .catch((error: unknown) => {
@@ -214,7 +233,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
       return undefined;
     }
     perUser.set(userId, held + 1);
-    const c: Connection = { socket, userId, principal, channels: new Set(), alive: true };
+    const c: Connection = { socket, userId, principal, channels: new Set(), alive: true, checkedAt: Date.now() };
     connections.add(c);
     socket.on('pong', () => (c.alive = true));
     socket.on('message', (raw, isBinary) => {
@@ -251,6 +270,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
   }
 
   const heartbeat = setInterval(() => {
+    const now = Date.now();
     for (const c of connections) {
       if (!c.alive) {
         c.socket.close(STREAM_CLOSE.unresponsive, 'no pong');
@@ -259,6 +279,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
       }
       c.alive = false;
       c.socket.ping();
+      if (recheckMs > 0 && now - c.checkedAt >= recheckMs) recheck(c, false);
     }
   }, heartbeatMs);
   heartbeat.unref();
