@@ -14,8 +14,8 @@ export interface StreamOptions {
   /**
    * Besides the announced revocations, each connection's session is checked again this often, at
    * the next heartbeat (default 60 s; 0: never). It catches what no announcement reaches — a
-   * session that expired, a change made by another process on a SQLite file (the operator CLI)
-   * or by hand in the database. A database error here keeps the socket; it is checked again later.
+   * revocation made by another process on a SQLite file (the operator CLI) or by hand in the
+   * database. A database error here keeps the socket; it is checked again later.
    */
   recheckMs?: number;
   /** A client with more than this many bytes queued is too slow: it is closed with 4008 (default 1 MiB). */
