@@ -125,7 +125,7 @@ export const authRoutes = {
     summary: 'Exchange a refresh token for a new token pair',
     description:
       'Refresh tokens rotate on every use. Presenting a token that was already exchanged revokes its whole session — ' +
-      'unless it happens within the reuse window (10 s by default), where the same successor is returned again. ' +
+      'unless it happens within the reuse window (10 s by default) from the client that rotated it (same user agent and address), where the same successor is returned again; from any other client it counts as reuse. ' +
       'In cookie mode the body may be empty: the token comes from the cookie and `X-CSRF-Token` must be sent.',
     tags: ['auth'],
     auth: 'public',
