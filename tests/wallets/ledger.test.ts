@@ -581,6 +581,38 @@ describe.each(testDatabaseKinds())('ledger on %s', (kind) => {
       expect((await rejection(l.tp.wallets.deposit(alice, { accountId: euros.id, amount: '1.00', currency: 'USD', idempotencyKey: key() }))).code).toBe('currency_mismatch');
     });
 
+    it('moves demo money only through demo system accounts: stakes, fees and corrections never touch one real money uses', async () => {
+      let storage: Storage | undefined;
+      const l = await ledger(kind, { wrap: (s) => (storage = s) });
+      const alice = await l.user();
+      const demo = await l.tp.wallets.defaultAccount(alice);
+      const real = await l.tp.wallets.openAccount(alice, { currency: 'USD' });
+      await l.tp.wallets.funding.confirmDeposit('bank', { sourceReference: 'demo-apart-1', accountId: real.id, amount: '100.00', currency: 'USD' });
+      const systemBalances = async () => {
+        const { accounts } = await l.db.snapshot();
+        return Object.fromEntries(accounts!.filter((a) => a.kind === 'system').map((a) => [String(a.system_code), String(a.balance)]));
+      };
+      const before = await systemBalances();
+      // A demo stake lost and a demo stake won, a demo fee, a demo correction.
+      for (const pnl of [-500n, 300n]) {
+        await storage!.transaction(async (tx) => {
+          const account = (await tx.accounts.findById(demo.id))!;
+          const hold = await l.tp.wallets.within.reserve(tx, account, 1000n, { reference: 'stake' });
+          await l.tp.wallets.within.settle(tx, { holdId: hold.id, pnl, entryId: `settle-${key()}`, reference: 'trade' });
+        });
+      }
+      await l.tp.wallets.chargeFee(alice, { amount: '1.00', currency: 'USD', idempotencyKey: key() });
+      await l.tp.wallets.adjust(alice, demo.id, { direction: 'debit', amount: '2.00', currency: 'USD', reason: 'demo correction', idempotencyKey: key() });
+      const after = await systemBalances();
+      for (const code of ['settlement', 'fees', 'adjustments', 'external', 'commission']) expect(after[code], code).toBe(before[code]);
+      expect(BigInt(after.demo_settlement!)).toBe(500n - 300n);
+      expect(BigInt(after.demo_faucet!) - BigInt(before.demo_faucet!)).toBe(100n + 200n);
+      // The same on a real account goes to the real system accounts.
+      await l.tp.wallets.chargeFee(alice, { accountId: real.id, amount: '1.00', currency: 'USD', idempotencyKey: key() });
+      expect((await systemBalances()).fees).toBe('100');
+      expect((await l.tp.wallets.verifyLedger()).ok).toBe(true);
+    });
+
     it('moves money to another user’s account when user transfers are on', async () => {
       const l = await ledger(kind, { wallets: { userTransfers: true } });
       const alice = await l.user();

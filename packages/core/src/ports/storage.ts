@@ -248,7 +248,12 @@ export type AccountStatus = 'active' | 'frozen';
  * `settlement` is the counterparty of trade settlements, `adjustments` of admin corrections.
  * Their balances may go negative: `external` is minus everything deposited.
  */
-export type SystemAccountCode = 'external' | 'demo_faucet' | 'fees' | 'commission' | 'settlement' | 'adjustments';
+/**
+ * Per-currency system accounts. Demo money moves only through `demo_faucet` (where it comes from
+ * and returns to) and `demo_settlement` (the other side of demo trades' results), so no system
+ * account real money moves through ever holds demo money.
+ */
+export type SystemAccountCode = 'external' | 'demo_faucet' | 'demo_settlement' | 'fees' | 'commission' | 'settlement' | 'adjustments';
 
 export interface AccountRecord {
   id: string;

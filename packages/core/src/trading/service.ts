@@ -3,7 +3,7 @@ import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { OrderRecord, OrderStatus, OrderType, Repositories, TradeCloseReason, TradeRecord, TradeSide, TradeSource, TradeStatus } from '../ports/storage.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import { MAX_MINOR_UNITS, type Currency } from '../money/currency.js';
-import type { LedgerSteps, WalletService } from '../wallets/service.js';
+import { systemFor, type LedgerSteps, type WalletService } from '../wallets/service.js';
 import { createIdempotency, isReplayed, markReplayed } from '../wallets/idempotency.js';
 import type { RiskCheck, RiskService, RiskVerdict } from '../risk/service.js';
 import type { Broker, BrokerBar, Fill, PaperBroker } from './broker.js';
@@ -476,7 +476,7 @@ export function createTradingService(deps: TradingServiceDeps): TradingService {
   /** The most a gain on this trade can pay: what keeps its account and the settlement account within 2^63 − 1 minor units. */
   async function settlementRoom(trade: TradeRecord): Promise<bigint> {
     const account = await storage.repos.accounts.findById(trade.accountId);
-    const counterparty = await storage.repos.accounts.ensureSystem('settlement', trade.currency, clock.now());
+    const counterparty = await storage.repos.accounts.ensureSystem(systemFor(account ?? { kind: 'real' }, 'settlement'), trade.currency, clock.now());
     const settlement = await storage.repos.accounts.findById(counterparty.id);
     const room = [MAX_MINOR_UNITS - (account?.balance ?? 0n), MAX_MINOR_UNITS + (settlement?.balance ?? 0n)].reduce((a, b) => (a < b ? a : b));
     return room > 0n ? room : 0n;

@@ -326,6 +326,18 @@ async function settled<T extends readonly unknown[]>(promises: readonly [...{ [K
 
 const iso = (d: Date) => d.toISOString();
 
+/**
+ * The system account on the other side of a movement of this account. Demo money comes from and
+ * returns to the demo faucet whatever it pays for (fees, corrections, captures), and demo trades
+ * settle against `demo_settlement` — so no system account real money moves through ever holds
+ * demo money, and no demo result, however large, can use up the faucet's range that funds new
+ * demo accounts.
+ */
+export function systemFor(account: Pick<AccountRecord, 'kind'>, real: SystemAccountCode): SystemAccountCode {
+  if (account.kind !== 'demo') return real;
+  return real === 'settlement' ? 'demo_settlement' : 'demo_faucet';
+}
+
 export function createWalletService(deps: WalletServiceDeps): WalletService {
   const { storage, clock, ids, audit, options } = deps;
   const currencies = createCurrencyRegistry(options.currencies);
@@ -886,7 +898,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   }
 
   /** Demo money comes from and returns to the faucet; real money from and to the outside world. */
-  const cashSide = (account: AccountRecord): SystemAccountCode => (account.kind === 'demo' ? 'demo_faucet' : 'external');
+  const cashSide = (account: AccountRecord): SystemAccountCode => systemFor(account, 'external');
 
   const within: LedgerSteps = {
     ownAccount,
@@ -950,7 +962,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: clock.now(), capturedAmount: pnl < 0n ? -pnl : 0n, entryId });
       if (!resolved) throw new TradeplaneError('hold_not_pending', 'The stake is no longer reserved');
       const account = (await tx.accounts.findById(hold.accountId))!;
-      const settlement = await systemAccount(tx, 'settlement', account.currency);
+      const settlement = await systemAccount(tx, systemFor(account, 'settlement'), account.currency);
       await post(tx, { id: entryId, kind: 'trade_settlement', reference, metadata, actorId: account.userId }, [
         { account, amount: pnl, heldDelta: -hold.amount },
         { account: settlement, amount: -pnl },
@@ -1035,7 +1047,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     },
     chargeFee(userId, input) {
       const kind = input.kind ?? 'fee';
-      return againstSystem(userId, input, { name: `charge_${kind}`, kind, direction: -1n, system: () => (kind === 'fee' ? 'fees' : 'commission') });
+      return againstSystem(userId, input, { name: `charge_${kind}`, kind, direction: -1n, system: (account) => systemFor(account, kind === 'fee' ? 'fees' : 'commission') });
     },
 
     async transfer(userId, input) {
@@ -1147,7 +1159,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
           if (found.kind !== account.kind) throw new TradeplaneError('transfer_not_allowed', 'Money cannot move between demo and real accounts');
           destination = found;
         } else {
-          destination = await systemAccount(tx, input.to?.system ?? 'settlement', account.currency);
+          destination = await systemAccount(tx, systemFor(account, input.to?.system ?? 'settlement'), account.currency);
         }
         const entryId = ids.next();
         const resolved = await tx.holds.resolve(hold.id, { status: 'captured', at: now, capturedAmount: captured, entryId });
@@ -1200,7 +1212,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
             // A correction is no back door for real money that would need two operators as a credit.
             throw new TradeplaneError('second_approval_required', 'A credit this large to a real account needs a second operator: use POST /admin/accounts/{id}/credit');
           }
-          const system = await systemAccount(tx, 'adjustments', account.currency);
+          const system = await systemAccount(tx, systemFor(account, 'adjustments'), account.currency);
           const result = await post(tx, { kind: 'adjustment', reference: null, metadata: { reason: input.reason }, actorId }, [
             { account, amount: direction * amount },
             { account: system, amount: -direction * amount },

@@ -176,7 +176,7 @@ export const accounts = sqliteTable(
     userId: text('user_id').references(() => users.id, { onDelete: 'restrict' }),
     currency: text('currency').notNull(),
     kind: text('kind', { enum: ['demo', 'real', 'system'] }).notNull(),
-    systemCode: text('system_code', { enum: ['external', 'demo_faucet', 'fees', 'commission', 'settlement', 'adjustments'] }),
+    systemCode: text('system_code', { enum: ['external', 'demo_faucet', 'demo_settlement', 'fees', 'commission', 'settlement', 'adjustments'] }),
     isDefault: boolean('is_default').notNull().default(false),
     status: text('status', { enum: ['active', 'frozen'] }).notNull(),
     balance: money('balance').notNull(),
