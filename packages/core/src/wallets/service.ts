@@ -890,7 +890,8 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
       kind: 'deposit',
       direction: 1n,
       system: () => 'external',
-      account: { read: () => read(storage.repos), inTransaction: read },
+      // Remembered like a user's own account: the statement re-checks every fact of it it relies on.
+      account: { read: async () => (await recentAccount(confirmation.accountId, () => read(storage.repos)))!, inTransaction: read },
       admit: realOnly,
       keyOwner: `source:${source}`,
       actorId: null,
