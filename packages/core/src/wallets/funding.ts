@@ -250,7 +250,7 @@ export function createFunding(deps: FundingDeps) {
 
   const service: FundingService = {
     needsSecondApproval,
-    confirmDeposit: (source, confirmation) => {
+    async confirmDeposit(source, confirmation) {
       if (source === OPERATOR_SOURCE) throw new TypeError('Operator credits go through creditByOperator, which audits them');
       return deps.creditFromSource(source, confirmation);
     },
