@@ -13,7 +13,7 @@ import pino from 'pino';
 import { createEngine } from '@tradeplane/engine';
 import { tradeplaneExpress } from '@tradeplane/adapter-express';
 
-const [mode, database, userId] = process.argv.slice(2);
+const [mode, database, userId, jwtSecret] = process.argv.slice(2);
 const app = express();
 app.disable('x-powered-by');
 
@@ -40,7 +40,7 @@ if (mode === 'bare') {
     mode: 'production',
     // A real pino logger writing every request line, to /dev/null: the cost of logging counts.
     logger: pino({ level: 'info' }, pino.destination('/dev/null')),
-    auth: { jwtSecret: 'bench-secret-bench-secret-bench-secret!' },
+    auth: { jwtSecret },
     migrate: false,
     jobs: { enabled: false },
     // Limits on, but high enough that the run measures their cost rather than 429s.

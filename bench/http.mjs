@@ -10,6 +10,7 @@
  *   pnpm bench:http                         # SQLite file in a temp dir
  *   BENCH_DATABASE_URL=postgres://… pnpm bench:http
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -25,7 +26,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), 'tp-http-bench-'));
 const database = process.env.BENCH_DATABASE_URL ?? join(dir, 'bench.db');
 
-const setup = await createEngine({ database, mode: 'test', logger: silentLogger, auth: { jwtSecret: 'bench-secret-bench-secret-bench-secret!' }, jobs: { enabled: false }, rateLimits: { enabled: false } });
+// A random secret, handed to the server processes: production mode refuses a guessable one.
+const jwtSecret = randomBytes(32).toString('base64url');
+const setup = await createEngine({ database, mode: 'test', logger: silentLogger, auth: { jwtSecret }, jobs: { enabled: false }, rateLimits: { enabled: false } });
 const email = `http-bench-${Date.now()}@example.com`;
 const user = await setup.auth.register({ email, password: 'http-bench-passphrase' });
 const { accessToken } = await setup.auth.login({ email, password: 'http-bench-passphrase' });
@@ -38,7 +41,7 @@ const pinned = process.platform === 'linux' && cpus >= 2 && spawnSync('taskset',
 
 function start(mode) {
   return new Promise((resolve, reject) => {
-    const server = [new URL('./http-server.mjs', import.meta.url).pathname, mode, database, user.id];
+    const server = [new URL('./http-server.mjs', import.meta.url).pathname, mode, database, user.id, jwtSecret];
     const child = pinned
       ? spawn('taskset', ['-c', String(cpus - 1), process.execPath, ...server], { stdio: ['ignore', 'pipe', 'inherit'] })
       : spawn(process.execPath, server, { stdio: ['ignore', 'pipe', 'inherit'] });
