@@ -134,11 +134,14 @@ describe.each(testDatabaseKinds())('identity over HTTP on %s', (kind) => {
   describe('change password', () => {
     it('refuses a wrong current password and changes nothing', async () => {
       const dave = await signUp(server, 'dave-change');
-      const before = await server.db.snapshot();
+      // A wrong guess is counted and audited like a failed sign-in; nothing else changes.
+      const bookkeeping = { except: ['login_throttle', 'audit_logs'] };
+      const before = await server.db.snapshot(bookkeeping);
       const res = await server.request('POST', '/auth/change-password', { token: dave.access, body: { current_password: 'not-it', new_password: 'brand-new-passphrase' } });
       expectProblem(res, 422, 'validation_failed');
       expect(res.body.errors).toEqual([expect.objectContaining({ path: 'current_password', code: 'incorrect' })]);
-      expect(await server.db.snapshot()).toEqual(before);
+      expect(await server.db.snapshot(bookkeeping)).toEqual(before);
+      expect((await server.engine.admin.auditLogs({ targetId: dave.id, action: 'auth.password_change_failed', limit: 5 })).length).toBe(1);
     });
 
     it('signs out every other session and gives this one fresh tokens', async () => {

@@ -37,6 +37,32 @@ describe.each(testDatabaseKinds())('sign-in throttling on %s', (kind) => {
     expect((await login(owner.email, owner.password, '198.51.100.1')).status).toBe(200);
   });
 
+  it('counts wrong current passwords on change-password as guesses from that address', async () => {
+    const owner = await signUp(server, 'stolen-token');
+    const change = (current: string, address: string) =>
+      server.request('POST', '/auth/change-password', { token: owner.access, body: { current_password: current, new_password: 'a brand new passphrase' }, headers: from(address) });
+    for (let i = 0; i < 5; i++) expectProblem(await change(`wrong-${i}`, '198.51.100.9'), 422, 'validation_failed');
+    // Whoever holds the token may not go on guessing from there, nor sign in from there.
+    expectProblem(await change(owner.password, '198.51.100.9'), 429, 'rate_limited');
+    expectProblem(await login(owner.email, owner.password, '198.51.100.9'), 429, 'rate_limited');
+    expect((await login(owner.email, owner.password, '198.51.100.10')).status).toBe(200);
+    const actions = (await server.engine.admin.auditLogs({ targetId: owner.id, limit: 50 })).map((r) => r.action);
+    expect(actions.filter((a) => a === 'auth.password_change_failed')).toHaveLength(5);
+  });
+
+  it('forgets counters once nothing can count them, and keeps the addresses an owner signed in from', async () => {
+    const owner = await signUp(server, 'forgotten');
+    expectProblem(await login(owner.email, 'a-wrong-guess', '198.51.100.20'), 401, 'invalid_credentials');
+    expect((await login(owner.email, owner.password, '198.51.100.21')).status).toBe(200);
+    const mine = async () => (await server.db.snapshot()).login_throttle!.map((r) => String(r.key)).filter((k) => k.includes(owner.id)).sort();
+    // (signUp signed in from loopback, so that address is remembered too.)
+    expect(await mine()).toEqual([`acct:user:${owner.id}`, `known:user:${owner.id}|127.0.0.1`, `known:user:${owner.id}|198.51.100.21`, `pair:user:${owner.id}|198.51.100.20`]);
+    expect(await server.engine.auth.purgeThrottleCounters()).toBe(0);
+    clock.advance(2 * 3600_000);
+    expect(await server.engine.auth.purgeThrottleCounters()).toBeGreaterThanOrEqual(2);
+    expect(await mine()).toEqual([`known:user:${owner.id}|127.0.0.1`, `known:user:${owner.id}|198.51.100.21`]);
+  });
+
   it('slows guessing across one address without refusing other accounts’ right passwords', async () => {
     const guesser = '203.0.113.7';
     // 20 failures on 20 accounts from one address: the address is now suspect.

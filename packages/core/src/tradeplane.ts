@@ -334,6 +334,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
             revokedTokens: await storage.repos.revokedTokens.purgeExpired(now),
             // Spent stream tickets (and other single-use tokens) past their expiry.
             usedTokens: await storage.repos.usedTokens.purgeExpired(now),
+            signInCounters: await auth.purgeThrottleCounters(),
             idempotencyKeys: await storage.repos.idempotency.purgeExpired(now),
             // Windows are at most a day long (see the engine's `rateLimits` option).
             rateLimitCounters: await storage.repos.rateLimits.purge(new Date(now.getTime() - 86_400_000)),

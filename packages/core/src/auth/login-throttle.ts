@@ -49,6 +49,8 @@ export interface LoginThrottle {
   recordFailure(repos: Repositories, attempt: SignInAttempt, state: AttemptState): Promise<ThrottleKind[]>;
   /** Clears the pair's count and remembers the pair, in the caller's transaction. */
   recordSuccess(repos: Repositories, attempt: SignInAttempt): Promise<void>;
+  /** Forgets counters that can no longer refuse or count toward anything (every window over, no block in force). */
+  purgeStale(): Promise<number>;
 }
 
 /** The repository's "never block" threshold (an int4 on PostgreSQL). */
@@ -56,7 +58,7 @@ const NEVER = 2_147_483_647;
 
 export function createLoginThrottle(storage: Storage, clock: Clock, options: AuthOptions['loginThrottle']): LoginThrottle {
   if (options === false) {
-    return { check: async () => ({ suspectAddress: false }), recordFailure: async () => [], recordSuccess: async () => {} };
+    return { check: async () => ({ suspectAddress: false }), recordFailure: async () => [], recordSuccess: async () => {}, purgeStale: async () => 0 };
   }
   const pairPolicy = { windowMs: options.windowSeconds * 1000, maxFailures: options.maxFailures, blockMs: options.blockSeconds * 1000 };
   const addressPolicy = { windowMs: options.address.windowSeconds * 1000, maxFailures: options.address.maxFailures, blockMs: options.address.blockSeconds * 1000 };
@@ -122,6 +124,13 @@ export function createLoginThrottle(storage: Storage, clock: Clock, options: Aut
       const k = keys(attempt);
       await repos.loginThrottle.clear(k.pair);
       if (k.known && rememberMs > 0) await blockFor(repos, k.known, clock.now(), rememberMs);
+    },
+
+    async purgeStale() {
+      const now = clock.now();
+      // A counter whose window began before the longest window counts nothing any more.
+      const longest = Math.max(pairPolicy.windowMs, addressPolicy.windowMs, accountPolicy.windowMs, globalPolicy ? globalPolicy.windowMs : 0);
+      return storage.repos.loginThrottle.purge(new Date(now.getTime() - longest), now);
     },
   };
 }

@@ -76,6 +76,8 @@ export interface AuthService {
    */
   changePassword(principal: SessionPrincipal, input: { currentPassword: string; newPassword: string }, context?: RequestContext): Promise<TokenPair>;
   listSessions(principal: SessionPrincipal): Promise<SessionInfo[]>;
+  /** Forgets sign-in failure counters that no longer count toward anything (a background job). */
+  purgeThrottleCounters(): Promise<number>;
   /** Throws `not_found` unless the session is the user's and live. */
   revokeSession(principal: SessionPrincipal, sessionId: string, context?: RequestContext): Promise<void>;
   /** Signs in, links or signs up with an OpenID Connect ID token. */
@@ -393,7 +395,17 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async changePassword(principal, { currentPassword, newPassword }, context = {}) {
       const user = await storage.repos.users.findById(principal.userId);
       if (!user) throw new TradeplaneError('invalid_token', 'The access token has been revoked');
+      // Guessing the current password with a stolen access token is guessing the password: it
+      // counts, and is refused, as sign-in failures of this account from this address do.
+      const attempt = { account: `user:${user.id}`, address: context.ip };
+      const attemptState = await throttle.check(attempt);
       if (!user.passwordHash || !(await hasher.verify(user.passwordHash, currentPassword))) {
+        await storage.transaction(async (tx) => {
+          const blocked = await throttle.recordFailure(tx, attempt, attemptState);
+          const target = { actorId: user.id, targetType: 'user', targetId: user.id };
+          await audit.recordIn(tx, { ...target, action: 'auth.password_change_failed', details: {} }, context);
+          for (const kind of blocked) await audit.recordIn(tx, { ...target, action: 'auth.lockout', details: { key: kind } }, context);
+        });
         throw new TradeplaneError('validation_failed', 'The current password is incorrect', {
           fields: [{ in: 'body', path: 'current_password', code: 'incorrect', message: 'is incorrect' }],
         });
@@ -421,6 +433,8 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       });
       return sign();
     },
+
+    purgeThrottleCounters: () => throttle.purgeStale(),
 
     async listSessions(principal) {
       const now = clock.now().getTime();

@@ -186,6 +186,8 @@ export interface LoginThrottleRepository {
    */
   recordFailure(key: string, now: Date, policy: { windowMs: number; maxFailures: number; blockMs: number }): Promise<ThrottleState>;
   clear(key: string): Promise<void>;
+  /** Deletes counters whose window started before `windowStartedBefore` and that block nothing at `now`; returns how many. */
+  purge(windowStartedBefore: Date, now: Date): Promise<number>;
 }
 
 export interface ApiKeyRecord {

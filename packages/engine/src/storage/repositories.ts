@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, ne, notExists, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, lte, ne, notExists, or, sql, type SQL } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import {
   TradeplaneError,
@@ -255,6 +255,11 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
       },
       async clear(key) {
         await db.delete(t.loginThrottle).where(eq(t.loginThrottle.key, key));
+      },
+      async purge(windowStartedBefore, now) {
+        const c = t.loginThrottle;
+        const stale = and(lt(c.windowStartedAt, windowStartedBefore), or(isNull(c.blockedUntil), lte(c.blockedUntil, now)));
+        return (await db.delete(c).where(stale).returning({ key: c.key })).length;
       },
     },
     apiKeys: {
