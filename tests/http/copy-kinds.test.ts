@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '@tradeplane/core';
 import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -24,6 +24,9 @@ describe.each(testDatabaseKinds())('copy trading keeps demo and real apart on %s
     admin = await signUpAdmin(server);
   });
   afterAll(() => server.close());
+  afterEach(async () => {
+    expect((await server.engine.wallets.verifyLedger()).ok).toBe(true);
+  });
 
   const post = (path: string, user: SignedIn, body?: Record<string, unknown>, headers?: Record<string, string>) =>
     server.request('POST', path, { token: user.access, body, headers: headers ?? { 'idempotency-key': `k-${(keys += 1)}` } });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { manualClock, MAX_MINOR_UNITS, silentLogger, type Broker, type Logger } from '@tradeplane/core';
 import { createEngine } from '@tradeplane/engine';
@@ -54,6 +54,9 @@ describe.each(testDatabaseKinds())('trades at the limits of money on %s', (kind)
   const h = harness(kind);
   beforeAll(() => h.start());
   afterAll(() => h.server.close());
+  afterEach(async () => {
+    expect((await h.server.engine.wallets.verifyLedger()).ok).toBe(true);
+  });
 
   it('settles a trade whose P&L would pass 2^63 − 1 minor units at what the account can hold, and it stays closable', async () => {
     const alice = await signUp(h.server);
@@ -133,6 +136,9 @@ describe.each(testDatabaseKinds())('the market-bar listener isolates each trigge
   const h = harness(kind);
   beforeAll(() => h.start());
   afterAll(() => h.server.close());
+  afterEach(async () => {
+    expect((await h.server.engine.wallets.verifyLedger()).ok).toBe(true);
+  });
 
   it('logs a failing stop or fill, runs everyone else’s, and retries the failed ones on the next bar', async () => {
     const [a, b, c, d] = [await signUp(h.server), await signUp(h.server), await signUp(h.server), await signUp(h.server)];
@@ -216,6 +222,9 @@ describe.each(testDatabaseKinds())('stop exits pay the spread and slippage on %s
   const h = harness(kind, { trading: { paper: { spreadBps: 20, slippageBps: 10 }, strategies: [alwaysBuy], backtests: { syncBars: 1000 } } });
   beforeAll(() => h.start());
   afterAll(() => h.server.close());
+  afterEach(async () => {
+    expect((await h.server.engine.wallets.verifyLedger()).ok).toBe(true);
+  });
   /** What a SELL pays leaving at `level`, and what a BUY pays: the level, the half spread, the slippage. */
   const sellAt = (level: number) => level * (1 - 0.001) * (1 - 0.001);
   const buyAt = (level: number) => level * (1 + 0.001) * (1 + 0.001);
