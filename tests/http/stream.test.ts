@@ -459,3 +459,56 @@ describe('stream backpressure', () => {
     }
   }, 60_000);
 });
+
+describe('refused stream credentials', () => {
+  it('count per address with every failed credential the address sent, and answer 429 past the limit', async () => {
+    const db = await createTestDatabase('sqlite-memory');
+    const engine = await createEngine({
+      database: db.database,
+      mode: 'test',
+      logger: silentLogger,
+      auth: TEST_AUTH,
+      jobs: { enabled: false },
+      rateLimits: { enabled: true, failedAuth: { limit: 3, windowSeconds: 60 } },
+    });
+    const app = express();
+    app.set('trust proxy', true);
+    app.use('/api/v1', tradeplaneExpress(engine));
+    const server = createServer(app);
+    // Behind a proxy: the address a refusal counts against is the one the proxy saw.
+    const stream = attachStream(server, engine, { path: '/api/v1/stream', clientAddress: (req) => String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const upgrade = (from: string, credential: { ticket?: string; token?: string }) =>
+      new Promise<{ status: number; retryAfter?: string }>((resolve) => {
+        const query = credential.ticket ? `?ticket=${encodeURIComponent(credential.ticket)}` : '';
+        const headers: Record<string, string> = { 'x-forwarded-for': from, ...(credential.token ? { authorization: `Bearer ${credential.token}` } : {}) };
+        const socket = new WebSocket(`ws://${base}/api/v1/stream${query}`, { headers });
+        socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
+        socket.once('open', () => {
+          socket.close();
+          resolve({ status: 101 });
+        });
+      });
+    try {
+      await engine.auth.register({ email: 'streamer@example.com', password: 'streamer-passphrase' });
+      const { accessToken } = await engine.auth.login({ email: 'streamer@example.com', password: 'streamer-passphrase' });
+      const attacker = '198.18.7.1';
+      for (let i = 0; i < 3; i++) expect((await upgrade(attacker, { ticket: `forged-ticket-${i}` })).status).toBe(401);
+      const limited = await upgrade(attacker, { token: 'eyJhbGciOiJIUzI1NiJ9.e30.forged-signature' });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+      // The same counter as the API's: a bad token there from that address is refused too.
+      const api = await fetch(`http://${base}/api/v1/wallet`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.forged', 'x-forwarded-for': attacker } });
+      expect(api.status).toBe(429);
+      // A valid credential from that address still connects; another address is not counted with it.
+      expect((await upgrade(attacker, { token: accessToken })).status).toBe(101);
+      expect((await upgrade('198.18.7.2', { ticket: 'forged-ticket-x' })).status).toBe(401);
+    } finally {
+      await stream.close();
+      await new Promise((resolve) => server.close(resolve));
+      await engine.close();
+      await db.cleanup();
+    }
+  });
+});

@@ -33,6 +33,13 @@ export interface StreamOptions {
    * server's only `upgrade` listener (otherwise Node would leave the client hanging), else ignore.
    */
   unknownPaths?: 'refuse' | 'ignore';
+  /**
+   * The client address a refused ticket or token is counted against (with every failed credential
+   * the address sent to the API; past the limit the upgrade answers 429). Default: the socket's
+   * peer. Behind a proxy, pass what Express's `trust proxy` would give, e.g. with `proxy-addr`:
+   * `(req) => proxyaddr(req, trust)` — else every client would share the proxy's address.
+   */
+  clientAddress?: (request: IncomingMessage) => string | undefined;
 }
 
 /** Close codes the stream uses besides the standard ones. */
@@ -172,12 +179,13 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     for (const c of connections) if (touches(change, c.principal)) recheck(c, true);
   });
 
+  const clientAddress = options.clientAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress);
   const refuseUnknown = () => (options.unknownPaths ? options.unknownPaths === 'refuse' : server.listenerCount('upgrade') <= 1);
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://stream.invalid');
-    const refuse = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\nconnection: close\r\n\r\n${JSON.stringify({ type: 'about:blank', title: reason, status })}`);
+    const refuse = (status: number, reason: string, headers = '') => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\n${headers}connection: close\r\n\r\n${JSON.stringify({ type: 'about:blank', title: reason, status })}`);
     };
     if (url.pathname !== path) {
       // Another handler's socket, or nobody's: then it is answered instead of left hanging.
@@ -188,7 +196,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
     const missed: CredentialChange[] = [];
     admitting.add(missed);
     stream
-      .authenticate({ authorization: request.headers.authorization, ticket: url.searchParams.get('ticket') ?? undefined })
+      .authenticate({ authorization: request.headers.authorization, ticket: url.searchParams.get('ticket') ?? undefined, ip: clientAddress(request) })
       .then((principal) => {
         // Without a verifyClient hook, ws completes the upgrade (or refuses a malformed one)
         // before handleUpgrade returns.
@@ -200,6 +208,10 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
         });
       })
       .catch((error: unknown) => {
+        if (isTradeplaneError(error) && error.code === 'rate_limited') {
+          const retryAfter = error.headers?.['retry-after'];
+          return refuse(429, 'Too Many Requests', retryAfter ? `retry-after: ${retryAfter}\r\n` : '');
+        }
         refuse(isTradeplaneError(error) && error.status < 500 ? 401 : 503, isTradeplaneError(error) && error.status < 500 ? 'Unauthorized' : 'Service Unavailable');
       })
       .finally(() => admitting.delete(missed));

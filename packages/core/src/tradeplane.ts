@@ -382,6 +382,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
       },
     },
   };
+  const rateLimits = deps.operations?.rateLimits;
+  const rateLimiter = rateLimits && createRateLimiter({ store: rateLimits.store ?? storage.repos.rateLimits, clock, rules: rateLimits.rules, failedAuth: rateLimits.failedAuth });
   const stream: StreamService = createStreamService({
     hub,
     storage,
@@ -389,10 +391,11 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ids,
     secret: deps.auth.jwtSecret,
     verifyAccessToken: (token) => auth.verifyAccessToken(token),
+    // A bad ticket or token on the socket counts with every other failed credential from the address.
+    failedAuthentication: rateLimiter && ((ip) => rateLimiter.failedAuthentication(ip)),
     observer: deps.operations?.observer,
   });
 
-  const rateLimits = deps.operations?.rateLimits;
   const handle = createDispatcher({
     contract: served,
     handlers,
@@ -401,7 +404,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     logger: deps.logger,
     observer: deps.operations?.observer,
     logRequests: deps.operations?.logRequests,
-    rateLimiter: rateLimits && createRateLimiter({ store: rateLimits.store ?? storage.repos.rateLimits, clock, rules: rateLimits.rules, failedAuth: rateLimits.failedAuth }),
+    rateLimiter,
     ...deps.http,
   });
 

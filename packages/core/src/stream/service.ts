@@ -31,9 +31,11 @@ export interface StreamService extends StreamHub {
   /**
    * Admits a connection by `Authorization: Bearer <access token>` or `?ticket=`, checking the
    * session and the user as a request does (live session, active user, same token version);
-   * a ticket is spent by the first attempt that presents it, on any instance. Throws 401 otherwise.
+   * a ticket is spent by the first attempt that presents it, on any instance. Throws 401 otherwise
+   * — or 429 `rate_limited` once the client address (`ip`) has failed authentication too often,
+   * counted with every other failed credential it sent.
    */
-  authenticate(input: { authorization?: string; ticket?: string }): Promise<StreamPrincipal>;
+  authenticate(input: { authorization?: string; ticket?: string; ip?: string }): Promise<StreamPrincipal>;
   /** Whether the connection's session and user still pass the check it passed when admitted. */
   stillAllowed(principal: StreamPrincipal): Promise<boolean>;
   /**
@@ -62,6 +64,8 @@ export function createStreamService(deps: {
   ids: Ids;
   secret: string;
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims>;
+  /** Counts a failed credential against its address; throws `rate_limited` past the limit (the HTTP rate limiter's). */
+  failedAuthentication?: (ip: string | undefined) => Promise<void>;
   observer?: Observer;
 }): StreamService {
   const { hub, storage, clock, ids } = deps;
@@ -72,6 +76,28 @@ export function createStreamService(deps: {
     // The same lookup and comparison as authenticating a request (AuthService.authenticate).
     const state = await storage.repos.sessions.authState({ sessionId: p.sessionId, userId: p.userId, tokenId: p.tokenId });
     return state && state.status === 'active' && state.tokenVersion === p.tokenVersion ? state.role : undefined;
+  }
+
+  /** The credential's session and user, checked as a request's are. */
+  async function admit(input: { authorization?: string; ticket?: string }): Promise<StreamPrincipal> {
+    let principal: Omit<StreamPrincipal, 'role'>;
+    if (input.ticket) {
+      const claims = tickets.verify(input.ticket, clock.now());
+      // Spent before the session check: a ticket gets exactly one attempt, whatever its outcome.
+      // The used-token table is shared, so a ticket spent on one instance is spent on all.
+      if (!(await storage.repos.usedTokens.consume(`stream-ticket:${claims.id}`, claims.expiresAt))) {
+        throw new TradeplaneError('invalid_token', 'This stream ticket was already used; ask for a new one');
+      }
+      principal = { userId: claims.userId, sessionId: claims.sessionId, tokenVersion: claims.tokenVersion, tokenId: claims.tokenId };
+    } else {
+      const token = /^Bearer (.+)$/i.exec(input.authorization ?? '')?.[1];
+      if (!token) throw new TradeplaneError('unauthenticated', 'Send an access token or a stream ticket');
+      const claims = await deps.verifyAccessToken(token);
+      principal = { userId: claims.sub, sessionId: claims.sid, tokenVersion: claims.token_version, tokenId: claims.jti };
+    }
+    const role = await roleIfAllowed(principal);
+    if (!role) throw revoked();
+    return { ...principal, role };
   }
 
   return {
@@ -89,24 +115,12 @@ export function createStreamService(deps: {
     },
 
     async authenticate(input) {
-      let principal: Omit<StreamPrincipal, 'role'>;
-      if (input.ticket) {
-        const claims = tickets.verify(input.ticket, clock.now());
-        // Spent before the session check: a ticket gets exactly one attempt, whatever its outcome.
-        // The used-token table is shared, so a ticket spent on one instance is spent on all.
-        if (!(await storage.repos.usedTokens.consume(`stream-ticket:${claims.id}`, claims.expiresAt))) {
-          throw new TradeplaneError('invalid_token', 'This stream ticket was already used; ask for a new one');
-        }
-        principal = { userId: claims.userId, sessionId: claims.sessionId, tokenVersion: claims.tokenVersion, tokenId: claims.tokenId };
-      } else {
-        const token = /^Bearer (.+)$/i.exec(input.authorization ?? '')?.[1];
-        if (!token) throw new TradeplaneError('unauthenticated', 'Send an access token or a stream ticket');
-        const claims = await deps.verifyAccessToken(token);
-        principal = { userId: claims.sub, sessionId: claims.sid, tokenVersion: claims.token_version, tokenId: claims.jti };
+      try {
+        return await admit(input);
+      } catch (error) {
+        if (deps.failedAuthentication && error instanceof TradeplaneError && error.code === 'invalid_token') await deps.failedAuthentication(input.ip);
+        throw error;
       }
-      const role = await roleIfAllowed(principal);
-      if (!role) throw revoked();
-      return { ...principal, role };
     },
 
     stillAllowed: async (principal) => (await roleIfAllowed(principal)) !== undefined,
