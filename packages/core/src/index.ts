@@ -183,7 +183,7 @@ export type { CandleInterval } from './market/intervals.js';
 export type { MarketDataService, CandleInput, StoredCandle, Ticker, CandleQuery } from './market/service.js';
 export { walletOptionsSchema } from './wallets/options.js';
 export type { WalletOptions, WalletOptionsInput } from './wallets/options.js';
-export { isReplayed } from './wallets/idempotency.js';
+export { isReplayed } from './idempotency/idempotency.js';
 export type {
   WalletService,
   LedgerSteps,

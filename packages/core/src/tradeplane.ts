@@ -36,6 +36,7 @@ import type { Scratch } from './backtests/runner.js';
 import { withCommitHooks } from './commit-hooks.js';
 import { createNotificationService, type NotificationService } from './notifications/service.js';
 import { notificationHandlers } from './notifications/handlers.js';
+import { affiliateHandlers } from './affiliates/handlers.js';
 import { createAffiliateService, type AffiliateService } from './affiliates/service.js';
 import { createCommissionService, type CommissionService } from './copy/commission.js';
 import { copyOptionsSchema, type CopyOptionsInput } from './copy/options.js';
@@ -372,7 +373,8 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     ...botHandlers(strategies),
     ...backtestHandlers(backtests),
     ...copyHandlers(copy, commission),
-    ...notificationHandlers(notifications, affiliates),
+    ...notificationHandlers(notifications),
+    ...affiliateHandlers(affiliates),
     stream: {
       ticket: async ({ principal }) => {
         // The route takes access tokens only: a ticket is bound to the session that asked for it.

@@ -1,10 +1,8 @@
 import type { notificationRoutes } from '../contract/notifications.js';
-import type { affiliateRoutes } from '../contract/affiliates.js';
 import type { ContractHandlers } from '../http/types.js';
-import type { AffiliateService } from '../affiliates/service.js';
 import type { Notification, NotificationService } from './service.js';
 
-type Handlers = ContractHandlers<{ notifications: typeof notificationRoutes; affiliates: typeof affiliateRoutes }>;
+type Handlers = ContractHandlers<{ notifications: typeof notificationRoutes }>;
 
 export const notificationToWire = (n: Notification) => ({
   id: n.id,
@@ -17,7 +15,7 @@ export const notificationToWire = (n: Notification) => ({
   created_at: n.createdAt,
 });
 
-export function notificationHandlers(notifications: NotificationService, affiliates: AffiliateService): Handlers {
+export function notificationHandlers(notifications: NotificationService): Handlers {
   return {
     notifications: {
       list: async ({ principal, query }) => {
@@ -26,16 +24,6 @@ export function notificationHandlers(notifications: NotificationService, affilia
       },
       read: async ({ principal, params }) => notificationToWire(await notifications.read(principal.userId, params.id)),
       readAll: async ({ principal }) => notifications.readAll(principal.userId),
-    },
-    affiliates: {
-      code: async ({ principal }) => {
-        const code = await affiliates.code(principal.userId);
-        return { code: code.code, created_at: code.createdAt };
-      },
-      stats: async ({ principal }) => {
-        const s = await affiliates.stats(principal.userId);
-        return { code: s.code, referred_users: s.referredUsers, active_users: s.activeUsers, commission_earned: s.commissionEarned };
-      },
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { orderRoutes, positionRoutes, tradeRoutes } from '../contract/trading.js';
 import type { ContractHandlers } from '../http/types.js';
-import { answer } from '../wallets/handlers.js';
+import { withReplayHeader } from '../idempotency/replay-header.js';
 import type { Order, OrderInput, Position, Trade, TradingService } from './service.js';
 
 type Handlers = ContractHandlers<{ trades: typeof tradeRoutes; orders: typeof orderRoutes; positions: typeof positionRoutes }>;
@@ -93,7 +93,7 @@ export function tradingHandlers(trading: TradingService): Handlers {
   const tradePage = (page: { trades: Trade[]; nextCursor: string | null }) => ({ trades: page.trades.map(tradeToWire), next_cursor: page.nextCursor });
   return {
     trades: {
-      execute: async ({ principal, body, request }) => answer(await trading.execute(principal.userId, orderInput(body, request.idempotencyKey!)), tradeToWire),
+      execute: async ({ principal, body, request }) => withReplayHeader(await trading.execute(principal.userId, orderInput(body, request.idempotencyKey!)), tradeToWire),
       list: async ({ principal, query }) => tradePage(await trading.trades(principal.userId, query)),
       open: async ({ principal, query }) => tradePage(await trading.trades(principal.userId, { ...query, status: 'open' })),
       get: async ({ principal, params }) => tradeToWire(await trading.trade(principal.userId, params.id)),
@@ -109,7 +109,7 @@ export function tradingHandlers(trading: TradingService): Handlers {
         return { orders: page.orders.map(orderToWire), next_cursor: page.nextCursor };
       },
       place: async ({ principal, body, request }) =>
-        answer(await trading.placeOrder(principal.userId, { ...orderInput(body, request.idempotencyKey!), type: body.type, price: body.price }), orderToWire),
+        withReplayHeader(await trading.placeOrder(principal.userId, { ...orderInput(body, request.idempotencyKey!), type: body.type, price: body.price }), orderToWire),
       get: async ({ principal, params }) => orderToWire(await trading.order(principal.userId, params.id)),
       cancel: async ({ principal, params }) => orderToWire(await trading.cancelOrder(principal.userId, params.id)),
     },

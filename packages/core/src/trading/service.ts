@@ -4,7 +4,7 @@ import type { OrderRecord, OrderStatus, OrderType, Repositories, TradeCloseReaso
 import { formatAmount, parseAmount } from '../money/amount.js';
 import { MAX_MINOR_UNITS, type Currency } from '../money/currency.js';
 import { systemFor, type LedgerSteps, type WalletService } from '../wallets/service.js';
-import { createIdempotency, isReplayed, markReplayed } from '../wallets/idempotency.js';
+import { createIdempotency, isReplayed, markReplayed } from '../idempotency/idempotency.js';
 import type { RiskCheck, RiskService, RiskVerdict } from '../risk/service.js';
 import type { Broker, BrokerBar, Fill, PaperBroker } from './broker.js';
 import { stakeForQuantity, stakePnl, uncappedPnl } from './pricing.js';

@@ -13,7 +13,7 @@ import type {
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import type { Currency } from '../money/currency.js';
-import type { createIdempotency } from './idempotency.js';
+import type { createIdempotency } from '../idempotency/idempotency.js';
 import type { WalletOptions } from './options.js';
 import type { Account, LedgerSteps, MoneyInput, Movement } from './service.js';
 

@@ -1,7 +1,8 @@
 import type { accountRoutes, billingRoutes, fundingRoutes, ledgerRoutes, walletRoutes, withdrawalRoutes } from '../contract/wallets.js';
 import { reply, type ContractHandlers } from '../http/types.js';
 import { requestContext } from '../auth/handlers.js';
-import { isReplayed, REPLAYED_HEADER } from './idempotency.js';
+import { isReplayed, REPLAYED_HEADER } from '../idempotency/idempotency.js';
+import { withReplayHeader } from '../idempotency/replay-header.js';
 import type { Account, LedgerReport, Movement, Transaction, WalletService } from './service.js';
 import type { OperatorCredit, Withdrawal, WithdrawalRequested } from './funding.js';
 
@@ -90,13 +91,9 @@ function withdrawResultToWire(result: Movement | WithdrawalRequested) {
     const body = { transaction: null, account: accountToWire(result.account), withdrawal: withdrawalToWire(result.withdrawal) };
     return reply(body, { status: 202, headers: isReplayed(result) ? { [REPLAYED_HEADER]: 'true' } : {} });
   }
-  return answer(result, (m) => ({ ...movementToWire(m), withdrawal: null }));
+  return withReplayHeader(result, (m) => ({ ...movementToWire(m), withdrawal: null }));
 }
 
-/** A result replayed from an earlier request with the same Idempotency-Key says so in a header (every idempotent route's handler). */
-export function answer<T extends object, W>(result: T, toWire: (value: T) => W) {
-  return isReplayed(result) ? reply(toWire(result), { headers: { [REPLAYED_HEADER]: 'true' } }) : toWire(result);
-}
 
 const mismatchToWire = (m: LedgerReport['balanceMismatches'][number]) => ({ account_id: m.accountId, cached: String(m.cached), computed: String(m.computed) });
 
@@ -151,10 +148,10 @@ export function walletHandlers(wallets: WalletService): Handlers {
     },
     wallet: {
       get: async ({ principal }) => accountToWire(await wallets.defaultAccount(principal.userId)),
-      deposit: async ({ principal, body, request }) => answer(await wallets.deposit(principal.userId, money(body, request.idempotencyKey!)), movementToWire),
+      deposit: async ({ principal, body, request }) => withReplayHeader(await wallets.deposit(principal.userId, money(body, request.idempotencyKey!)), movementToWire),
       withdraw: async ({ principal, body, request }) => withdrawResultToWire(await wallets.withdraw(principal.userId, money(body, request.idempotencyKey!))),
       transfer: async ({ principal, body, request }) =>
-        answer(
+        withReplayHeader(
           await wallets.transfer(principal.userId, {
             fromAccountId: body.from_account_id,
             toAccountId: body.to_account_id,
@@ -177,12 +174,12 @@ export function walletHandlers(wallets: WalletService): Handlers {
     },
     ledger: {
       adjust: async ({ principal, params, body, request }) =>
-        answer(
+        withReplayHeader(
           await wallets.adjust(principal.userId, params.id, { ...body, idempotencyKey: request.idempotencyKey! }, requestContext(request)),
           movementToWire,
         ),
       reverse: async ({ principal, params, body, request }) =>
-        answer(await wallets.reverse(principal.userId, params.id, { reason: body.reason, idempotencyKey: request.idempotencyKey! }, requestContext(request)), (r) => ({
+        withReplayHeader(await wallets.reverse(principal.userId, params.id, { reason: body.reason, idempotencyKey: request.idempotencyKey! }, requestContext(request)), (r) => ({
           entry_id: r.entryId,
           transactions: r.transactions.map(transactionToWire),
         })),
@@ -206,7 +203,7 @@ export function walletHandlers(wallets: WalletService): Handlers {
       rejectWithdrawal: async ({ principal, params, body, request }) =>
         withdrawalToWire(await wallets.funding.rejectByOperator(principal.userId, params.id, { reason: body.reason }, requestContext(request))),
       credit: async ({ principal, params, body, request }) =>
-        answer(await wallets.funding.creditByOperator(principal.userId, params.id, { ...body, idempotencyKey: request.idempotencyKey! }, requestContext(request)), operatorCreditToWire),
+        withReplayHeader(await wallets.funding.creditByOperator(principal.userId, params.id, { ...body, idempotencyKey: request.idempotencyKey! }, requestContext(request)), operatorCreditToWire),
       credits: async ({ query }) => {
         const page = await wallets.funding.listCredits(query);
         return { credits: page.credits.map(operatorCreditToWire), next_cursor: page.nextCursor };

@@ -21,7 +21,7 @@ import type {
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { createCurrencyRegistry, type Currency, type CurrencyRegistry } from '../money/currency.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
-import { createIdempotency, WithWrites, type IdempotentRequest } from './idempotency.js';
+import { createIdempotency, WithWrites, type IdempotentRequest } from '../idempotency/idempotency.js';
 import type { WalletOptions } from './options.js';
 import type { NotificationInput, NotificationService } from '../notifications/service.js';
 import { createFunding, type DepositConfirmation, type FundingService, type WithdrawalRequested } from './funding.js';
