@@ -22,7 +22,7 @@ export async function runCopyTradingDemo(options: { logger?: Logger; print?: (li
     const follower = await user('follower@example.com', code);
     const master = await tp.copy.becomeMaster(masterUser, { displayName: 'Steady Eddie', markupRate: '0.10', performanceFeeRate: '0.20' });
 
-    // Seed 000's subscription: the license token is shown once.
+    // A subscription: the license token is shown once.
     const license = await tp.copy.subscribe(follower, { masterId: master.id, copyMode: 'fixed', stake: '100.00' });
     print(`${license.message}: ${license.licenseToken.slice(0, 8)}…`);
 

@@ -1,7 +1,7 @@
 import type { TradeplaneContract } from './contract/index.js';
 
 /**
- * The parts of tradeplane an engine may serve (seed 001's `ENABLED_MODULES`). A module mounts
+ * The parts of tradeplane an engine may serve (an `ENABLED_MODULES`-style list). A module mounts
  * its routes and runs its background jobs; every table exists whatever the modules, so turning
  * one on later needs no migration.
  */

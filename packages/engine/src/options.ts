@@ -43,7 +43,7 @@ export const engineOptionsSchema = z.strictObject({
       /** Check success bodies against the contract (defaults to on outside production). */
       validateResponses: z.boolean().optional(),
       /**
-       * Browser origins allowed to call the API (seed 003's `CORS_ORIGINS`): exact origins, or
+       * Browser origins allowed to call the API (what a `CORS_ORIGINS` setting lists): exact origins, or
        * `['*']` for any without credentials. Empty (default): no CORS headers.
        */
       cors: z
@@ -76,7 +76,7 @@ export const engineOptionsSchema = z.strictObject({
   /** The broker, the paper broker's costs, default risk limits, extra strategies: see `tradingOptionsSchema`. */
   trading: tradingOptionsSchema.prefault({}),
   /**
-   * The modules to serve (seed 001's `ENABLED_MODULES`; default all): `auth`, `wallets`, `market`,
+   * The modules to serve (what an `ENABLED_MODULES` setting lists; default all): `auth`, `wallets`, `market`,
    * `trading`, `copy`, `notifications`. Their routes are mounted and their jobs run; every table
    * exists regardless. A module needs the ones it builds on (`trading`: auth, wallets, market).
    */
@@ -110,7 +110,7 @@ export const engineOptionsSchema = z.strictObject({
     })
     .prefault({}),
   /**
-   * Request budgets per route group (seed 004's table by default), per user, API key or
+   * Request budgets per route group (`defaultRateLimits` by default), per user, API key or
    * license, else per client address (Express's `req.ip`: set `trust proxy` behind a proxy).
    * Counted in the database so they hold across instances, or in your `store`.
    */

@@ -5,7 +5,7 @@ import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { toUser, type User } from '../auth/service.js';
 
 /**
- * User administration (seed 003): approve sign-ups, disable and re-enable, change roles, read
+ * User administration: approve sign-ups, disable and re-enable, change roles, read
  * the audit log. Every mutation writes its audit record in the same transaction. `actorId` is
  * the admin's user id, or null when your own code acts (e.g. promoting the first admin).
  */

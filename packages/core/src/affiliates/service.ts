@@ -21,7 +21,7 @@ export interface AffiliateStats {
 }
 
 /**
- * Affiliates (seed 002): each user's referral code, the users who signed up with it, and what
+ * Affiliates: each user's referral code, the users who signed up with it, and what
  * the affiliate earned — a share (`copy.affiliates.share`) of the platform's part of the
  * commission those users pay, posted to the affiliate's account in the same ledger entry.
  *

@@ -73,7 +73,7 @@ export function defineRoute<const R extends RouteDefinition>(route: R): R {
 export type Contract = Record<string, Record<string, RouteDefinition>>;
 
 /**
- * A route's rate-limit group: its own `rateLimit`, else by path as seed 004 splits them
+ * A route's rate-limit group: its own `rateLimit`, else by path, as `defaultRateLimits` splits them
  * (`/trades`, `/orders`, `/positions` → `trading`; `/market` → `market`), else `default`.
  */
 export function rateLimitGroup(route: RouteDefinition): RateLimitGroup {

@@ -79,7 +79,7 @@ export const systemRoutes = {
     method: 'GET',
     path: '/status',
     summary: 'Admin: business counts — users by status, active admins, open positions, active subscriptions',
-    description: 'Seed 003 serves these counts to anyone; here they are for admins, since user counts are business data.',
+    description: 'Admins only: user counts are business data.',
     tags: ['system', 'admin'],
     auth: 'admin',
     response: z.object({

@@ -51,12 +51,12 @@ export interface SettlementReport {
 }
 
 /**
- * Commission on copy trading (seed 002), posted to the ledger.
+ * Commission on copy trading, posted to the ledger.
  *
  * **Performance fee**, per subscription and follower account, at each settlement period:
  * equity E = Σ P&L of the subscription's closed copies on that account so far (before fees);
  * fee = rate × (E − HWM) when positive, where HWM is the high-water mark the last fee left
- * (absent at first: 0, which makes the first fee seed 002's plain `profit × rate if profit > 0`);
+ * (absent at first: 0, which makes the first fee the plain `profit × rate if profit > 0`);
  * then HWM = max(HWM, E). So a loss charges nothing, a recovery below the mark charges nothing,
  * and a new high is charged on the excess only. Fees are rounded down to the minor unit.
  *

@@ -82,7 +82,7 @@ export interface Subscription {
   updatedAt: string;
 }
 
-/** What a subscription's creation (or token rotation) shows once, in seed 000's shape. */
+/** What a subscription's creation (or token rotation) shows once: the license token, never stored in the clear. */
 export interface IssuedLicense {
   subscriptionId: string;
   licenseToken: string;

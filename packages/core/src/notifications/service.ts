@@ -25,7 +25,7 @@ export interface Notification {
 export type NotificationListener = (notification: Notification) => void | Promise<void>;
 
 /**
- * Users' notifications (seed 002) and the hook that announces them.
+ * Users' notifications and the hook that announces them.
  *
  * The services write a notification in the transaction of what it reports (a deposit, a fee,
  * a refused trade, an admin's action on the user), so one exists exactly when its cause

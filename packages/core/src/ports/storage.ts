@@ -1087,7 +1087,7 @@ export interface OperatorCreditsRepository {
   ): Promise<OperatorCreditRecord | undefined>;
 }
 
-/** Business-facing counts for `GET /status` (seed 003). */
+/** Business-facing counts for `GET /status`. */
 export interface BusinessCounts {
   users: Record<UserStatus, number>;
   activeAdmins: number;

@@ -18,7 +18,7 @@ const request = { symbol: 'EURUSD', side: 'BUY' as const, currency: 'USD' };
 describe('RiskManager', () => {
   const risk = new RiskManager(defaultRiskLimits(USD));
 
-  it("recommends seed 002's stake progression, rounded half up to cents", () => {
+  it('recommends the default stake progression, rounded half up to cents', () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7, 20].map((k) => risk.recommendedStake(k))).toEqual([35n, 53n, 79n, 118n, 175n, 263n, 350n, 350n, 350n]);
     // Exponent 0 and 3 currencies round to their own minor unit.
     expect(new RiskManager(defaultRiskLimits({ code: 'JPY', exponent: 0 })).recommendedStake(0)).toBe(1n); // 0.35 JPY rounds to 0: the minimum is one yen

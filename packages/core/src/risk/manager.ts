@@ -4,7 +4,7 @@ import type { Currency } from '../money/currency.js';
 import { nextMidnight, requireTimeZone, startOfDay } from './time-zone.js';
 
 /**
- * A user's risk limits, money in minor units of `currency`. Defaults follow seed 002: stake
+ * A user's risk limits, money in minor units of `currency`. Defaults (`defaultRiskLimits`): stake
  * 0.35…1000, max daily loss 100, at most 5 consecutive losses, stake progression after
  * consecutive losses ×1, 1.5, 2.25, 3.375, 5, 7.5, 10.
  */
@@ -28,7 +28,7 @@ export interface RiskLimits {
 
 export const DEFAULT_STAKE_PROGRESSION = ['1', '1.5', '2.25', '3.375', '5', '7.5', '10'] as const;
 
-/** Seed 002's defaults in `currency` (amounts are written in major units, e.g. 0.35). */
+/** The default limits in `currency` (amounts are written in major units, e.g. 0.35). */
 export function defaultRiskLimits(currency: Currency): RiskLimits {
   const major = (text: string) => times(10n ** BigInt(currency.exponent), text);
   return {

@@ -89,7 +89,7 @@ export interface RiskService {
   /** Counts of events per reason, symbol or UTC day, largest first. */
   summary(filter: { userId?: string; source?: 'risk' | 'ea'; subscriptionId?: string; reason?: string; from?: Date; to?: Date }, groupBy: ProtectionEventGrouping): Promise<{ key: string | null; count: number }[]>;
   /**
-   * A refusal reported by a follower's trading terminal (seed 000), under its license: stored
+   * A refusal reported by a follower's trading terminal, under its license: stored
    * once per `eventId` (a retry answers the stored event with `created: false`).
    */
   report(principal: { userId: string; subscriptionId: string }, input: ReportedProtectionEvent): Promise<{ event: ProtectionEvent; created: boolean }>;
@@ -125,7 +125,7 @@ export interface RiskServiceDeps {
   currencies: CurrencyRegistry;
   /** The currency of the default limits (the wallets' default currency). */
   defaultCurrency: string;
-  /** Overrides of seed 002's defaults, money in major units of `defaultCurrency`. */
+  /** Overrides of `defaultRiskLimits`, money in major units of `defaultCurrency`. */
   defaults?: Partial<Omit<RiskProfileUpdate, 'currency'>>;
   /** Tells the user of each protection event, inside the transaction that stores it. */
   notifyIn?: (tx: Repositories, userId: string, input: { type: string; title: string; body?: string; data?: Record<string, unknown> }) => Promise<void>;

@@ -17,7 +17,7 @@ export const tradingOptionsSchema = z.strictObject({
     .optional(),
   /**
    * Risk limits for users without a saved profile, money in major units of the wallets' default
-   * currency (seed 002's values where omitted). Checked like a `PUT /risk/profile` at start.
+   * currency (`defaultRiskLimits` where omitted). Checked like a `PUT /risk/profile` at start.
    */
   risk: z
     .strictObject({

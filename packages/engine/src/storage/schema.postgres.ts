@@ -409,7 +409,7 @@ export const protectionEvents = pgTable(
   ],
 );
 
-/** Users' strategy bots (seed 004's Strategy): a panel of strategies trading one symbol and interval. */
+/** Users' strategy bots: a panel of strategies trading one symbol and interval. */
 export const strategies = pgTable(
   'strategies',
   {
@@ -616,7 +616,7 @@ export const referrals = pgTable(
   (t) => [index('referrals_affiliate_idx').on(t.affiliateUserId)],
 );
 
-/** Users' notifications (seed 002). */
+/** Users' notifications. */
 export const notifications = pgTable(
   'notifications',
   {

@@ -448,7 +448,7 @@ export const protectionEvents = sqliteTable(
   ],
 );
 
-/** Users' strategy bots (seed 004's Strategy): a panel of strategies trading one symbol and interval. */
+/** Users' strategy bots: a panel of strategies trading one symbol and interval. */
 export const strategies = sqliteTable(
   'strategies',
   {
@@ -655,7 +655,7 @@ export const referrals = sqliteTable(
   (t) => [index('referrals_affiliate_idx').on(t.affiliateUserId)],
 );
 
-/** Users' notifications (seed 002). */
+/** Users' notifications. */
 export const notifications = sqliteTable(
   'notifications',
   {
