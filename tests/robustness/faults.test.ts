@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authOptionsSchema, createTradeplane, manualClock, silentLogger, uuidV7Ids, walletOptionsSchema, type HttpRequest, type Repositories, type Storage, type Tradeplane } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '@tradeplane/engine';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
-import { wrapMethods } from '../../packages/engine/src/storage/repositories.js';
+import { wrapMethods } from '../../packages/engine/src/storage/query-kit.js';
 
 /**
  * Fault injection (issue 9): a storage wrapper makes the Nth repository call of an operation

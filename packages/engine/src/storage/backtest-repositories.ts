@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, inArray, lt } from 'drizzle-orm';
 import type { BacktestRecord, Repositories } from '@tradeplane/core';
-import type { QueryDb, Tables } from './repositories.js';
+import type { QueryDb, Tables } from './query-kit.js';
 import { toBigInt } from './ledger-repositories.js';
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));

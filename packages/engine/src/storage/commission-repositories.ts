@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AffiliateCodeRecord, CommissionChargeRecord, NotificationRecord, ReferralRecord, Repositories, TradeRecord } from '@tradeplane/core';
 import { toBigInt } from './ledger-repositories.js';
-import { isUniqueViolation, placeholders, slot, type QueryDb, type Statements, type Tables } from './repositories.js';
+import { isUniqueViolation, placeholders, slot, type QueryDb, type Statements, type Tables } from './query-kit.js';
 
 /** Commission, affiliate and notification repositories, written once for both databases (see `repositories.ts`). */
 export function createCommissionRepositories(db: QueryDb, t: Tables, statements: Statements): Pick<Repositories, 'commission' | 'affiliates' | 'notifications'> {

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import { TradeplaneError, type MasterRecord, type Repositories, type SubscriptionRecord } from '@tradeplane/core';
-import { isUniqueViolation, type QueryDb, type Tables } from './repositories.js';
+import { isUniqueViolation, type QueryDb, type Tables } from './query-kit.js';
 
 /** Copy-trading repositories, written once for both databases (see `repositories.ts`). */
 export function createCopyRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'copy'> {

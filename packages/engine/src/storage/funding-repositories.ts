@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { OperatorCreditRecord, Repositories, WithdrawalRecord } from '@tradeplane/core';
-import type { QueryDb, Tables } from './repositories.js';
+import type { QueryDb, Tables } from './query-kit.js';
 
 /** Withdrawals and operator credits of real money, written once for both databases (see `repositories.ts`). */
 export function createFundingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'withdrawals' | 'operatorCredits'> {

@@ -9,7 +9,7 @@ import {
   type PostingWithEntry,
   type Repositories,
 } from '@tradeplane/core';
-import { placeholders, slot, type QueryDb, type Statements, type Tables } from './repositories.js';
+import { placeholders, slot, type QueryDb, type Statements, type Tables } from './query-kit.js';
 
 type LedgerRepositories = Pick<Repositories, 'accounts' | 'journal' | 'holds' | 'idempotency'>;
 

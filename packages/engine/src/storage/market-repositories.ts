@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { CandleRecord, Repositories } from '@tradeplane/core';
-import { placeholders, type QueryDb, type Statements, type Tables } from './repositories.js';
+import { placeholders, type QueryDb, type Statements, type Tables } from './query-kit.js';
 
 /** Rows per INSERT: 8 bound values each stays far below SQLite's 32,766-variable limit. */
 const UPSERT_CHUNK = 1000;

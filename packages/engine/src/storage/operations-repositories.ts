@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { JobRecord, Repositories, UserStatus } from '@tradeplane/core';
-import type { QueryDb, Tables } from './repositories.js';
+import type { QueryDb, Tables } from './query-kit.js';
 
 /** Background-job leases and business counts, written once for both databases (see `repositories.ts`). */
 export function createOperationsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'jobs' | 'system' | 'rateLimits' | 'usedTokens'> {

@@ -4,7 +4,8 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { EventTransport, Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
-import { asUnavailable, createRepositories, statementCache, type PreparedQuery, type QueryDb, type Tables } from './repositories.js';
+import { createRepositories } from './repositories.js';
+import { asUnavailable, statementCache, type PreparedQuery, type QueryDb, type Tables } from './query-kit.js';
 import { migrationsFolder } from '../migrations.js';
 import { movementBatcher } from './postgres-movement.js';
 

@@ -5,7 +5,8 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { MovementStatement, Storage } from '@tradeplane/core';
 import * as schema from './schema.sqlite.js';
-import { createRepositories, statementCache, wrapMethods } from './repositories.js';
+import { createRepositories } from './repositories.js';
+import { statementCache, wrapMethods } from './query-kit.js';
 import { sqliteMovements } from './sqlite-movement.js';
 import { migrationsFolder } from '../migrations.js';
 

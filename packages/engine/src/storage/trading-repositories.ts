@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { OrderRecord, ProtectionEventFilter, ProtectionEventRecord, Repositories, RiskLockRecord, RiskProfileRecord, SignalRecord, StrategyRecord, TradeRecord } from '@tradeplane/core';
-import type { QueryDb, Statements, Tables } from './repositories.js';
+import type { QueryDb, Statements, Tables } from './query-kit.js';
 import { toBigInt } from './ledger-repositories.js';
 
 
