@@ -1,6 +1,7 @@
-import { TradeplaneError } from '../errors.js';
+import { TradeplaneError, isTradeplaneError } from '../errors.js';
 import { rateLimitGroup, type RateLimitGroup, type RouteDefinition } from '../contract/route.js';
 import type { Clock } from '../ports/index.js';
+import type { Caller } from './types.js';
 
 export interface RateLimitRule {
   /** Requests allowed per window. */
@@ -42,6 +43,25 @@ export interface RateLimiter {
   check(route: RouteDefinition, subject: RateLimitSubject): Promise<Record<string, string>>;
   /** Counts a failed authentication from `ip`; throws `rate_limited` (429, `Retry-After`) past the limit. */
   failedAuthentication(ip: string | undefined): Promise<void>;
+}
+
+/**
+ * The rate-limit stage's subject: requests are counted per API key, license or user when the
+ * caller is known, else per address; before anything is parsed.
+ */
+export function rateLimitSubject(caller: Caller | undefined, ip: string | undefined): RateLimitSubject {
+  return caller
+    ? { userId: caller.userId, apiKeyId: caller.via === 'apiKey' ? caller.apiKeyId : undefined, subscriptionId: caller.via === 'license' ? caller.subscriptionId : undefined }
+    : { ip };
+}
+
+/**
+ * The errors the failed-authentication count applies to: a credential that does not verify
+ * (access token, API key, license, refresh or ID token). The dispatcher counts them per
+ * address with `RateLimiter.failedAuthentication`; past the limit the answer is 429, not 401.
+ */
+export function isFailedAuthentication(error: unknown): boolean {
+  return isTradeplaneError(error) && error.code === 'invalid_token';
 }
 
 /**
