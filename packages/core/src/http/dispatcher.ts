@@ -85,7 +85,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
     if (request.method.toUpperCase() === 'OPTIONS') {
       return finish(request, record, cors.preflight(router.match('OPTIONS', request.path), request.path, headerValue(request.headers, 'origin'), record.requestId)); // 2
     }
-    return finish(request, record, await withTimeout(() => answer(request, record), timeoutMs, record.requestId, options.logger)); // 3
+    return finish(request, record, await withTimeout(answer(request, record), timeoutMs, record.requestId, options.logger)); // 3
   };
 
   /** Stage 11: what every answer gets, whichever stage produced it. */
