@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids } from '../ports/index.js';
-import type { ApiKeyRecord, Role, Storage } from '../ports/storage.js';
+import type { ApiKeyRecord, Storage } from '../ports/storage.js';
+import type { ApiKeyPrincipal } from '../ports/principals.js';
 import type { ApiKeyScope } from '../contract/scopes.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { hashToken } from './tokens.js';
 
 /** Who is calling, when the credential is an API key. */
-export interface ApiKeyPrincipal {
-  via: 'apiKey';
-  userId: string;
-  role: Role;
-  apiKeyId: string;
-  scopes: ApiKeyScope[];
-}
+export type { ApiKeyPrincipal };
 
 export interface ApiKeyService {
   /** Returns the record and the secret key, which is never available again. */

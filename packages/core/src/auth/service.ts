@@ -10,23 +10,10 @@ import { createAccessTokenSigner, generateOpaqueToken, hashToken, keyedDigest, s
 import { createLoginThrottle } from './login-throttle.js';
 import { createOidcVerifier } from './oidc.js';
 import { normalizeEmail } from './email.js';
-import type { ApiKeyPrincipal } from './api-keys.js';
 import type { AuthOptions } from './options.js';
+import type { Principal, SessionPrincipal } from '../ports/principals.js';
 
-/** Who is calling, when the credential is an access token. */
-export interface SessionPrincipal {
-  via: 'session';
-  userId: string;
-  role: Role;
-  /** The refresh-token family (session) the access token was issued for. */
-  sessionId: string;
-  /** The access token's id and expiry, so logout can deny-list it. */
-  tokenId: string;
-  tokenExpiresAt: Date;
-}
-
-/** Who is calling: a signed-in session or an API key. */
-export type Principal = SessionPrincipal | ApiKeyPrincipal;
+export type { Principal, SessionPrincipal };
 
 /** A user as services return it: camelCase, real Dates, no password hash. */
 export interface User {

@@ -11,6 +11,7 @@ import type { WalletService } from '../wallets/service.js';
 import type { ProtectionEvent, ReportedProtectionEvent, RiskService } from '../risk/service.js';
 import type { Trade, TradeEvent, TradingService } from '../trading/service.js';
 import type { NotificationService } from '../notifications/service.js';
+import type { LicensePrincipal } from '../ports/principals.js';
 
 export interface MasterInput {
   displayName: string;
@@ -91,12 +92,7 @@ export interface IssuedLicense {
   subscription: Subscription;
 }
 
-export interface LicensePrincipal {
-  via: 'license';
-  userId: string;
-  role: 'user';
-  subscriptionId: string;
-}
+export type { LicensePrincipal };
 
 export interface LicenseVerdict {
   subscription: Subscription;

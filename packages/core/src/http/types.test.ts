@@ -1,5 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { authRoutes } from '../contract/auth.js';
+import type { licenseRoutes } from '../contract/copy.js';
+import type { LicensePrincipal } from '../ports/principals.js';
 import type { systemRoutes } from '../contract/system.js';
 import type { Principal } from '../auth/service.js';
 import type { HandlerInput, HandlerOutput } from './types.js';
@@ -20,6 +22,7 @@ describe('handler types follow the contract', () => {
   it('gives authenticated routes a principal and public routes none', () => {
     expectTypeOf<HandlerInput<typeof authRoutes.me>['principal']>().toEqualTypeOf<Principal>();
     expectTypeOf<HandlerInput<typeof authRoutes.login>['principal']>().toEqualTypeOf<undefined>();
+    expectTypeOf<HandlerInput<typeof licenseRoutes.verify>['principal']>().toEqualTypeOf<LicensePrincipal>();
   });
 
   it('types the wire response', () => {

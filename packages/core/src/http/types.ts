@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { Contract, RouteDefinition } from '../contract/route.js';
-import type { ApiKeyScope } from '../contract/scopes.js';
-import type { Role } from '../ports/storage.js';
+import type { LicensePrincipal, Principal } from '../ports/principals.js';
 
 /**
  * The request shape adapters hand to the dispatcher. Deliberately not a WHATWG `Request`:
@@ -69,45 +68,7 @@ export interface HttpResponse {
   body: string | null;
 }
 
-/**
- * Who is calling, as `authenticate` establishes it and the dispatcher hands it to handlers. The
- * HTTP layer declares these shapes itself so that it depends on no domain service; the auth and
- * copy modules' `Principal` and `LicensePrincipal` are the same types (the handler type tests
- * check that they stay equal).
- */
-export interface SessionCaller {
-  via: 'session';
-  userId: string;
-  role: Role;
-  /** The refresh-token family (session) the access token was issued for. */
-  sessionId: string;
-  /** The access token's id and expiry, so logout can deny-list it. */
-  tokenId: string;
-  tokenExpiresAt: Date;
-}
-
-/** A caller whose credential is an API key. */
-export interface ApiKeyCaller {
-  via: 'apiKey';
-  userId: string;
-  role: Role;
-  apiKeyId: string;
-  scopes: ApiKeyScope[];
-}
-
-/** A copy terminal presenting a subscription's license token. */
-export interface LicenseCaller {
-  via: 'license';
-  userId: string;
-  role: 'user';
-  subscriptionId: string;
-}
-
-/** The caller of a `user`, `admin` or API-key route. */
-export type UserCaller = SessionCaller | ApiKeyCaller;
-
-/** Any authenticated caller. */
-export type Caller = UserCaller | LicenseCaller;
+export type { Caller } from '../ports/principals.js';
 
 /** Facts about the request that handlers may need, independent of any framework. */
 export interface RequestMeta {
@@ -128,7 +89,7 @@ export interface HandlerInput<R extends RouteDefinition> {
   params: Out<R['params']>;
   query: Out<R['query']>;
   body: Out<R['body']>;
-  principal: R['auth'] extends 'public' ? undefined : R['auth'] extends 'license' ? LicenseCaller : UserCaller;
+  principal: R['auth'] extends 'public' ? undefined : R['auth'] extends 'license' ? LicensePrincipal : Principal;
   request: RequestMeta;
 }
 
