@@ -134,6 +134,8 @@ export interface FundingDeps {
   amountOf(text: string, code: string): bigint;
   toAccount(record: AccountRecord): Account;
   sameCurrency(account: AccountRecord, code: string): void;
+  /** Refuses a demo account where only real money may go (`transfer_not_allowed`). */
+  realOnly(account: AccountRecord): void;
   /** A real account credited from a source's confirmation, on the movement path deposits take. */
   creditFromSource(source: string, confirmation: DepositConfirmation): Promise<Movement>;
 }
@@ -187,9 +189,9 @@ export function createFunding(deps: FundingDeps) {
   }
 
   /** A pending withdrawal by id, for an operator or a source; `withdrawal_not_pending` once resolved. */
-  async function pendingWithdrawal(tx: Repositories, id: string): Promise<WithdrawalRecord> {
+  async function pendingWithdrawal(tx: Repositories, id: string, ownerId?: string): Promise<WithdrawalRecord> {
     const found = await tx.withdrawals.findById(id);
-    if (!found) throw new TradeplaneError('not_found', 'No such withdrawal');
+    if (!found || (ownerId !== undefined && found.userId !== ownerId)) throw new TradeplaneError('not_found', 'No such withdrawal');
     if (found.status !== 'pending') throw new TradeplaneError('withdrawal_not_pending', `The withdrawal is already ${found.status}`);
     return found;
   }
@@ -216,9 +218,7 @@ export function createFunding(deps: FundingDeps) {
     change: { status: 'rejected' | 'failed' | 'cancelled'; actorId: string | null; note: string | null; source?: string; ownerId?: string; audit?: { action: string; context?: RequestContext } },
   ): Promise<Withdrawal> {
     const record = await storage.transaction(async (tx) => {
-      const found = await tx.withdrawals.findById(id);
-      if (!found || (change.ownerId !== undefined && found.userId !== change.ownerId)) throw new TradeplaneError('not_found', 'No such withdrawal');
-      if (found.status !== 'pending') throw new TradeplaneError('withdrawal_not_pending', `The withdrawal is already ${found.status}`);
+      const found = await pendingWithdrawal(tx, id, change.ownerId);
       const resolved = await tx.withdrawals.resolve(id, { status: change.status, resolvedAt: clock.now(), resolvedBy: change.actorId, note: change.note, entryId: null, source: change.source ?? null, sourceReference: null });
       if (!resolved) throw new TradeplaneError('withdrawal_not_pending', 'The withdrawal was resolved meanwhile');
       await within.release(tx, found.holdId, 'The withdrawal no longer holds its amount');
@@ -282,7 +282,7 @@ export function createFunding(deps: FundingDeps) {
       return deps.idempotency.run(request, async (tx) => {
         const account = await tx.accounts.findById(accountId);
         if (!account || account.kind === 'system') throw new TradeplaneError('not_found', 'No such account');
-        if (account.kind !== 'real') throw new TradeplaneError('transfer_not_allowed', 'Only real accounts take operator credits: demo money comes from the demo faucet');
+        deps.realOnly(account);
         deps.sameCurrency(account, input.currency);
         const now = clock.now();
         const waits = needsSecondApproval(amount, deps.currency(account.currency));

@@ -1001,7 +1001,7 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     await cash.notifications.notifyIn(tx, account.userId, cash.notice(cashMovement(kind, account.userId, account, result.entryId, amount, after.balance)));
   }
 
-  const funding = createFunding({ storage, clock, ids, audit, options, idempotency, within, currency, amountOf, toAccount, sameCurrency, creditFromSource });
+  const funding = createFunding({ storage, clock, ids, audit, options, idempotency, within, currency, amountOf, toAccount, sameCurrency, realOnly, creditFromSource });
 
   const service: WalletService = {
     currencies,
