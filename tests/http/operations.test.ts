@@ -162,8 +162,9 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
     const expired = (await get('/notifications', user)).body.notifications.map((n: { type: string }) => n.type);
     expect(expired).toContain('subscription.expired');
     const health = (await get('/health')).body;
-    expect(health.jobs.map((j: { name: string }) => j.name)).toEqual(['expire_subscriptions', 'expire_holds', 'settle_commission', 'purge_expired']);
-    expect(health.jobs[0]).toMatchObject({ every_seconds: 60, last_tick_at: clock.now().toISOString(), lag_seconds: 0, last_error: null, running: false });
+    // In module order: auth, wallets, copy.
+    expect(health.jobs.map((j: { name: string }) => j.name)).toEqual(['purge_expired', 'expire_holds', 'expire_subscriptions', 'settle_commission']);
+    expect(health.jobs.find((j: { name: string }) => j.name === 'expire_subscriptions')).toMatchObject({ every_seconds: 60, last_tick_at: clock.now().toISOString(), lag_seconds: 0, last_error: null, running: false });
   });
   it('limits requests per group and caller in the database, across instances, with RateLimit headers and Retry-After', async () => {
     const limitedClock = manualClock(new Date('2026-08-02T00:00:10.000Z'));
@@ -233,7 +234,7 @@ describe('modules', () => {
       expect(paths).toContain('/wallet');
       expect(paths.some((p) => p.startsWith('/trades') || p.startsWith('/masters') || p.startsWith('/market'))).toBe(false);
       // Only the modules' jobs run.
-      expect(server.engine.jobs.jobs.map((j) => j.name)).toEqual(['expire_holds', 'purge_expired']);
+      expect(server.engine.jobs.jobs.map((j) => j.name)).toEqual(['purge_expired', 'expire_holds']);
     } finally {
       await server.close();
     }

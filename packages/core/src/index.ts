@@ -3,10 +3,13 @@
  * Imports no database driver, ORM or web framework.
  */
 export { createTradeplane } from './tradeplane.js';
-export type { Tradeplane, TradeplaneDeps, StreamService } from './tradeplane.js';
+export type { Tradeplane, TradeplaneDeps, TradeplaneKernel, StreamService } from './tradeplane.js';
 export { isStreamChannel } from './stream/hub.js';
-export { moduleNames, resolveModules } from './modules.js';
-export type { ModuleName } from './modules.js';
+export { moduleNames, resolveModules } from './modules/resolve.js';
+export type { ModuleName } from './modules/resolve.js';
+export { builtinModules } from './modules/builtin.js';
+export { defineModule } from './modules/define.js';
+export type { ModuleDefinition, ModuleContext, HandlerContext, Terminals, Hooks } from './modules/define.js';
 export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
 export type { StreamPrincipal } from './stream/service.js';
 export { tradingOptionsSchema } from './trading/options.js';

@@ -76,8 +76,8 @@ export const engineOptionsSchema = z.strictObject({
   /** The broker, the paper broker's costs, default risk limits, extra strategies: see `tradingOptionsSchema`. */
   trading: tradingOptionsSchema.prefault({}),
   /**
-   * The modules to serve (what an `ENABLED_MODULES` setting lists; default all): `auth`, `wallets`, `market`,
-   * `trading`, `copy`, `notifications`. Their routes are mounted and their jobs run; every table
+   * The modules to serve (what an `ENABLED_MODULES` setting lists; default all): `auth`, `notifications`,
+   * `wallets`, `affiliates`, `market`, `trading`, `copy`. Their routes are mounted and their jobs run; every table
    * exists regardless. A module needs the ones it builds on (`trading`: auth, wallets, market).
    */
   modules: z.array(z.enum(moduleNames)).min(1).optional(),

@@ -1,0 +1,27 @@
+import { defineModule } from '../modules/define.js';
+import { marketHandlers } from './handlers.js';
+import { createMarketDataService } from './service.js';
+
+/** Stored OHLCV bars, tickers and the live ticks channel. */
+export const marketModule = defineModule({
+  name: 'market',
+  requires: ['auth'],
+  uses: [],
+  routes: ['market'],
+  create(ctx) {
+    const market = createMarketDataService({ storage: ctx.storage, logger: ctx.logger });
+    const hub = ctx.hub;
+    if (hub) {
+      market.subscribe((c) =>
+        hub.publish({
+          channel: `ticks:${c.symbol}`,
+          type: 'tick',
+          userId: null,
+          data: { symbol: c.symbol, interval: c.interval, open_time: c.openTime.toISOString(), open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume },
+        }),
+      );
+    }
+    return { market };
+  },
+  handlers: ({ market }) => marketHandlers(market),
+});
