@@ -16,6 +16,9 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   outExtension: () => ({ js: '.mjs' }),
+  // Modules the code loads on first use with `import()` (the common-password list) stay in the
+  // one file instead of becoming chunks beside it: esbuild runs them when they are first imported.
+  splitting: false,
   noExternal: [/^(?!better-sqlite3$|@node-rs\/argon2)/],
   external: ['better-sqlite3', '@node-rs/argon2'],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.

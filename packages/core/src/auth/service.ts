@@ -229,7 +229,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
     async register({ email, password, username, referralCode }, context = {}) {
       const normalized = normalizeEmail(email);
       const name = username?.toLowerCase() ?? null;
-      checkPassword(password, { field: 'password', email: normalized, username: name });
+      await checkPassword(password, { field: 'password', email: normalized, username: name });
       // Hash before opening the transaction: argon2 takes tens of ms and must not hold locks.
       const passwordHash = await hasher.hash(password);
       const now = clock.now();
@@ -397,7 +397,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           fields: [{ in: 'body', path: 'current_password', code: 'incorrect', message: 'is incorrect' }],
         });
       }
-      checkPassword(newPassword, { field: 'new_password', email: user.email, username: user.username });
+      await checkPassword(newPassword, { field: 'new_password', email: user.email, username: user.username });
       const passwordHash = await hasher.hash(newPassword);
       const now = clock.now();
       const sign = await storage.transaction(async (tx) => {

@@ -1,12 +1,13 @@
-/**
- * The 10,000 most common passwords of at least 8 characters, lower-cased, most common first.
- *
- * Source: the frequency-ordered password list of @zxcvbn-ts/language-common 4.1.3 (MIT,
- * Copyright (c) 2012-2016 Dan Wheeler and Dropbox, Inc.; zxcvbn-ts contributors), which draws on
- * leaked-password corpora. Shorter entries are left out: the length rule already refuses them.
- * Generated once; regenerate by filtering that list the same way.
- */
-export const commonPasswords: string = String.raw`password
+// The 10,000 most common passwords of at least 8 characters, lower-cased, most common first,
+// one per line. Data, not code: plain JavaScript so that TypeScript never checks it (its types
+// are in common-passwords.d.ts), and loaded only by the password policy's `import()`, so it is
+// a chunk of its own in the build and parsed on first use, never at start-up. See docs/auth.md.
+//
+// Source: the frequency-ordered password list of @zxcvbn-ts/language-common 4.1.3 (MIT,
+// Copyright (c) 2012-2016 Dan Wheeler and Dropbox, Inc.; zxcvbn-ts contributors), which draws on
+// leaked-password corpora. Shorter entries are left out: the length rule already refuses them.
+// Generated once; regenerate by filtering that list the same way.
+export default String.raw`password
 12345678
 123456789
 baseball
@@ -10005,4 +10006,5 @@ crossfir
 codename
 bologna1
 jasmine2
-dalmatio`;
+dalmatio
+`;
