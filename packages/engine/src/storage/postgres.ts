@@ -5,7 +5,8 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { EventTransport, Storage } from '@tradeplane/core';
 import * as schema from './schema.postgres.js';
 import { createRepositories } from './repositories.js';
-import { asUnavailable, statementCache, type PreparedQuery, type QueryDb, type Tables } from './query-kit.js';
+import { asUnavailable, statementCache, type PreparedQuery, type QueryDb } from './query-kit.js';
+import { asQueryTables } from './schema/build.js';
 import { migrationsFolder } from '../migrations.js';
 import { movementBatcher } from './postgres-movement.js';
 
@@ -46,8 +47,8 @@ export function openPostgresStorage(target: string | postgres.Sql, options: Post
   // connect_timeout: with the server gone, requests fail within seconds instead of waiting 30.
   const client = owned ? postgres(target, { max: options.max ?? 10, prepare: options.prepare ?? true, connect_timeout: 5, onnotice: () => {} }) : target;
   const db = drizzle(client, { schema });
-  // See repositories.ts: one implementation, typed against the SQLite schema.
-  const tables = schema as unknown as Tables;
+  // See repositories.ts: one implementation, typed against the SQLite tables (see schema/build.ts).
+  const tables = asQueryTables(schema);
   // Statements are built once on the pool; a transaction runs them on its own connection.
   const statements = statementCache(db as unknown as QueryDb, 'postgres');
   const repos = createRepositories(db as unknown as QueryDb, tables, statements.on());

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { TradeplaneError, type Repositories } from '@tradeplane/core';
-import type * as sqliteSchema from './schema.sqlite.js';
+import type { QueryTables } from './schema/build.js';
 
 /*
  * What every repository file is written with: the tables' type, the query surface both
@@ -10,10 +10,11 @@ import type * as sqliteSchema from './schema.sqlite.js';
  */
 
 /**
- * The repositories are typed against the SQLite schema and handed the PostgreSQL tables at run
- * time (identical table and column names and JS types); the conformance suite keeps that honest.
+ * The tables the repositories are written against: built from one set of definitions for both
+ * dialects, typed as drizzle's SQLite tables (see `schema/build.ts`); PostgreSQL's are handed in
+ * at run time through `asQueryTables`, which checks at compile time that their rows are the same.
  */
-export type Tables = typeof sqliteSchema;
+export type Tables = QueryTables;
 export type QueryDb = Pick<BetterSQLite3Database<Tables>, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete'>;
 
 /**
