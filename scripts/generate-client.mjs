@@ -2,7 +2,8 @@
 /**
  * Generates packages/client/src/generated.ts from the OpenAPI document the contract produces:
  * a type per component schema, an input/output/error type per operation, and the operation
- * table the runtime turns into grouped methods (`api.auth.login(...)`). Nothing per route is
+ * table the runtime turns into grouped methods (`api.auth.login(...)`); and, from the AsyncAPI
+ * document of the stream, `StreamEvents` (each event type's `data`). Nothing per route or event is
  * written by hand. Run after `pnpm build` (it reads the built @tradeplane/core):
  *
  *   pnpm generate:client        # CI regenerates and fails on any difference
@@ -10,8 +11,13 @@
 import { writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
-const { contract, createOpenApiDocument } = await import(new URL('packages/core/dist/index.js', root).href);
+const { contract, createOpenApiDocument, createAsyncApiDocument, builtinModules } = await import(new URL('packages/core/dist/index.js', root).href);
 const doc = createOpenApiDocument(contract, { version: '0.0.0', basePath: '' });
+// The real-time stream's events, from the AsyncAPI document the modules' declarations produce.
+const stream = createAsyncApiDocument(
+  builtinModules.flatMap((m) => m.events ?? []),
+  { version: '0.0.0', basePath: '' },
+);
 
 const out = [];
 const emit = (line = '') => out.push(line);
@@ -145,6 +151,35 @@ for (const [group, names] of Object.entries(groups)) {
 emit('} as const;');
 emit();
 emit(`export type ErrorCode = ${doc.components.schemas.Problem.properties.code.enum.map((c) => JSON.stringify(c)).join(' | ')};`);
+emit();
+
+// The stream's own schemas; those it shares with the HTTP API (Order, Trade, …) are emitted above.
+for (const [name, schema] of Object.entries(stream.components.schemas)) {
+  if (doc.components.schemas[name]) continue;
+  emit(`${comment(schema.description, '')}export type ${name} = ${tsType(schema)};`);
+  emit();
+}
+const streamTypes = [];
+const channels = new Set();
+for (const message of Object.values(stream.components.messages)) {
+  const { event, data } = message.payload.properties;
+  for (const type of event.enum ?? [event.const]) streamTypes.push([type, tsType(data, '  '), message.summary]);
+}
+// A channel with a parameter (`ticks:{symbol}`) becomes a template literal type: `ticks:${string}`.
+const templated = (address) => address.replace(/\{[^}]+\}/g, () => `\${string}`);
+for (const channel of Object.values(stream.channels)) channels.add(templated(channel.address));
+emit('/** The `data` of each real-time event, by its type (the frame’s `event`): `order.filled` carries an `Order`. */');
+emit('export interface StreamEvents {');
+for (const [type, data, summary] of streamTypes) emit(`${comment(summary, '  ')}  ${JSON.stringify(type)}: ${data};`);
+emit('}');
+emit();
+emit('/** The channels a stream client may join. */');
+emit(`export type StreamChannel = ${[...channels].map((c) => (c.includes('$') ? `\`${c}\`` : JSON.stringify(c))).join(' | ')};`);
+emit();
+emit('/** A frame of the stream carrying one event (`{"type":"event",…}`), discriminated by `event`. */');
+emit('export type StreamEventFrame<E extends keyof StreamEvents = keyof StreamEvents> = {');
+emit('  [K in E]: { type: "event"; id: string; channel: StreamChannel; event: K; data: StreamEvents[K]; at: string };');
+emit('}[E];');
 
 writeFileSync(new URL('packages/client/src/generated.ts', root), out.join('\n') + '\n');
-console.log(`generated packages/client/src/generated.ts: ${table.length} operations, ${Object.keys(doc.components.schemas).length} schemas`);
+console.log(`generated packages/client/src/generated.ts: ${table.length} operations, ${Object.keys(doc.components.schemas).length} schemas, ${streamTypes.length} stream events`);

@@ -757,6 +757,12 @@ export interface Operations {
     output: Record<string, unknown>;
     errors: "internal_error";
   };
+  /** The real-time stream’s AsyncAPI 3.0 document: its channels and each event’s payload */
+  "system.asyncapi": {
+    input: void;
+    output: Record<string, unknown>;
+    errors: "internal_error";
+  };
   /** Create an account */
   "auth.register": {
     input: {
@@ -1963,6 +1969,7 @@ export const operations = {
   "system.metrics": { method: "GET", path: "/metrics", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "system.jwks": { method: "GET", path: "/.well-known/jwks.json", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "system.openapi": { method: "GET", path: "/openapi.json", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
+  "system.asyncapi": { method: "GET", path: "/asyncapi.json", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "auth.register": { method: "POST", path: "/auth/register", pathParams: [], queryParams: [], bodyFields: ["email","password","username","referral_code"], hasBody: true, inputRequired: true, auth: "public", scope: null, idempotent: false },
   "auth.login": { method: "POST", path: "/auth/login", pathParams: [], queryParams: [], bodyFields: ["email","username","password","device_label"], hasBody: true, inputRequired: true, auth: "public", scope: null, idempotent: false },
   "auth.refresh": { method: "POST", path: "/auth/refresh", pathParams: [], queryParams: [], bodyFields: ["refresh_token"], hasBody: true, inputRequired: false, auth: "public", scope: null, idempotent: false },
@@ -2063,7 +2070,7 @@ export const operations = {
 
 /** Operation ids by group and method name. */
 export const groups = {
-  system: { health: "system.health", live: "system.live", ready: "system.ready", status: "system.status", metrics: "system.metrics", jwks: "system.jwks", openapi: "system.openapi" },
+  system: { health: "system.health", live: "system.live", ready: "system.ready", status: "system.status", metrics: "system.metrics", jwks: "system.jwks", openapi: "system.openapi", asyncapi: "system.asyncapi" },
   auth: { register: "auth.register", login: "auth.login", refresh: "auth.refresh", logout: "auth.logout", me: "auth.me", changePassword: "auth.changePassword", sessions: "auth.sessions", revokeSession: "auth.revokeSession", oidc: "auth.oidc" },
   apiKeys: { create: "apiKeys.create", list: "apiKeys.list", revoke: "apiKeys.revoke" },
   admin: { listUsers: "admin.listUsers", approveUser: "admin.approveUser", disableUser: "admin.disableUser", enableUser: "admin.enableUser", setRole: "admin.setRole", auditLogs: "admin.auditLogs" },
@@ -2090,3 +2097,59 @@ export const groups = {
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";
+
+export type BalanceChanged = {
+  account_id: string;
+  currency: string;
+  /** Decimal string, after the entry */
+  balance: string;
+  /** balance − held, after the entry */
+  available: string;
+  /** The journal entry that changed it */
+  entry_id: string;
+  kind: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+};
+
+export type Tick = {
+  symbol: string;
+  interval: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "12h" | "1d" | "1w";
+  /** ISO 8601 timestamp (UTC) */
+  open_time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+};
+
+/** The `data` of each real-time event, by its type (the frame’s `event`): `order.filled` carries an `Order`. */
+export interface StreamEvents {
+  /** A new notification (as `GET /notifications` lists it) */
+  "notification.created": Notification;
+  /** An account’s balance after a committed ledger entry */
+  "balance.changed": BalanceChanged;
+  /** A stored bar of the symbol (anyone signed in may join) */
+  "tick": Tick;
+  /** An order placed, filled, cancelled or rejected (as `GET /orders/{id}` shows it) */
+  "order.pending": Order;
+  /** An order placed, filled, cancelled or rejected (as `GET /orders/{id}` shows it) */
+  "order.filled": Order;
+  /** An order placed, filled, cancelled or rejected (as `GET /orders/{id}` shows it) */
+  "order.cancelled": Order;
+  /** An order placed, filled, cancelled or rejected (as `GET /orders/{id}` shows it) */
+  "order.rejected": Order;
+  /** A trade opened or closed (as `GET /trades/{id}` shows it) */
+  "trade.opened": Trade;
+  /** A trade opened or closed (as `GET /trades/{id}` shows it) */
+  "trade.closed": Trade;
+  /** A strategy bot’s signal (as `GET /signals` lists it) */
+  "signal.created": Signal;
+}
+
+/** The channels a stream client may join. */
+export type StreamChannel = "notifications" | "balance" | `ticks:${string}` | "orders" | "trades" | "signals";
+
+/** A frame of the stream carrying one event (`{"type":"event",…}`), discriminated by `event`. */
+export type StreamEventFrame<E extends keyof StreamEvents = keyof StreamEvents> = {
+  [K in E]: { type: "event"; id: string; channel: StreamChannel; event: K; data: StreamEvents[K]; at: string };
+}[E];

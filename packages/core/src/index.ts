@@ -12,6 +12,10 @@ export { defineModule } from './modules/define.js';
 export type { ModuleDefinition, ModuleContext, HandlerContext, Terminals, Hooks } from './modules/define.js';
 export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
 export type { StreamPrincipal } from './stream/service.js';
+export { defineEvent, publish, streamChannels } from './stream/events.js';
+export type { EventDefinition, AnyEventDefinition, EventParam, EventAudience, EventMessage, EventTypeOf, EventChannelOf, EventDataOf } from './stream/events.js';
+export { createAsyncApiDocument } from './stream/asyncapi.js';
+export type { AsyncApiDocument, AsyncApiOptions } from './stream/asyncapi.js';
 export { tradingOptionsSchema } from './trading/options.js';
 export type { TradingOptions, TradingOptionsInput } from './trading/options.js';
 

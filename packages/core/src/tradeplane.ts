@@ -182,7 +182,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
   const handlerContext: HandlerContext = { stream, terminals };
   // Every module's handlers exist (a module's routes are simply not mounted when it isn't served).
   const handlers = Object.assign(
-    { system: systemHandlers({ health, ready, status, metrics: deps.operations?.metrics, openapi, jwks: () => auth.jwks() }) },
+    { system: systemHandlers({ health, ready, status, metrics: deps.operations?.metrics, openapi, jwks: () => auth.jwks(), asyncapi: { version: deps.version, events: modules.flatMap((m) => m.events ?? []) } }) },
     ...built.map((b) => b.module.handlers(b.services, handlerContext)),
   ) as ContractHandlers<TradeplaneContract>;
 

@@ -127,4 +127,16 @@ export const systemRoutes = {
     response: z.record(z.string(), z.unknown()),
     errors: [],
   }),
+  asyncapi: defineRoute({
+    id: 'system.asyncapi',
+    method: 'GET',
+    path: '/asyncapi.json',
+    summary: 'The real-time stream’s AsyncAPI 3.0 document: its channels and each event’s payload',
+    description: 'Generated from the events the modules declare. The stream itself is a WebSocket at `/stream` beside these routes (see `POST /stream/ticket`).',
+    tags: ['system', 'stream'],
+    auth: 'public',
+    rateLimit: 'none',
+    response: z.record(z.string(), z.unknown()),
+    errors: [],
+  }),
 } as const;

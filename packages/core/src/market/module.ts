@@ -1,4 +1,6 @@
 import { defineModule } from '../modules/define.js';
+import { publish } from '../stream/events.js';
+import { marketEvents, tick } from './events.js';
 import { marketHandlers } from './handlers.js';
 import { createMarketDataService } from './service.js';
 
@@ -8,14 +10,14 @@ export const marketModule = defineModule({
   requires: ['auth'],
   uses: [],
   routes: ['market'],
+  events: marketEvents,
   create(ctx) {
     const market = createMarketDataService({ storage: ctx.storage, logger: ctx.logger });
     const hub = ctx.hub;
     if (hub) {
       market.subscribe((c) =>
-        hub.publish({
+        publish(hub, tick, {
           channel: `ticks:${c.symbol}`,
-          type: 'tick',
           userId: null,
           data: { symbol: c.symbol, interval: c.interval, open_time: c.openTime.toISOString(), open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume },
         }),

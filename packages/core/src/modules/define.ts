@@ -5,6 +5,7 @@ import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
 import type { LicensePrincipal } from '../ports/principals.js';
 import type { AuditRecord, Repositories, Storage, UserRecord } from '../ports/storage.js';
 import type { ProtectionEvent, ReportedProtectionEvent } from '../risk/service.js';
+import type { AnyEventDefinition } from '../stream/events.js';
 import type { StreamHub } from '../stream/hub.js';
 import type { StreamService } from '../stream/service.js';
 import type { JobDefinition } from '../system/jobs.js';
@@ -74,6 +75,7 @@ export interface AnyModule {
   readonly requires: readonly string[];
   readonly uses: readonly AnyModule[];
   readonly routes: readonly string[];
+  readonly events?: readonly AnyEventDefinition[];
   create(ctx: ModuleContext, used: any): object;
   handlers(own: any, ctx: HandlerContext): object;
   jobs?(own: any, ctx: ModuleContext): JobDefinition[];
@@ -96,6 +98,8 @@ export interface ModuleDefinition<N extends string, S extends object, U extends 
   readonly uses: U;
   /** The contract groups this module serves. */
   readonly routes: readonly G[];
+  /** The real-time events its services publish (the stream's channels and `/asyncapi.json` derive from these). */
+  readonly events?: readonly AnyEventDefinition[];
   /** Builds the services (each module's services exist whether or not it is served: others may call them). */
   create(ctx: ModuleContext, used: ServicesByName<U>): S;
   /** One handler per route of its groups. */

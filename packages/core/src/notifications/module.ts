@@ -1,5 +1,7 @@
 import { TradeplaneError } from '../errors.js';
 import { defineModule } from '../modules/define.js';
+import { publish } from '../stream/events.js';
+import { notificationCreated, notificationEvents } from './events.js';
 import { notificationHandlers, notificationToWire } from './handlers.js';
 import { createNotificationService } from './service.js';
 
@@ -9,12 +11,13 @@ export const notificationsModule = defineModule({
   requires: ['auth'],
   uses: [],
   routes: ['notifications', 'stream'],
+  events: notificationEvents,
   create(ctx) {
     const notifications = createNotificationService({ storage: ctx.storage, clock: ctx.clock, ids: ctx.ids, logger: ctx.logger, afterCommit: ctx.afterCommit });
     // An admin's audited action on a user notifies that user, in the action's transaction.
     ctx.hooks.auditRecorded.add(notifications.fromAuditIn);
     const hub = ctx.hub;
-    if (hub) notifications.subscribe((n) => hub.publish({ channel: 'notifications', type: 'notification.created', userId: n.userId, data: notificationToWire(n) }));
+    if (hub) notifications.subscribe((n) => publish(hub, notificationCreated, { userId: n.userId, data: notificationToWire(n) }));
     return { notifications };
   },
   handlers: ({ notifications }, { stream }) => ({

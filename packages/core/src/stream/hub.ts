@@ -1,4 +1,6 @@
+import { builtinModules } from '../modules/builtin.js';
 import type { Ids, Logger } from '../ports/index.js';
+import { streamChannels } from './events.js';
 
 /** One real-time event, as a client receives it. */
 export interface StreamEvent {
@@ -28,7 +30,11 @@ export interface EventTransport {
 
 export type StreamListener = (event: StreamEvent) => void;
 
-export const PRIVATE_CHANNELS = ['balance', 'trades', 'orders', 'signals', 'notifications'] as const;
+/**
+ * The channels the modules declare events on (see each module's `events.ts`): users' own
+ * `balance`, `trades`, `orders`, `signals`, `notifications`, and the public `ticks:<symbol>`.
+ */
+const declared = streamChannels(builtinModules.flatMap((m) => m.events ?? []));
 
 /**
  * Channels beginning with `$` carry the instances' own control messages (a session revoked, so
@@ -36,10 +42,9 @@ export const PRIVATE_CHANNELS = ['balance', 'trades', 'orders', 'signals', 'noti
  * (`isStreamChannel` refuses them) and are not kept for resuming.
  */
 export const isControlChannel = (channel: string) => channel.startsWith('$');
-const TICKS = /^ticks:[A-Z0-9._-]{1,32}$/;
 
-/** Whether `channel` is one a client may subscribe to. */
-export const isStreamChannel = (channel: string) => (PRIVATE_CHANNELS as readonly string[]).includes(channel) || TICKS.test(channel);
+/** Whether `channel` is one a client may subscribe to: a declared channel, or an instance of a declared pattern (`ticks:<symbol>`). */
+export const isStreamChannel = (channel: string) => declared.isChannel(channel);
 
 /**
  * The real-time hub: services publish events after their transactions commit; hosts (the

@@ -5,6 +5,8 @@ import { headerValue, reply } from '../http/types.js';
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Storage } from '../ports/index.js';
 import type { OpenApiDocument } from '../openapi/document.js';
+import { type AsyncApiDocument, createAsyncApiDocument } from '../stream/asyncapi.js';
+import type { AnyEventDefinition } from '../stream/events.js';
 import type { JobStatus } from './jobs.js';
 
 export interface HealthReport {
@@ -117,7 +119,18 @@ export function systemHandlers(deps: {
   metrics?: MetricsEndpoint;
   openapi: (basePath: string) => OpenApiDocument;
   jwks: () => { keys: Record<string, unknown>[] };
+  /** The stream's events, for `/asyncapi.json`. */
+  asyncapi: { version: string; events: readonly AnyEventDefinition[] };
 }): ContractHandlers<{ system: typeof systemRoutes }>['system'] {
+  const asyncapiDocuments = new Map<string, AsyncApiDocument>();
+  const asyncapi = (basePath: string) => {
+    let doc = asyncapiDocuments.get(basePath);
+    if (!doc) {
+      doc = createAsyncApiDocument(deps.asyncapi.events, { version: deps.asyncapi.version, basePath });
+      asyncapiDocuments.set(basePath, doc);
+    }
+    return doc;
+  };
   return {
     health: async () => {
       const report = await deps.health();
@@ -136,5 +149,6 @@ export function systemHandlers(deps: {
     },
     jwks: async () => deps.jwks(),
     openapi: async ({ request }) => deps.openapi(request.basePath),
+    asyncapi: async ({ request }) => asyncapi(request.basePath),
   };
 }

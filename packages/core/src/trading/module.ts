@@ -11,10 +11,12 @@ import { riskHandlers } from '../risk/handlers.js';
 import { createRiskService } from '../risk/service.js';
 import { builtinStrategies } from '../signals/strategies/builtin.js';
 import type { AnyStrategyDefinition } from '../signals/strategies/strategy.js';
+import { publish } from '../stream/events.js';
 import { walletsModule } from '../wallets/module.js';
 import { botHandlers, signalToWire } from './bot-handlers.js';
 import { createStrategyBotService } from './bots.js';
 import { createPaperBroker } from './broker.js';
+import { orderChanged, signalCreated, tradeChanged, tradingEvents } from './events.js';
 import { orderToWire, tradeToWire, tradingHandlers } from './handlers.js';
 import { createTradingService } from './service.js';
 
@@ -24,6 +26,7 @@ export const tradingModule = defineModule({
   requires: ['auth', 'wallets', 'market'],
   uses: [notificationsModule, walletsModule, marketModule],
   routes: ['trades', 'orders', 'positions', 'risk', 'strategies', 'backtests'],
+  events: tradingEvents,
   create(ctx, { notifications: { notifications }, wallets: { wallets }, market: { market } }) {
     const { storage, clock, ids, logger, audit, afterCommit, hub, deps } = ctx;
     const risk = createRiskService({ storage, clock, ids, audit, currencies: wallets.currencies, defaultCurrency: deps.wallets.defaultCurrency, defaults: deps.trading?.risk, notifyIn: notifications.notifyIn, observer: ctx.observer, afterCommit });
@@ -54,9 +57,9 @@ export const tradingModule = defineModule({
       broker,
       idempotencyTtl: deps.wallets.idempotencyTtl,
       afterCommit,
-      onOrderCommitted: hub && ((userId, order) => hub.publish({ channel: 'orders', type: `order.${order.status}`, userId, data: orderToWire(order) })),
+      onOrderCommitted: hub && ((userId, order) => publish(hub, orderChanged, { type: `order.${order.status}`, userId, data: orderToWire(order) })),
     });
-    if (hub) trading.subscribe((e) => hub.publish({ channel: 'trades', type: `trade.${e.type}`, userId: e.userId, data: tradeToWire(e.trade) }));
+    if (hub) trading.subscribe((e) => publish(hub, tradeChanged, { type: `trade.${e.type}`, userId: e.userId, data: tradeToWire(e.trade) }));
     const definitions = new Map<string, AnyStrategyDefinition>();
     for (const d of [...builtinStrategies, ...(deps.trading?.strategies ?? [])]) definitions.set(d.name, d);
     const strategies = createStrategyBotService({
@@ -66,7 +69,7 @@ export const tradingModule = defineModule({
       logger,
       trading,
       definitions: [...definitions.values()],
-      onSignal: hub && ((userId, signal) => hub.publish({ channel: 'signals', type: 'signal.created', userId, data: signalToWire(signal) })),
+      onSignal: hub && ((userId, signal) => publish(hub, signalCreated, { userId, data: signalToWire(signal) })),
     });
     // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
     market.subscribe(async (candle) => {

@@ -1,5 +1,7 @@
 import { defineModule } from '../modules/define.js';
 import { notificationsModule } from '../notifications/module.js';
+import { publish } from '../stream/events.js';
+import { balanceChanged, walletEvents } from './events.js';
 import { walletHandlers } from './handlers.js';
 import { createWalletService } from './service.js';
 
@@ -9,6 +11,7 @@ export const walletsModule = defineModule({
   requires: ['auth'],
   uses: [notificationsModule],
   routes: ['accounts', 'wallet', 'billing', 'ledger', 'withdrawals', 'funding'],
+  events: walletEvents,
   create(ctx, { notifications: { notifications } }) {
     const hub = ctx.hub;
     const wallets = createWalletService({
@@ -24,7 +27,7 @@ export const walletsModule = defineModule({
         hub &&
         ((changes) => {
           for (const c of changes) {
-            hub.publish({ channel: 'balance', type: 'balance.changed', userId: c.userId, data: { account_id: c.accountId, currency: c.currency, balance: c.balance, available: c.available, entry_id: c.entryId, kind: c.kind } });
+            publish(hub, balanceChanged, { userId: c.userId, data: { account_id: c.accountId, currency: c.currency, balance: c.balance, available: c.available, entry_id: c.entryId, kind: c.kind } });
           }
         }),
       cashNotifications: {
