@@ -2,16 +2,17 @@ import { createHash } from 'node:crypto';
 import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { CopyMode, MasterRecord, Repositories, SubscriptionRecord, SubscriptionStatus, TradeRecord } from '../ports/storage.js';
-import { DECIMAL, formatAmount, parseAmount, parseFormatted } from '../money/amount.js';
-import { decimalFraction, divideRounded } from '../money/decimal.js';
+import { DECIMAL, parseAmount } from '../money/amount.js';
+import { decimalFraction } from '../money/decimal.js';
 import { keysetPage } from '../pagination.js';
 import { randomBase62 } from '../auth/api-keys.js';
 import { bpsOf, rateOf } from './rates.js';
 import type { WalletService } from '../wallets/service.js';
 import type { ProtectionEvent, ReportedProtectionEvent, RiskService } from '../risk/service.js';
-import type { Trade, TradeEvent, TradingService } from '../trading/service.js';
+import type { TradingService } from '../trading/service.js';
 import type { NotificationService } from '../notifications/service.js';
 import type { LicensePrincipal } from '../ports/principals.js';
+import { createCopyHook } from './mirror.js';
 
 export interface MasterInput {
   displayName: string;
@@ -148,7 +149,8 @@ const RATE = { markup: { min: 0.05, max: 0.5, default: '0.10' }, performanceFee:
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const iso = (d: Date) => d.toISOString();
 
-export function createCopyService(deps: {
+/** What the copy service is built from. */
+export interface CopyServiceDeps {
   storage: Storage;
   clock: Clock;
   ids: Ids;
@@ -157,8 +159,10 @@ export function createCopyService(deps: {
   risk: RiskService;
   trading: TradingService;
   notifications: NotificationService;
-}): CopyService {
-  const { storage, clock, ids, logger, wallets, risk, trading, notifications } = deps;
+}
+
+export function createCopyService(deps: CopyServiceDeps): CopyService {
+  const { storage, clock, ids, wallets, risk, trading, notifications } = deps;
 
   /**
    * Tells the follower (and, for arrivals and departures, the master) of a subscription's
@@ -273,100 +277,7 @@ export function createCopyService(deps: {
 
   const newToken = () => `tpl_${randomBase62(40)}`;
 
-  /**
-   * The copy's stake in the follower's currency, or a reason to skip it. A copy goes only onto
-   * an account of the master trade's kind: a demo trade risks nothing, so it must never size,
-   * place or be charged for a copy in real money (nor a real trade in demo money).
-   */
-  async function copyStake(s: SubscriptionRecord, trade: Trade, masterKind: string): Promise<{ stake: string; accountId: string } | { skip: string }> {
-    const account = await (s.accountId ? wallets.getAccount(s.followerId, s.accountId) : wallets.defaultAccount(s.followerId)).catch(() => undefined);
-    if (!account) return { skip: 'account_unavailable' };
-    if (account.kind !== masterKind) return { skip: 'account_kind_mismatch' };
-    const currency = wallets.currencies.get(account.currency)!;
-    let stake: bigint;
-    if (s.copyMode === 'fixed') {
-      const fixed = parseAmount(s.fixedStake!, currency);
-      if (!fixed.ok) return { skip: 'stake_not_in_account_currency' };
-      stake = fixed.minor;
-    } else {
-      if (trade.currency !== account.currency) return { skip: 'currency_mismatch' };
-      const masterStake = parseFormatted(trade.stake, currency);
-      if (s.copyMode === 'multiplier') {
-        const k = decimalFraction(s.multiplier!);
-        stake = divideRounded(masterStake * k.digits, 10n ** BigInt(k.scale));
-      } else {
-        const master = await wallets.getAccount(s.masterUserId, trade.accountId).catch(() => undefined);
-        const masterEquity = master ? parseFormatted(master.balance, currency) : 0n;
-        if (masterEquity <= 0n) return { skip: 'master_equity_unknown' };
-        stake = divideRounded(masterStake * parseFormatted(account.balance, currency), masterEquity);
-      }
-    }
-    // The profile's limits are in its own currency: they bound copies in that currency only.
-    const profile = await risk.profile(s.followerId);
-    const caps = profile.currency === account.currency ? [parseFormatted(profile.maxStake, currency)] : [];
-    if (s.maxStake) {
-      const cap = parseAmount(s.maxStake, currency);
-      if (cap.ok) caps.push(cap.minor);
-    }
-    for (const cap of caps) if (stake > cap) stake = cap;
-    if (stake <= 0n) return { skip: 'stake_too_small' };
-    return { stake: formatAmount(stake, currency), accountId: account.id };
-  }
-
-  async function onTrade(event: TradeEvent): Promise<void> {
-    if (event.trade.source === 'copy') return;
-    if (event.type === 'opened') {
-      const subscriptions = await storage.repos.copy.listActiveForMasterUser(event.userId);
-      if (subscriptions.length === 0) return;
-      const masterKind = (await storage.repos.accounts.findById(event.trade.accountId))?.kind;
-      if (masterKind !== 'demo' && masterKind !== 'real') {
-        logger.warn({ event: 'copy.skipped', tradeId: event.trade.id, reason: 'master_account_unavailable' }, 'A trade was not copied');
-        return;
-      }
-      for (const found of subscriptions) {
-        const s = await current(found);
-        if (s.status !== 'active') continue;
-        try {
-          const sized = await copyStake(s, event.trade, masterKind);
-          if ('skip' in sized) {
-            // A subscription on the other kind of account is not meant to copy this trade: that is the rule, not a problem.
-            const log = sized.skip === 'account_kind_mismatch' ? logger.info : logger.warn;
-            log.call(logger, { event: 'copy.skipped', subscriptionId: s.id, tradeId: event.trade.id, reason: sized.skip }, 'A trade was not copied');
-            continue;
-          }
-          // The account checked above, not "the default" again: the default may change meanwhile.
-          await trading.execute(s.followerId, {
-            accountId: sized.accountId,
-            symbol: event.trade.symbol,
-            side: event.trade.side,
-            stake: sized.stake,
-            stopLoss: event.trade.stopLoss ?? undefined,
-            takeProfit: event.trade.takeProfit ?? undefined,
-            idempotencyKey: `copy:${s.id}:${event.trade.id}`,
-            source: 'copy',
-            reference: event.trade.id,
-            subscriptionId: s.id,
-          });
-        } catch (error) {
-          // Risk refusals are already protection events; anything else is logged, the others still copy.
-          if (!(error instanceof TradeplaneError && error.code === 'risk_rejected')) {
-            logger.warn({ event: 'copy.failed', subscriptionId: s.id, tradeId: event.trade.id, error: error instanceof Error ? error.message : String(error) }, 'A trade could not be copied');
-          }
-        }
-      }
-    } else {
-      for (const copy of await storage.repos.trades.listOpenCopies(event.trade.id)) {
-        try {
-          await trading.closeTrade(copy.userId, copy.id, 'copy');
-        } catch (error) {
-          if (!(error instanceof TradeplaneError && error.code === 'trade_not_open')) {
-            logger.warn({ event: 'copy.close_failed', tradeId: copy.id, error: error instanceof Error ? error.message : String(error) }, 'A copy could not be closed');
-          }
-        }
-      }
-    }
-  }
-  trading.subscribe(onTrade);
+  trading.subscribe(createCopyHook(deps, current));
 
   return {
     async becomeMaster(userId, input) {
