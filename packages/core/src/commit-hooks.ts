@@ -17,7 +17,7 @@ export function withCommitHooks(inner: Storage, onError: (error: unknown) => voi
     },
     ping: () => inner.ping(),
     close: () => inner.close(),
-    // Posted whole, outside any transaction to hook: its caller runs its after-commit work itself.
+    // Posted whole in a statement of its own: its caller queues its after-commit work on `repos`, which runs it at once.
     ...(inner.postMovement && { postMovement: (movement) => inner.postMovement!(movement) }),
     async transaction(fn) {
       let queued: (() => void)[] = [];

@@ -125,7 +125,7 @@ export type {
   AccountState,
   MovementStatement,
   MovementLine,
-  TextTemplate,
+  MovementBalances,
   IdempotencyRepository,
   CandleRecord,
   CandleRange,

@@ -2,11 +2,19 @@ import { createHash } from 'node:crypto';
 import { isTradeplaneError, TradeplaneError, type ErrorCode, type FieldError } from '../errors.js';
 import type { Clock } from '../ports/index.js';
 import { IDEMPOTENCY_KEY } from '../contract/common.js';
-import type { IdempotencyRecord, Repositories, Storage } from '../ports/storage.js';
+import type { IdempotencyRecord, MovementBalances, Repositories, Storage } from '../ports/storage.js';
 
 const hashOf = (request: IdempotentRequest) => createHash('sha256').update(JSON.stringify([request.operation, request.input])).digest('base64url');
 
-type Outcome = { ok: true; value: unknown } | { ok: false; code: ErrorCode; detail: string; fields?: FieldError[] };
+/**
+ * A stored outcome. A movement posted whole (`Storage.postMovement`) stores its answer without
+ * the balances it could not know beforehand, and the statement adds them as `balances`: a
+ * replay renders the answer from both (`render`).
+ */
+type Outcome = { ok: true; value: unknown; balances?: MovementBalances } | { ok: false; code: ErrorCode; detail: string; fields?: FieldError[] };
+
+/** Completes a stored answer from the balances its movement's statement stored beside it. */
+export type RenderOutcome<T> = (value: T, balances: MovementBalances) => T;
 
 /** Results handed back from a stored outcome rather than computed now (the HTTP layer says so in a header). */
 const replayed = new WeakSet<object>();
@@ -72,7 +80,7 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
     }
   }
 
-  function replay<T>(record: IdempotencyRecord, requestHash: string): T {
+  function replay<T>(record: IdempotencyRecord, requestHash: string, render?: RenderOutcome<T>): T {
     if (record.requestHash !== requestHash) {
       throw new TradeplaneError('idempotency_conflict', 'This Idempotency-Key was already used with a different request');
     }
@@ -80,8 +88,9 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
     if (!outcome.ok) {
       throw new TradeplaneError(outcome.code, outcome.detail, { fields: outcome.fields, headers: { [REPLAYED_HEADER]: 'true' } });
     }
-    if (typeof outcome.value === 'object' && outcome.value !== null) replayed.add(outcome.value);
-    return outcome.value as T;
+    const value = outcome.balances && render ? render(outcome.value as T, outcome.balances) : (outcome.value as T);
+    if (typeof value === 'object' && value !== null) replayed.add(value);
+    return value;
   }
 
   /** The key's record as of now, but for its outcome. */
@@ -94,10 +103,10 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
     return tx.idempotency.insert({ ...keyRecord(request, requestHash), outcome });
   }
 
-  async function storedOrThrow<T>(request: IdempotentRequest, requestHash: string): Promise<T> {
+  async function storedOrThrow<T>(request: IdempotentRequest, requestHash: string, render?: RenderOutcome<T>): Promise<T> {
     const record = await storage.repos.idempotency.find(request.userId, request.key);
     if (!record) throw new Error('idempotency record vanished after a conflicting insert');
-    return replay<T>(record, requestHash);
+    return replay<T>(record, requestHash, render);
   }
 
   return {
@@ -110,7 +119,8 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
       return keyRecord(request, hashOf(request));
     },
 
-    async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T | WithWrites<T>>): Promise<T> {
+    /** `render` completes an answer stored by a movement posted whole (see `Outcome`). */
+    async run<T>(request: IdempotentRequest, operation: (tx: Repositories) => Promise<T | WithWrites<T>>, render?: RenderOutcome<T>): Promise<T> {
       assertKey(request.key);
       const requestHash = hashOf(request);
       // No lookup first: a first attempt (the common case) pays nothing extra. A retry runs the
@@ -128,20 +138,20 @@ export function createIdempotency(deps: { storage: Storage; clock: Clock; ttlSec
           return value;
         });
       } catch (error) {
-        if (error instanceof LostRace) return storedOrThrow<T>(request, requestHash);
+        if (error instanceof LostRace) return storedOrThrow<T>(request, requestHash, render);
         if (!isTradeplaneError(error)) throw error;
         if (error.status !== 409) {
           // A retry re-runs the operation before it meets the stored key, and what succeeded the
           // first time may be refused now (a deposit onto a balance it took near the maximum):
           // the first outcome still wins. Only this refusal path pays for the lookup.
           const record = await storage.repos.idempotency.find(request.userId, request.key);
-          if (record && record.expiresAt > clock.now()) return replay<T>(record, requestHash);
+          if (record && record.expiresAt > clock.now()) return replay<T>(record, requestHash, render);
           throw error;
         }
         // A business failure: the movement rolled back; remember the answer so a retry gets it too.
         const outcome: Outcome = { ok: false, code: error.code, detail: error.detail, ...(error.fields ? { fields: error.fields } : {}) };
         const stored = await storage.transaction((tx) => store(tx, request, requestHash, outcome));
-        if (!stored) return storedOrThrow<T>(request, requestHash);
+        if (!stored) return storedOrThrow<T>(request, requestHash, render);
         throw error;
       }
     },

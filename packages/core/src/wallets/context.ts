@@ -1,10 +1,11 @@
 import { TradeplaneError } from '../errors.js';
-import type { AccountRecord, Clock, HoldRecord, Ids, PostingWithEntry, Repositories, Storage } from '../ports/index.js';
+import type { AccountRecord, Clock, HoldRecord, Ids, MovementBalances, PostingWithEntry, Repositories, Storage } from '../ports/index.js';
 import { createCurrencyRegistry, type Currency, type CurrencyRegistry } from '../money/currency.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import { createIdempotency, type Idempotency } from '../idempotency/idempotency.js';
+import type { NotificationInput } from '../notifications/service.js';
 import type { WalletOptions } from './options.js';
-import type { Account, CashMovement, Hold, Transaction, WalletServiceDeps } from './service.js';
+import type { Account, CashMovement, Hold, Movement, Transaction, WalletServiceDeps } from './service.js';
 
 /**
  * What every part of the wallet service shares: its dependencies, the currency registry and
@@ -34,7 +35,14 @@ export interface WalletContext {
   /** The user's account (the default one when `accountId` is absent); other users' accounts are 404. */
   ownAccount(tx: Repositories, userId: string, accountId?: string): Promise<AccountRecord>;
   sameCurrency(account: AccountRecord, code: string): void;
-  cashMovement(kind: CashMovement['kind'], userId: string, account: AccountRecord, entryId: string, amount: string, balance: string): CashMovement;
+  cashMovement(kind: CashMovement['kind'], userId: string, account: AccountRecord, entryId: string, amount: string): CashMovement;
+  /**
+   * A movement's answer as a movement posted whole stored it (its amounts not yet known),
+   * completed from the balances its statement stored beside it: what a replay answers.
+   */
+  renderMovement(stored: Movement, balances: MovementBalances): Movement;
+  /** A cash notice with the account's resulting balance added to its data, last. */
+  withBalance(notice: NotificationInput, balance: string): NotificationInput;
 }
 
 /**
@@ -160,15 +168,23 @@ export function createWalletContext(deps: WalletServiceDeps): WalletContext {
 
   const accountAfter = (account: AccountRecord, state: { balance: bigint; held: bigint }) => toAccount({ ...account, ...state });
 
-  const cashMovement = (kind: CashMovement['kind'], userId: string, account: AccountRecord, entryId: string, amount: string, balance: string): CashMovement => ({
+  const cashMovement = (kind: CashMovement['kind'], userId: string, account: AccountRecord, entryId: string, amount: string): CashMovement => ({
     kind,
     userId,
     accountId: account.id,
     entryId,
     amount: amount.startsWith('-') ? amount.slice(1) : amount,
     currency: account.currency,
-    balance,
   });
+  const renderMovement = (stored: Movement, balances: MovementBalances): Movement => {
+    const state = balances[stored.account.id];
+    if (!state) return stored;
+    const c = currency(stored.account.currency);
+    const [balance, held] = [BigInt(state.balance), BigInt(state.held)];
+    const amounts = { balance: formatAmount(balance, c), held: formatAmount(held, c), available: formatAmount(balance - held, c) };
+    return { transaction: { ...stored.transaction, balanceAfter: amounts.balance }, account: { ...stored.account, ...amounts } };
+  };
+  const withBalance = (notice: NotificationInput, balance: string): NotificationInput => ({ ...notice, data: { ...notice.data, balance } });
 
   return {
     deps,
@@ -188,5 +204,7 @@ export function createWalletContext(deps: WalletServiceDeps): WalletContext {
     ownAccount,
     sameCurrency,
     cashMovement,
+    renderMovement,
+    withBalance,
   };
 }

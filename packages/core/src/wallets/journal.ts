@@ -148,19 +148,30 @@ export function createJournal(ctx: WalletContext) {
     };
     const postings = lines.map((line) => ({ id: ids.next(), entryId: record.id, accountId: line.account.id, currency: line.account.currency, amount: line.amount, createdAt: now }));
     const written = tx.journal.insert(record, postings);
-    const observe = deps.observer?.ledgerEntry;
-    if (observe && deps.afterCommit) deps.afterCommit(tx, () => observe(record.kind));
-    const announce = deps.onBalancesCommitted;
-    if (announce && deps.afterCommit) {
-      const changes = balanceChanges(record, lines, (line) => after.get(line.account.id));
-      if (changes.length > 0) deps.afterCommit(tx, () => announce(changes));
-    }
+    entryCommitted(tx, record, lines, (line) => after.get(line.account.id));
     // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
     written.catch(() => undefined);
     const transactions = postings.map((p) =>
       toTransaction({ ...p, ...record, id: p.id, createdAt: now, balanceAfter: after.get(p.accountId)!.balance }),
     );
     return { entryId: record.id, transactions, after, written };
+  }
+
+  /**
+   * What follows an entry's commit, whichever path wrote it: the metrics count it and the stream
+   * hears of the user balances it changed. Queued until `tx` commits; `storage.repos` (a movement
+   * posted whole has committed in its own statement) runs it at once.
+   */
+  function entryCommitted(tx: Repositories, record: { id: string; kind: EntryKind }, lines: Line[], stateOf: (line: Line) => AccountState | undefined): void {
+    const afterCommit = deps.afterCommit;
+    if (!afterCommit) return;
+    const observe = deps.observer?.ledgerEntry;
+    if (observe) afterCommit(tx, () => observe(record.kind));
+    const announce = deps.onBalancesCommitted;
+    if (announce) {
+      const changes = balanceChanges(record, lines, stateOf);
+      if (changes.length > 0) afterCommit(tx, () => announce(changes));
+    }
   }
 
   /** The user accounts an entry changed, with their balances after it (for the real-time stream). */
@@ -175,5 +186,5 @@ export function createJournal(ctx: WalletContext) {
     return changes;
   }
 
-  return { systemAccount, sweepExpired, apply, post, postPending, balanceChanges };
+  return { systemAccount, sweepExpired, apply, post, postPending, entryCommitted };
 }

@@ -6,7 +6,7 @@ import type { CashMovement, LedgerSteps } from './service.js';
 
 /** The ledger steps other services (and funding) compose into their own transaction. */
 export function createLedgerSteps(ctx: WalletContext, journal: Pick<Journal, 'systemAccount' | 'apply' | 'post'>): LedgerSteps {
-  const { clock, ids, deps, ownAccount, accountAfter, cashMovement } = ctx;
+  const { clock, ids, deps, ownAccount, accountAfter, cashMovement, withBalance } = ctx;
   const { systemAccount, apply, post } = journal;
 
   const within: LedgerSteps = {
@@ -106,7 +106,7 @@ export function createLedgerSteps(ctx: WalletContext, journal: Pick<Journal, 'sy
     if (!cash || account.userId === null) return;
     const after = accountAfter(account, result.after.get(account.id)!);
     const amount = result.transactions.find((t) => t.accountId === account.id)!.amount;
-    await cash.notifications.notifyIn(tx, account.userId, cash.notice(cashMovement(kind, account.userId, account, result.entryId, amount, after.balance)));
+    await cash.notifications.notifyIn(tx, account.userId, withBalance(cash.notice(cashMovement(kind, account.userId, account, result.entryId, amount)), after.balance));
   }
 
   return within;

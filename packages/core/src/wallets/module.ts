@@ -35,7 +35,7 @@ export const walletsModule = defineModule({
         notice: (m) => ({
           type: `wallet.${m.kind}`,
           title: `${m.kind === 'deposit' ? 'Deposit' : 'Withdrawal'} of ${m.amount} ${m.currency}`,
-          data: { account_id: m.accountId, entry_id: m.entryId, amount: m.amount, currency: m.currency, balance: m.balance },
+          data: { account_id: m.accountId, entry_id: m.entryId, amount: m.amount, currency: m.currency },
         }),
       },
     });

@@ -54,7 +54,7 @@ type CashPath = ReturnType<typeof createCashPath>;
  * which is such a movement.
  */
 export function createCashPath(ctx: WalletContext, { journal, cache, fastPath }: MovementParts) {
-  const { storage, deps, idempotency, amountOf, ownAccount, sameCurrency, accountAfter, cashMovement } = ctx;
+  const { storage, deps, idempotency, amountOf, ownAccount, sameCurrency, accountAfter, cashMovement, withBalance, renderMovement } = ctx;
   const { systemAccount, postPending } = journal;
   const { recentAccount, recentOwnAccount } = cache;
   const { postWhole } = fastPath;
@@ -101,11 +101,12 @@ export function createCashPath(ctx: WalletContext, { journal, cache, fastPath }:
         const cash = deps.cashNotifications;
         if (!cash || (operation.kind !== 'deposit' && operation.kind !== 'withdrawal')) return new WithWrites(movement, result.written);
         const owner = account.userId!;
-        const notice = cash.notice(cashMovement(operation.kind, owner, account, result.entryId, movement.transaction.amount, movement.account.balance));
+        const notice = withBalance(cash.notice(cashMovement(operation.kind, owner, account, result.entryId, movement.transaction.amount)), movement.account.balance);
         const notified = cash.notifications.notifyIn(tx, owner, notice);
         // Sent together with the entry's own writes; settled() waits for both before any failure counts.
         return new WithWrites(movement, settled([result.written, notified]));
       },
+      renderMovement,
     );
   }
 
@@ -145,7 +146,7 @@ export function createMovements(
   ctx: WalletContext,
   { journal, cache, fastPath, cashPath, funding }: MovementParts & { cashPath: CashPath; funding: Pick<ReturnType<typeof createFunding>, 'request'> },
 ): Pick<WalletService, 'deposit' | 'withdraw' | 'chargeFee' | 'transfer'> {
-  const { storage, clock, options, idempotency, currency, amountOf, demoBalance, ownAccount, sameCurrency, accountAfter } = ctx;
+  const { storage, clock, options, idempotency, currency, amountOf, demoBalance, ownAccount, sameCurrency, accountAfter, renderMovement } = ctx;
   const { postPending } = journal;
   const { recentAccount, recentOwnAccount } = cache;
   const { postWhole } = fastPath;
@@ -248,7 +249,7 @@ export function createMovements(
         const lines = await accounts({ own: (accountId) => ownAccount(tx, userId, accountId), byId: (id) => tx.accounts.findById(id) });
         const result = await postPending(tx, entry, lines);
         return new WithWrites({ transaction: result.transactions[0]!, account: accountAfter(lines[0].account, result.after.get(lines[0].account.id)!) }, result.written);
-      });
+      }, renderMovement);
     },
   };
 }

@@ -257,15 +257,8 @@ export interface AccountState {
   held: bigint;
 }
 
-/**
- * Text with holes for the values a statement produces: `parts[0] + value(holes[0]) + parts[1] +
- * … + parts[n]`, each hole naming a line of the movement and which of its amounts goes there,
- * formatted as a decimal string with `minorUnit` (`"0.01"`) as the value of one minor unit.
- */
-export interface TextTemplate {
-  parts: string[];
-  holes: { line: 0 | 1; value: 'balance' | 'held' | 'available' }[];
-}
+/** A movement's resulting balances as its stored outcome keeps them: by account id, minor units as decimal strings. */
+export type MovementBalances = Record<string, { balance: string; held: string }>;
 
 export interface MovementLine {
   accountId: string;
@@ -282,12 +275,19 @@ export interface MovementStatement {
    * made from that record, would be stale.
    */
   lines: [MovementLine, MovementLine];
-  /** One minor unit of the movement's currency as a decimal string: `"0.01"`, `"1"`. */
-  minorUnit: string;
   entry: JournalEntryRecord;
   /** Their `balanceAfter` is ignored: the statement fills it in from its line. */
   postings: [PostingRecord, PostingRecord];
-  /** Inserted, not upserted: a key already stored (expired or not) refuses the statement. */
-  key: Omit<IdempotencyRecord, 'outcome'> & { outcome: TextTemplate };
-  notification?: Omit<NotificationRecord, 'data'> & { data: TextTemplate };
+  /**
+   * Inserted, not upserted: a key already stored (expired or not) refuses the statement. Its
+   * outcome is stored with `balances` added: each line's resulting state, by account id, in
+   * minor units as decimal strings (`MovementBalances`); a replay renders its answer from them.
+   */
+  key: Omit<IdempotencyRecord, 'outcome'> & { outcome: { ok: true; value: unknown } };
+  /**
+   * Inserted with `balance` added to its data, last: the resulting balance of the line of
+   * account `balanceOf`, as a decimal amount, `minorUnit` (`"0.01"`, `"1"`) being the value of
+   * one minor unit.
+   */
+  notification?: { record: NotificationRecord; balanceOf: string; minorUnit: string };
 }

@@ -257,7 +257,11 @@ export interface BalanceChange {
   kind: EntryKind;
 }
 
-/** A deposit or withdrawal as the movement hook sees it (amount in the account's currency). */
+/**
+ * A deposit or withdrawal as the notice hook sees it (amount in the account's currency). The
+ * notice's data gets `balance` — the account's balance after it — added by the wallet service
+ * once it is known (a movement posted whole learns it in its own statement).
+ */
 export interface CashMovement {
   kind: 'deposit' | 'withdrawal';
   userId: string;
@@ -265,7 +269,6 @@ export interface CashMovement {
   entryId: string;
   amount: string;
   currency: string;
-  balance: string;
 }
 
 export interface WalletServiceDeps {
@@ -278,7 +281,7 @@ export interface WalletServiceDeps {
   /**
    * Tells the user of each deposit and withdrawal, in the movement's own transaction or
    * statement, the first time only (never on a replay): `notice` says what, `notifications`
-   * writes it.
+   * writes it. Its data gets `balance`, the account's balance after the movement, added last.
    */
   cashNotifications?: {
     notifications: Pick<NotificationService, 'notifyIn' | 'draft' | 'committed'>;

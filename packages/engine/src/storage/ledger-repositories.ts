@@ -1,6 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import {
-  MAX_MINOR_UNITS,
   type AccountRecord,
   type HoldRecord,
   type JournalEntryRecord,
@@ -9,6 +8,7 @@ import {
   type PostingWithEntry,
   type Repositories,
 } from '@tradeplane/core';
+import { balanceGuard, balanceRange } from './balance-guard.js';
 import { placeholders, slot, type QueryDb, type Statements, type Tables } from './query-kit.js';
 
 type LedgerRepositories = Pick<Repositories, 'accounts' | 'journal' | 'holds' | 'idempotency'>;
@@ -63,22 +63,15 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
       .where(and(eq(a.userId, sql.placeholder('userId')), isDefault))
       .limit(1),
   );
-  // One statement per sign of `delta`: its range bound (see applyDelta) faces the other way.
-  const applyDeltaQuery = (direction: 'credit' | 'debit') =>
-    statements.prepared(`tp_account_apply_${direction}`, (db) => {
-      const delta = slot('delta', a.balance);
-      const newHeld = sql`${a.held} + ${slot('heldDelta', a.held)}`;
-      const bound = slot('bound', a.balance);
-      const withinRange = direction === 'credit' ? sql`${a.balance} <= ${bound}` : sql`${a.balance} >= ${bound}`;
-      const covered = or(eq(a.kind, 'system'), sql`${a.balance} + ${delta} >= ${newHeld} and ${newHeld} >= 0`);
-      return db
-        .update(a)
-        .set({ balance: sql`${a.balance} + ${delta}`, held: newHeld })
-        .where(and(eq(a.id, sql.placeholder('id')), withinRange, covered))
-        .returning({ balance: a.balance, held: a.held });
-    });
-  const creditQuery = applyDeltaQuery('credit');
-  const debitQuery = applyDeltaQuery('debit');
+  const applyDeltaQuery = statements.prepared('tp_account_apply', (db) => {
+    const heldDelta = slot('heldDelta', a.held);
+    const guard = balanceGuard<SQLWrapper, SQL>(sql, { balance: a.balance, held: a.held, kind: a.kind, delta: slot('delta', a.balance), heldDelta, low: slot('low', a.balance), high: slot('high', a.balance) });
+    return db
+      .update(a)
+      .set({ balance: sql`${a.balance} + ${slot('delta', a.balance)}`, held: sql`${a.held} + ${heldDelta}` })
+      .where(and(eq(a.id, sql.placeholder('id')), guard))
+      .returning({ balance: a.balance, held: a.held });
+  });
 
   const e = t.journalEntries;
   const insertEntryQuery = statements.prepared('tp_journal_entry_insert', (db) =>
@@ -210,12 +203,8 @@ export function createLedgerRepositories(db: QueryDb, t: Tables, statements: Sta
         return true;
       },
       async applyDelta(id, delta, heldDelta = 0n) {
-        // Bounds are written so that no intermediate value leaves the signed 64-bit range:
-        // SQLite would turn an overflowing integer into a float instead of failing.
-        const [row] =
-          delta > 0n
-            ? await rows<{ balance: bigint; held: bigint }>(creditQuery, { id, delta, heldDelta, bound: MAX_MINOR_UNITS - delta })
-            : await rows<{ balance: bigint; held: bigint }>(debitQuery, { id, delta, heldDelta, bound: -MAX_MINOR_UNITS - delta });
+        const { low, high } = balanceRange(delta);
+        const [row] = await rows<{ balance: bigint; held: bigint }>(applyDeltaQuery, { id, delta, heldDelta, low, high });
         return row;
       },
     },

@@ -1,33 +1,31 @@
 import type postgres from 'postgres';
-import { MAX_MINOR_UNITS, type AccountState, type MovementStatement, type TextTemplate } from '@tradeplane/core';
-import { amountIndex } from './movement-template.js';
+import type { AccountState, MovementStatement } from '@tradeplane/core';
+import { balanceGuard, balanceRange, sqlText } from './balance-guard.js';
 
 /**
  * `Storage.postMovement` on PostgreSQL: a two-posting movement — both balance updates, the
  * journal entry, its postings, the Idempotency-Key with its stored outcome, the notification —
  * as one data-modifying statement, so one round trip and one implicit transaction instead of
- * five round trips (BEGIN, read, updates, appends, COMMIT). On this 2-core box a round trip
- * costs the client ~130 µs of CPU and a statement inside one ~20 µs, so this is what lets a
- * deposit approach a single-row INSERT transaction (see bench/ledger.mjs). Movements that
- * arrive together share one statement (`movementBatcher`, `BATCH_SQL` below); this one is
+ * five round trips (BEGIN, read, updates, appends, COMMIT): a round trip costs the client far
+ * more CPU than a statement inside one (see bench/ledger.mjs and bench/RESULTS.md). Movements
+ * that arrive together share one statement (`movementBatcher`, `BATCH_SQL` below); this one is
  * for a movement alone, and for each movement of a shared statement that failed.
  *
  * How it stays correct:
  * - **Lock order.** The second update runs only after the first has (`exists (select from u0)`
  *   is a one-time filter, evaluated before its scan locks anything), and the service passes the
  *   lines in ascending account id order, as its general path locks them: no deadlock.
- * - **No overdraft, no overflow.** Each update carries the general path's conditions (see
- *   `applyDelta`), written so that nothing overflows before the row is chosen.
+ * - **No overdraft, no overflow.** Each update carries the ledger's one rule (`balanceGuard`).
  * - **All or nothing.** A refused update returns no row; every posting's `balance_after` is a
  *   scalar subquery over both updates' rows, so it is then NULL and the NOT NULL constraint
  *   aborts the statement, taking the other update with it. A key already stored aborts it with
  *   a unique violation (waiting first, like the general path's insert, for a transaction that
  *   holds it uncommitted). Those refusals resolve to `undefined`; the service then runs its
  *   general path, which tells `insufficient_funds` from a replay from an expired key.
- * - **The stored outcome is the answer.** The outcome and the notification's data are text
- *   templates (`TextTemplate`) whose holes are filled here with the balances the updates
- *   return, formatted by exact numeric multiplication (`12345 × 0.01 = 123.45`), as
- *   `formatAmount` formats them.
+ * - **The resulting balances are stored as data.** The key's outcome gets them as `balances`
+ *   (by account id, minor units), from which a replay renders its answer; the notification's
+ *   data gets `balance`, formatted by exact numeric multiplication (`12345 × 0.01 = 123.45`),
+ *   as `formatAmount` formats it.
  */
 export async function postMovement(client: postgres.Sql, m: MovementStatement): Promise<[AccountState, AccountState] | undefined> {
   const [l0, l1] = m.lines;
@@ -41,7 +39,6 @@ export async function postMovement(client: postgres.Sql, m: MovementStatement): 
     ...line(l1.delta),
     expected(l0),
     expected(l1),
-    m.minorUnit,
     m.entry.id,
     m.entry.kind,
     m.entry.reference,
@@ -58,16 +55,18 @@ export async function postMovement(client: postgres.Sql, m: MovementStatement): 
     m.key.userId,
     m.key.key,
     m.key.requestHash,
-    formatString(m.key.outcome),
+    JSON.stringify(m.key.outcome),
     iso(m.key.createdAt),
     iso(m.key.expiresAt),
-    n?.id ?? null,
-    n?.userId ?? null,
-    n?.type ?? null,
-    n?.title ?? null,
-    n?.body ?? null,
-    n ? formatString(n.data) : null,
-    n ? iso(n.createdAt) : null,
+    n?.record.id ?? null,
+    n?.record.userId ?? null,
+    n?.record.type ?? null,
+    n?.record.title ?? null,
+    n?.record.body ?? null,
+    n ? JSON.stringify(n.record.data ?? {}) : null,
+    n ? iso(n.record.createdAt) : null,
+    n?.balanceOf ?? null,
+    n?.minorUnit ?? null,
   ];
   try {
     const [row] = await client.unsafe<{ b0: string; h0: string; b1: string; h1: string }[]>(MOVEMENT_SQL, params as string[], { prepare: true });
@@ -82,25 +81,16 @@ export async function postMovement(client: postgres.Sql, m: MovementStatement): 
   }
 }
 
-/** The update's parameters for one line: delta, −delta, and the range its balance must be in for the result to stay within ±(2^63 − 1). */
+/** A line's parameters: its delta and the range its balance must be in (`balanceRange`). */
 function line(delta: bigint): string[] {
-  const [low, high] = delta > 0n ? [-MAX_MINOR_UNITS, MAX_MINOR_UNITS - delta] : [-MAX_MINOR_UNITS - delta, MAX_MINOR_UNITS];
-  return [String(delta), String(-delta), String(low), String(high)];
+  const { low, high } = balanceRange(delta);
+  return [String(delta), String(low), String(high)];
 }
 
 /** What the account's facts must still be, in the form `update` compares them, or NULL. */
 function expected(line: MovementStatement['lines'][number]): string | null {
   const e = line.expected;
   return e ? [e.userId ?? '', e.currency, e.kind, e.status, e.isDefault ? 1 : 0].join('|') : null;
-}
-
-/**
- * A template as a `format()` string: its text with `%` doubled, and each hole `%n$s`, `n` the
- * 1-based index into the statement's six formatted amounts. One call of a built-in fills it.
- */
-function formatString(t: TextTemplate): string {
-  const escape = (part: string) => part.replaceAll('%', '%%');
-  return t.holes.reduce((text, hole, i) => `${text}%${amountIndex(hole) + 1}$s${escape(t.parts[i + 1]!)}`, escape(t.parts[0]!));
 }
 
 /** The statement refused the movement and wrote nothing (see above); anything else is a real failure. */
@@ -113,44 +103,48 @@ function isRefusal(error: unknown): boolean {
   return e.code === '22003';
 }
 
-/** A template's text filled with `texts` (the six amounts); NULL without a row in `v`. */
-const filled = (template: string) => `(select format(${template}, variadic v.texts) from v)`;
+/** A JSON object's text with one more member, last: `{…, "name": value}` (`value` JSON text). */
+const withMember = (object: string, name: string, value: string) =>
+  `left(${object}, -1) || case when ${object} = '{}' then '' else ',' end || '"${name}":' || ${value} || '}'`;
 
-/** A line's update: refused (no row) when it would overdraw a user account or leave the 64-bit range. */
-const update = (name: string, id: string, delta: string, negated: string, low: string, high: string, expected: string, after = '') => `${name} as (
+/** A balance (bigint) as a decimal amount's JSON string, one minor unit being worth `minorUnit`. */
+const amountJson = (minor: string, minorUnit: string) => `to_json((${minor} * ${minorUnit}::numeric)::text)::text`;
+
+/** A movement's resulting balances as its stored outcome keeps them (`MovementBalances`). */
+const balancesJson = (lines: [string, string, string][]) =>
+  `json_build_object(${lines.map(([id, balance, held]) => `${id}::text, json_build_object('balance', ${balance}::text, 'held', ${held}::text)`).join(', ')})::text`;
+
+/** A line's update: refused (no row) when the ledger's rule or the remembered facts say no. */
+const update = (name: string, id: string, delta: string, low: string, high: string, expected: string, after = '') => `${name} as (
     update accounts set balance = balance + ${delta}::bigint
-    where id = ${id} and balance between ${low}::bigint and ${high}::bigint and (kind = 'system' or balance - held >= ${negated}::bigint)
+    where id = ${id} and ${balanceGuard(sqlText, { balance: 'balance', held: 'held', kind: 'kind', delta: `${delta}::bigint`, heldDelta: '0', low: `${low}::bigint`, high: `${high}::bigint` })}
       and (${expected}::text is null or concat_ws('|', coalesce(user_id, ''), currency, kind, status, is_default::int) = ${expected})${after}
     returning balance, held)`;
 
 const MOVEMENT_SQL = `with
-  ${update('u0', '$1', '$2', '$3', '$4', '$5', '$11')},
-  ${update('u1', '$6', '$7', '$8', '$9', '$10', '$12', '\n      and exists (select from u0)')},
-  v as (
-    select u0.balance as b0, u0.held as h0, u1.balance as b1, u1.held as h1,
-      array[(u0.balance * $13::numeric)::text, (u0.held * $13::numeric)::text, ((u0.balance - u0.held) * $13::numeric)::text,
-            (u1.balance * $13::numeric)::text, (u1.held * $13::numeric)::text, ((u1.balance - u1.held) * $13::numeric)::text] as texts
-    from u0, u1),
+  ${update('u0', '$1', '$2', '$3', '$4', '$9')},
+  ${update('u1', '$5', '$6', '$7', '$8', '$10', '\n      and exists (select from u0)')},
+  v as (select u0.balance as b0, u0.held as h0, u1.balance as b1, u1.held as h1 from u0, u1),
   e as (
     insert into journal_entries (id, kind, reference, metadata, reverses_entry_id, actor_id, created_at)
-    values ($14, $15, $16, $17, null, $18, $19::timestamptz)),
+    values ($11, $12, $13, $14, null, $15, $16::timestamptz)),
   p as (
     insert into postings (id, entry_id, account_id, currency, amount, balance_after, created_at) values
-      ($20, $14, $21, $22, $23::bigint, (select case when $21 = $1 then b0 else b1 end from v), $19::timestamptz),
-      ($24, $14, $25, $22, $26::bigint, (select case when $25 = $1 then b0 else b1 end from v), $19::timestamptz)),
+      ($17, $11, $18, $19, $20::bigint, (select case when $18 = $1 then b0 else b1 end from v), $16::timestamptz),
+      ($21, $11, $22, $19, $23::bigint, (select case when $22 = $1 then b0 else b1 end from v), $16::timestamptz)),
   k as (
     insert into idempotency_keys (user_id, key, request_hash, outcome, created_at, expires_at)
-    values ($27, $28, $29, ${filled('$30::text')}, $31::timestamptz, $32::timestamptz)),
+    values ($24, $25, $26, (select ${withMember('$27::text', 'balances', balancesJson([['$1', 'b0', 'h0'], ['$5', 'b1', 'h1']]))} from v), $28::timestamptz, $29::timestamptz)),
   n as (
     insert into notifications (id, user_id, type, title, body, data, read_at, created_at)
-    select $33, $34, $35, $36, $37, ${filled('$38::text')}, null, $39::timestamptz
-    where $33::text is not null)
+    select $30, $31, $32, $33, $34, ${withMember('$35::text', 'balance', amountJson('case when $37::text = $1 then b0 else b1 end', '$38'))}, null, $36::timestamptz
+    from v where $30::text is not null)
 select b0::text as b0, h0::text as h0, b1::text as b1, h1::text as h1 from v`;
 
 /**
  * Several movements as one statement (see `movementBatcher`), their keys all different. Every
  * account is locked first, in ascending id order (the order every other writer locks in). Then
- * each line is checked as the single statement checks it, against the balance it would apply
+ * each line is checked by the ledger's rule (`balanceGuard`) against the balance it would apply
  * to: the locked balance plus the lines before it on that account in the statement (movement
  * order). The movements whose lines all pass are written whole, an account's lines applied in
  * order with running balances; the others write nothing and get no row back. Two cases abort
@@ -159,7 +153,7 @@ select b0::text as b0, h0::text as h0, b1::text as b1, h1::text as h1 from v`;
  * it counted its line), and a balance that would leave the 64-bit range (the bigint casts).
  */
 const BATCH_SQL = `with
-  l as (select * from unnest($1::int[], $2::int[], $3::text[], $4::numeric[], $5::text[], $6::numeric[]) as l(i, j, account_id, delta, expected, mu)),
+  l as (select * from unnest($1::int[], $2::int[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[]) as l(i, j, account_id, delta, low, high, expected)),
   locked as materialized (
     select id, balance, held, kind, concat_ws('|', coalesce(user_id, ''), currency, kind, status, is_default::int) as facts
     from accounts where id = any($3::text[]) order by id for no key update),
@@ -170,11 +164,12 @@ const BATCH_SQL = `with
     from l join locked k on k.id = l.account_id),
   c as (
     select s.*,
-      kind = 'system' or (running - held >= 0 and running <= ${MAX_MINOR_UNITS} and (expected is null or facts = expected)) as fits
+      ${balanceGuard(sqlText, { balance: '(running - delta)', held: 'held', kind: 'kind', delta: 'delta', heldDelta: '0', low: 'low', high: 'high' })}
+        and (expected is null or facts = expected) as fits
     from s),
   ok as (select i from c group by i having bool_and(fits) and count(*) = 2),
   r as (
-    select c.i, c.j, c.account_id, c.held, c.mu,
+    select c.i, c.j, c.account_id, c.held,
       (c.balance + sum(c.delta) over (partition by c.account_id order by c.i))::bigint
         -- Aborts (division by zero) when a refused movement shares a user account with another.
         + 0 / (select case when exists (select from c where kind <> 'system' and uses > 1 and i not in (select i from ok)) then 0 else 1 end) as after
@@ -184,29 +179,29 @@ const BATCH_SQL = `with
     from (select distinct on (account_id) account_id, after from r order by account_id, i desc) t
     where a.id = t.account_id),
   v as (
-    select r.i, array_agg(t.s order by r.j, t.n) as texts
-    from r cross join lateral (values (1, (r.after * r.mu)::text), (2, (r.held * r.mu)::text), (3, ((r.after - r.held) * r.mu)::text)) t(n, s)
-    group by r.i),
+    select r.i, json_object_agg(r.account_id, json_build_object('balance', r.after::text, 'held', r.held::text) order by r.j)::text as balances
+    from r group by r.i),
   e as (
     insert into journal_entries (id, kind, reference, metadata, reverses_entry_id, actor_id, created_at)
     select x.id, x.kind, x.reference, x.metadata, null, x.actor_id, x.created_at
-    from unnest($7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) as x(i, id, kind, reference, metadata, actor_id, created_at)
+    from unnest($8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[]) as x(i, id, kind, reference, metadata, actor_id, created_at)
     join ok using (i)),
   p as (
     insert into postings (id, entry_id, account_id, currency, amount, balance_after, created_at)
     select x.id, x.entry_id, x.account_id, x.currency, x.amount, r.after, x.created_at
-    from unnest($14::int[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], $20::timestamptz[]) as x(i, id, entry_id, account_id, currency, amount, created_at)
+    from unnest($15::int[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::timestamptz[]) as x(i, id, entry_id, account_id, currency, amount, created_at)
     join r on r.i = x.i and r.account_id = x.account_id),
   k as (
     insert into idempotency_keys (user_id, key, request_hash, outcome, created_at, expires_at)
-    select x.user_id, x.key, x.request_hash, format(x.outcome, variadic v.texts), x.created_at, x.expires_at
-    from unnest($21::int[], $22::text[], $23::text[], $24::text[], $25::text[], $26::timestamptz[], $27::timestamptz[]) as x(i, user_id, key, request_hash, outcome, created_at, expires_at)
+    select x.user_id, x.key, x.request_hash, ${withMember('x.outcome', 'balances', 'v.balances')}, x.created_at, x.expires_at
+    from unnest($22::int[], $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamptz[], $28::timestamptz[]) as x(i, user_id, key, request_hash, outcome, created_at, expires_at)
     join v using (i)),
   n as (
     insert into notifications (id, user_id, type, title, body, data, read_at, created_at)
-    select x.id, x.user_id, x.type, x.title, x.body, format(x.data, variadic v.texts), null, x.created_at
-    from unnest($28::int[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::timestamptz[]) as x(i, id, user_id, type, title, body, data, created_at)
-    join v using (i))
+    select x.id, x.user_id, x.type, x.title, x.body, ${withMember('x.data', 'balance', amountJson('r.after', 'x.minor_unit'))}, null, x.created_at
+    from unnest($29::int[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::timestamptz[], $37::text[], $38::text[])
+      as x(i, id, user_id, type, title, body, data, created_at, balance_of, minor_unit)
+    join r on r.i = x.i and r.account_id = x.balance_of)
 select i, j, after::text as balance, held::text as held from r`;
 
 /** What `movementBatcher` needs of a movement's caller. */
@@ -314,18 +309,21 @@ export function movementBatcher(client: postgres.Sql, options: MovementBatcherOp
 
 /** `BATCH_SQL`'s parameters: an array literal per field, rows tied to their movement by index `i`. */
 function batchParams(movements: MovementStatement[]): string[] {
-  const columns = Array.from({ length: 35 }, () => [] as (string | number | null)[]);
+  const columns = Array.from({ length: 38 }, () => [] as (string | number | null)[]);
   const push = (from: number, ...values: (string | number | null)[]) => values.forEach((v, n) => columns[from + n]!.push(v));
   const iso = (d: Date) => d.toISOString();
   movements.forEach((m, i) => {
-    m.lines.forEach((l, j) => push(0, i, j, l.accountId, String(l.delta), expected(l), m.minorUnit));
+    m.lines.forEach((l, j) => push(0, i, j, l.accountId, ...line(l.delta), expected(l)));
     const e = m.entry;
-    push(6, i, e.id, e.kind, e.reference, e.metadata ? JSON.stringify(e.metadata) : null, e.actorId, iso(e.createdAt));
-    for (const p of m.postings) push(13, i, p.id, e.id, p.accountId, p.currency, String(p.amount), iso(e.createdAt));
+    push(7, i, e.id, e.kind, e.reference, e.metadata ? JSON.stringify(e.metadata) : null, e.actorId, iso(e.createdAt));
+    for (const p of m.postings) push(14, i, p.id, e.id, p.accountId, p.currency, String(p.amount), iso(e.createdAt));
     const k = m.key;
-    push(20, i, k.userId, k.key, k.requestHash, formatString(k.outcome), iso(k.createdAt), iso(k.expiresAt));
+    push(21, i, k.userId, k.key, k.requestHash, JSON.stringify(k.outcome), iso(k.createdAt), iso(k.expiresAt));
     const n = m.notification;
-    if (n) push(27, i, n.id, n.userId, n.type, n.title, n.body, formatString(n.data), iso(n.createdAt));
+    if (n) {
+      const r = n.record;
+      push(28, i, r.id, r.userId, r.type, r.title, r.body, JSON.stringify(r.data ?? {}), iso(r.createdAt), n.balanceOf, n.minorUnit);
+    }
   });
   return columns.map(arrayLiteral);
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { formatAmount, MAX_MINOR_UNITS, type AccountState, type MovementLine, type MovementStatement, type TextTemplate } from '@tradeplane/core';
-import { amountIndex } from './movement-template.js';
+import { formatAmount, type AccountState, type MovementBalances, type MovementLine, type MovementStatement } from '@tradeplane/core';
+import { balanceGuard, balanceRange, sqlText } from './balance-guard.js';
 
 interface UpdatedAccount {
   balance: bigint;
@@ -14,25 +14,22 @@ interface UpdatedAccount {
 
 /**
  * `Storage.postMovement` on SQLite: the same all-or-nothing movement as on PostgreSQL (see
- * `postgres-movement.ts`), as six statements compiled once and run synchronously, back to
+ * `postgres-movement.ts`), as five statements compiled once and run synchronously, back to
  * back, inside the caller's SAVEPOINT. SQLite is in the process, so round trips cost nothing
  * here; what this saves is the general path's work in JavaScript around each statement
  * (building it through drizzle, the repositories, a promise per step), which measured as much
  * as the statements themselves.
  *
  * Returns `undefined` — the caller then rolls the savepoint back, so nothing is written — when
- * a balance update is refused (a debit not covered, a balance leaving the 64-bit range, an
- * account whose facts differ from `expected`) or the Idempotency-Key is already stored. The
- * writer holds SQLite's write lock throughout, so reading an updated row's facts back and
- * comparing them is as good as comparing them in the statement.
+ * a balance update is refused (`balanceGuard`, or an account whose facts differ from
+ * `expected`) or the Idempotency-Key is already stored. The writer holds SQLite's write lock
+ * throughout, so reading an updated row's facts back and comparing them is as good as comparing
+ * them in the statement.
  */
 export function sqliteMovements(sqlite: Database.Database): (movement: MovementStatement) => [AccountState, AccountState] | undefined {
-  // Bounds as in the general path's `applyDelta`: no intermediate value leaves the signed 64-bit
-  // range (SQLite would turn an overflowing integer into a float rather than fail).
-  const returning = 'returning balance, held, user_id, currency, kind, status, is_default';
-  const credit = sqlite.prepare<[bigint, string, bigint], UpdatedAccount>(`update accounts set balance = balance + ? where id = ? and balance <= ? ${returning}`);
-  const debit = sqlite.prepare<[bigint, string, bigint, bigint], UpdatedAccount>(
-    `update accounts set balance = balance + ? where id = ? and balance >= ? and (kind = 'system' or balance + ? >= held) ${returning}`,
+  const guard = balanceGuard(sqlText, { balance: 'balance', held: 'held', kind: 'kind', delta: '@delta', heldDelta: '0', low: '@low', high: '@high' });
+  const update = sqlite.prepare<[{ id: string; delta: bigint; low: bigint; high: bigint }], UpdatedAccount>(
+    `update accounts set balance = balance + @delta where id = @id and ${guard} returning balance, held, user_id, currency, kind, status, is_default`,
   );
   const insertEntry = sqlite.prepare(
     'insert into journal_entries (id, kind, reference, metadata, reverses_entry_id, actor_id, created_at) values (?, ?, ?, ?, null, ?, ?)',
@@ -46,8 +43,7 @@ export function sqliteMovements(sqlite: Database.Database): (movement: MovementS
   );
 
   const apply = (line: MovementLine): UpdatedAccount | undefined => {
-    const { delta } = line;
-    const row = delta > 0n ? credit.get(delta, line.accountId, MAX_MINOR_UNITS - delta) : debit.get(delta, line.accountId, -MAX_MINOR_UNITS - delta, delta);
+    const row = update.get({ id: line.accountId, delta: line.delta, ...balanceRange(line.delta) });
     const e = line.expected;
     if (!row || !e) return row;
     const same = row.user_id === e.userId && row.currency === e.currency && row.kind === e.kind && row.status === e.status && row.is_default === (e.isDefault ? 1n : 0n);
@@ -62,30 +58,28 @@ export function sqliteMovements(sqlite: Database.Database): (movement: MovementS
       { balance: first.balance, held: first.held },
       { balance: second.balance, held: second.held },
     ];
-    // `minorUnit` is "1" or "0.0…01": its decimals are the currency's exponent.
-    const currency = { code: m.postings[0].currency, exponent: m.minorUnit === '1' ? 0 : m.minorUnit.length - 2 };
-    const texts = states.flatMap(({ balance, held }) => [balance, held, balance - held].map((minor) => formatAmount(minor, currency)));
-    const filled = (t: TextTemplate) => {
-      let text = t.parts[0]!;
-      t.holes.forEach((hole, i) => (text += texts[amountIndex(hole)]! + t.parts[i + 1]!));
-      return text;
-    };
-    const balanceAfter = (accountId: string) => (accountId === m.lines[0].accountId ? first.balance : second.balance);
+    const stateOf = (accountId: string) => states[accountId === m.lines[0].accountId ? 0 : 1];
+    const balances: MovementBalances = {};
+    m.lines.forEach((line, i) => (balances[line.accountId] = { balance: String(states[i]!.balance), held: String(states[i]!.held) }));
 
-    const { entry, postings, key, notification: n } = m;
+    const { entry, postings, key, notification } = m;
     const at = entry.createdAt.getTime();
     insertEntry.run(entry.id, entry.kind, entry.reference, entry.metadata ? JSON.stringify(entry.metadata) : null, entry.actorId, at);
-    insertPostings.run(
-      ...postings.flatMap((p) => [p.id, p.entryId, p.accountId, p.currency, p.amount, balanceAfter(p.accountId), p.createdAt.getTime()]),
-    );
+    insertPostings.run(...postings.flatMap((p) => [p.id, p.entryId, p.accountId, p.currency, p.amount, stateOf(p.accountId).balance, p.createdAt.getTime()]));
     try {
-      insertKey.run(key.userId, key.key, key.requestHash, filled(key.outcome), key.createdAt.getTime(), key.expiresAt.getTime());
+      insertKey.run(key.userId, key.key, key.requestHash, JSON.stringify({ ...key.outcome, balances }), key.createdAt.getTime(), key.expiresAt.getTime());
     } catch (error) {
       // Stored already (perhaps expired): the general path replays, or replaces an expired record.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return undefined;
       throw error;
     }
-    if (n) insertNotification.run(n.id, n.userId, n.type, n.title, n.body, filled(n.data), n.createdAt.getTime());
+    if (notification) {
+      const n = notification.record;
+      // `minorUnit` is "1" or "0.0…01": its decimals are the currency's exponent.
+      const exponent = notification.minorUnit === '1' ? 0 : notification.minorUnit.length - 2;
+      const balance = formatAmount(stateOf(notification.balanceOf).balance, { code: m.postings[0].currency, exponent });
+      insertNotification.run(n.id, n.userId, n.type, n.title, n.body, JSON.stringify({ ...n.data, balance }), n.createdAt.getTime());
+    }
     return states;
   };
 }

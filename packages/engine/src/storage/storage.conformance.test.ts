@@ -509,4 +509,53 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect((await storage.repos.operatorCredits.list({ status: 'completed', limit: 5 })).map((c) => c.id)).toEqual(['c-fd-1']);
     await expect(storage.repos.withdrawals.insert({ ...withdrawal('w-fd-3', 'h-missing'), amount: 0n })).rejects.toThrow();
   });
+  it('posts a movement whole, storing its balances as data; refuses one the ledger rule forbids, writing nothing', async () => {
+    await storage.repos.users.insert(user('u-mv', 'mv@example.com'));
+    const created = at('2026-01-01T00:00:00.000Z');
+    const account = { id: 'acc-mv-a', userId: 'u-mv', currency: 'USD', kind: 'real' as const, systemCode: null, isDefault: true, status: 'active' as const, balance: 1_000n, held: 400n, createdAt: created };
+    await storage.repos.accounts.insert(account);
+    const system = await storage.repos.accounts.ensureSystem('external', 'USD', created);
+    const expected = { userId: 'u-mv', currency: 'USD', kind: 'real' as const, status: 'active' as const, isDefault: true };
+    // A withdrawal of `amount` from the user's account (lines in ascending id order: acc-mv-a first).
+    const movement = (n: number, amount: bigint) => ({
+      lines: [
+        { accountId: account.id, delta: -amount, expected },
+        { accountId: system.id, delta: amount },
+      ] as [{ accountId: string; delta: bigint; expected: typeof expected }, { accountId: string; delta: bigint }],
+      entry: { id: `e-mv-${n}`, kind: 'withdrawal' as const, reference: null, metadata: null, reversesEntryId: null, actorId: 'u-mv', createdAt: created },
+      postings: [
+        { id: `p-mv-${n}a`, entryId: `e-mv-${n}`, accountId: account.id, currency: 'USD', amount: -amount, balanceAfter: 0n, createdAt: created },
+        { id: `p-mv-${n}b`, entryId: `e-mv-${n}`, accountId: system.id, currency: 'USD', amount, balanceAfter: 0n, createdAt: created },
+      ] as [never, never],
+      key: { userId: 'u-mv', key: `k-mv-${n}`, requestHash: 'h', createdAt: created, expiresAt: at('2026-01-02T00:00:00.000Z'), outcome: { ok: true as const, value: { answer: n } } },
+      notification: {
+        record: { id: `n-mv-${n}`, userId: 'u-mv', type: 'wallet.withdrawal', title: 'Withdrawal', body: null, data: { amount: '1.00' }, readAt: null, createdAt: created },
+        balanceOf: account.id,
+        minorUnit: '0.01',
+      },
+    });
+    const post = storage.postMovement!;
+    expect(await post(movement(1, 100n))).toEqual([
+      { balance: 900n, held: 400n },
+      { balance: system.existed ? expect.any(BigInt) : 100n, held: 0n },
+    ]);
+    const stored = await storage.repos.idempotency.find('u-mv', 'k-mv-1');
+    expect(stored?.outcome).toEqual({ ok: true, value: { answer: 1 }, balances: { [account.id]: { balance: '900', held: '400' }, [system.id]: { balance: expect.any(String), held: '0' } } });
+    const [notification] = (await storage.repos.notifications.list({ userId: 'u-mv', limit: 5 })).filter((n) => n.id === 'n-mv-1');
+    expect(Object.entries(notification!.data!)).toEqual([
+      ['amount', '1.00'],
+      ['balance', '9.00'],
+    ]);
+    expect((await storage.repos.journal.listPostings({ accountIds: [account.id], limit: 5 })).map((p) => p.balanceAfter)).toEqual([900n]);
+
+    // Only 500 is available (900 − 400 held): 501 is refused, and so is the same key again.
+    expect(await post(movement(2, 501n))).toBeUndefined();
+    expect(await post({ ...movement(3, 1n), key: movement(1, 1n).key })).toBeUndefined();
+    expect(await storage.repos.idempotency.find('u-mv', 'k-mv-2')).toBeUndefined();
+    expect(await storage.repos.accounts.findById(account.id)).toMatchObject({ balance: 900n, held: 400n });
+    expect((await storage.repos.journal.listPostings({ accountIds: [account.id], limit: 5 })).map((p) => p.id)).toEqual(['p-mv-1a']);
+    // The same rule guards the repositories' balance updates.
+    expect(await storage.repos.accounts.applyDelta(account.id, -501n)).toBeUndefined();
+    expect(await storage.repos.accounts.applyDelta(account.id, -500n)).toEqual({ balance: 400n, held: 400n });
+  });
 });
