@@ -174,7 +174,7 @@ export function openSqliteStorage(target: string | Database.Database, options: S
   // checkpoints off: 435 µs a deposit before, 308 µs after). In memory it is a few dozen KiB per
   // transaction. Sorts and temporary tables also stay in memory; the engine's queries are paged.
   sqlite.pragma('temp_store = MEMORY');
-  // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema.sqlite.ts).
+  // Integers arrive as bigint, so amounts beyond 2^53 stay exact (see schema/columns.ts).
   sqlite.defaultSafeIntegers(true);
   const db = drizzle(withStatementCache(sqlite), { schema });
   // One connection: statements prepared once serve every transaction.
