@@ -1,8 +1,8 @@
 import { buildPostgresSchema } from './schema/build.js';
 
 /**
- * The PostgreSQL tables, built from the definitions in `schema/definitions.ts` (each table is
- * declared there once, for both databases). drizzle-kit reads this file's exports to generate the
+ * The PostgreSQL tables, built from the definitions in `schema/tables/` (each table is
+ * declared there once, for both databases, in its module's file). drizzle-kit reads this file's exports to generate the
  * migrations (drizzle.postgres.config.ts): every table must be exported here by name, which the
  * storage's type-check enforces (its tables must have every definition's key).
  */
