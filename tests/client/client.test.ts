@@ -170,6 +170,35 @@ describe.each(['express', 'lambda'] as const)('client against %s', (host) => {
     expect((await api.tokens.get()).accessToken).not.toBe(stale);
   });
 
+  it('retries with the token a refresh already finished left, instead of refreshing again', async () => {
+    const refreshes: string[] = [];
+    const inner = options.fetch ?? fetch;
+    let release!: () => void;
+    const retried = new Promise<void>((resolve) => (release = resolve));
+    let refreshAnswered = false;
+    let expired = 0;
+    const api = createClient({
+      ...options,
+      // The second call's token_expired answer arrives only once the first call, its refresh
+      // over, sends its retry.
+      fetch: async (input, init) => {
+        const isRefresh = String(input).endsWith('/auth/refresh');
+        if (refreshAnswered && !isRefresh) release();
+        const response = await inner(input, init);
+        if (isRefresh) refreshAnswered = true;
+        else if (response.status === 401 && ++expired === 2) await retried;
+        return response;
+      },
+      onRequest: (r) => void (r.operation === 'auth.refresh' && refreshes.push(r.url)),
+    });
+    await api.auth.register({ email: 'late-expiry@example.com', password: 'late-expiry-long-passphrase' });
+    await api.auth.login({ email: 'late-expiry@example.com', password: 'late-expiry-long-passphrase' });
+    clock.advance(16 * 60_000);
+    const [a, b] = await Promise.all([api.auth.me(), api.auth.me()]);
+    expect([a.email, b.email]).toEqual(['late-expiry@example.com', 'late-expiry@example.com']);
+    expect(refreshes).toHaveLength(1);
+  });
+
   it('pages through cursor lists with <name>All', async () => {
     const admin = createClient(options);
     await admin.auth.register({ email: 'pager@example.com', password: 'pager-long-passphrase' });

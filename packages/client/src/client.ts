@@ -151,8 +151,12 @@ export function createClient(options: ClientOptions): Api {
     };
 
     let response = await send();
-    if (response.status === 401 && spec.auth !== 'public' && (await problemCode(response)) === 'token_expired' && (await refreshOnce())) {
-      response = await send();
+    if (response.status === 401 && spec.auth !== 'public' && (await problemCode(response)) === 'token_expired') {
+      // A concurrent call may have refreshed while this one was in flight (its refresh already
+      // over, so there is none to join): then retry with the new token instead of refreshing again.
+      const { accessToken } = await tokens.get();
+      const refreshedMeanwhile = accessToken !== undefined && headers.authorization !== `Bearer ${accessToken}`;
+      if (refreshedMeanwhile || (await refreshOnce())) response = await send();
     }
     return read(id, response);
   }
