@@ -14,7 +14,8 @@ cleanup() { kill -- -"$pid" 2>/dev/null || true; sleep 0.5; rm -rf "$data"; }
 trap cleanup EXIT
 
 api="http://localhost:$port/api/v1"
-for _ in $(seq 1 120); do
+# `pnpm start` builds every package first: give a slow or busy machine time for that.
+for _ in $(seq 1 300); do
   curl -sf "$api/health" >/dev/null 2>&1 && break
   kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "server exited"; exit 1; }
   sleep 1
