@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@tradeplane/core';
+import { z } from 'zod';
+import { createDispatcher, defineRoute, sequentialIds, silentLogger, TradeplaneError } from '@tradeplane/core';
 import { createEngine, type Engine } from '@tradeplane/engine';
 import { tradeplaneExpress } from './router.js';
 
@@ -112,6 +113,88 @@ describe('tradeplaneExpress', () => {
     const res = await fetch(`${origin}/small/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ code: 'payload_too_large' });
+  });
+});
+
+describe('tradeplaneExpress with a raw-body route', () => {
+  // A contract of its own: a raw-body route beside a JSON one, on a bare dispatcher.
+  const routes = {
+    hooks: {
+      echo: defineRoute({
+        id: 'hooks.echo',
+        method: 'POST',
+        path: '/hooks/echo',
+        summary: 'Answers with the exact body it was given',
+        tags: ['hooks'],
+        auth: 'public',
+        rawBody: {},
+        response: z.object({ raw: z.string() }),
+        errors: [],
+      }),
+      json: defineRoute({
+        id: 'hooks.json',
+        method: 'POST',
+        path: '/hooks/json',
+        summary: 'A JSON route',
+        tags: ['hooks'],
+        auth: 'public',
+        body: z.object({ a: z.number() }),
+        response: z.object({ a: z.number() }),
+        errors: [],
+      }),
+    },
+  } as const;
+  const host = {
+    handle: createDispatcher({
+      contract: routes,
+      handlers: { hooks: { echo: async ({ rawBody }) => ({ raw: rawBody }), json: async ({ body }) => body } },
+      ids: sequentialIds(),
+      logger: silentLogger,
+      authenticate: async () => {
+        throw new TradeplaneError('unauthenticated');
+      },
+    }),
+  };
+  let rawServer: Server;
+  let rawOrigin: string;
+  beforeAll(async () => {
+    const app = express();
+    app.use('/direct', tradeplaneExpress(host, { docs: false }));
+    // The mistake the docs warn about: an app-wide JSON parser in front of the mount.
+    app.use('/parsed', express.json(), tradeplaneExpress(host, { docs: false }));
+    app.use('/bytes', express.raw({ type: '*/*' }), tradeplaneExpress(host, { docs: false }));
+    rawServer = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    rawOrigin = `http://127.0.0.1:${(rawServer.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    rawServer.closeAllConnections();
+    await new Promise((resolve) => rawServer.close(resolve));
+  });
+
+  const bodies = ['{ "id" : "evt_1",\r\n  "note": "Zoë 🚀" }\n', 'not json {', '\uFEFF{"bom":true}'];
+
+  it('passes the body through untouched when no body parser ran, or when one kept the bytes', async () => {
+    for (const mount of ['/direct', '/bytes']) {
+      for (const body of bodies) {
+        const res = await fetch(`${rawOrigin}${mount}/hooks/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(body) });
+        expect(res.status, `${mount} ${body}`).toBe(200);
+        expect(((await res.json()) as { raw: string }).raw).toBe(body);
+      }
+    }
+  });
+
+  it('answers 400 raw_body_unavailable behind an upstream JSON parser, while JSON routes still work', async () => {
+    const res = await fetch(`${rawOrigin}/parsed/hooks/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": "evt_1"}' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'raw_body_unavailable' });
+    const json = await fetch(`${rawOrigin}/parsed/hooks/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": 1}' });
+    expect(json.status).toBe(200);
+    expect(await json.json()).toEqual({ a: 1 });
+    // A body the parser did not take (another media type) still arrives as sent.
+    const text = await fetch(`${rawOrigin}/parsed/hooks/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'plain  text' });
+    expect(((await text.json()) as { raw: string }).raw).toBe('plain  text');
   });
 });
 

@@ -29,7 +29,9 @@ export interface ExpressAdapterOptions {
  * neutral shape and writes the neutral response back.
  *
  * Mount it without a JSON body parser in front (it reads the raw body itself, so malformed
- * JSON gets a problem+json answer); if one already ran, its parsed body is used.
+ * JSON gets a problem+json answer); if one already ran, its parsed body is used for JSON routes,
+ * but raw-body routes (signed webhooks) answer 400 `raw_body_unavailable`: the signature covers
+ * bytes that a parsed object cannot be turned back into. Scope such a parser to your own routes.
  * Client addresses come from `req.ip`, so configure Express's `trust proxy` behind a proxy.
  *
  * @example
@@ -64,7 +66,7 @@ export function tradeplaneExpress(engine: TradeplaneHost, options: ExpressAdapte
 }
 
 function toNeutralRequest(req: Request, bodyLimit: number, cookieMode: CookieMode | undefined): HttpRequest {
-  return {
+  const request: HttpRequest = {
     method: req.method,
     path: req.path,
     headers: req.headers,
@@ -74,6 +76,17 @@ function toNeutralRequest(req: Request, bodyLimit: number, cookieMode: CookieMod
     basePath: req.baseUrl,
     cookieMode,
   };
+  if (parsedUpstream(req.body)) request.bodyReserialised = true;
+  return request;
+}
+
+/**
+ * True when a body parser earlier in the app turned the body into an object (`express.json()`,
+ * `express.urlencoded()`): what reaches the engine is then a re-serialisation. A string or bytes
+ * (`express.text()`, `express.raw()`) is the body as received.
+ */
+function parsedUpstream(body: unknown): boolean {
+  return body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
 }
 
 /** Query parsed the same way on every host: repeated keys become arrays, nothing nested. */

@@ -11,6 +11,9 @@ export const errorCatalog = {
   // 400
   malformed_json: { status: 400, title: 'Malformed JSON body' },
   bad_request: { status: 400, title: 'Bad request' },
+  invalid_signature: { status: 400, title: 'Invalid webhook signature' },
+  stale_webhook: { status: 400, title: 'Webhook timestamp outside the tolerance' },
+  raw_body_unavailable: { status: 400, title: 'Raw request body unavailable' },
   // 401
   unauthenticated: { status: 401, title: 'Authentication required' },
   invalid_credentials: { status: 401, title: 'Invalid email or password' },

@@ -45,6 +45,7 @@ export {
   candleSchema,
   tickerSchema,
 } from './contract/index.js';
+export type { RawBodyOption } from './contract/route.js';
 export type { TradeplaneContract, RouteDefinition, Contract, HttpMethod, AuthKind, RateLimitGroup, ApiKeyScope } from './contract/index.js';
 
 // HTTP
@@ -52,6 +53,10 @@ export { createDispatcher } from './http/dispatcher.js';
 export type { Dispatcher, DispatcherOptions } from './http/dispatcher.js';
 export { reply, headerValue, queryFromPairs, cookieModeFrom } from './http/types.js';
 export type { HttpRequest, HttpResponse, RequestMeta, HandlerInput, RouteHandler, ContractHandlers, Reply, CookieMode } from './http/types.js';
+
+// Webhooks: signed callbacks, verified against a raw-body route's `rawBody`
+export { verifyStandardWebhook, STANDARD_WEBHOOK_HEADERS } from './webhooks/standard-webhooks.js';
+export type { StandardWebhookInput, VerifiedWebhook } from './webhooks/standard-webhooks.js';
 
 // OpenAPI
 export { createOpenApiDocument } from './openapi/document.js';

@@ -24,6 +24,28 @@ export type AuthKind = 'public' | 'user' | 'admin' | 'license';
 export type RateLimitGroup = 'auth' | 'trading' | 'market' | 'default' | 'none';
 
 /**
+ * A route whose handler needs the body exactly as it was sent: signed callbacks (payment
+ * providers, Standard Webhooks) whose signature covers the bytes, which a parse and
+ * re-serialisation would change. The dispatcher neither parses nor validates such a body: it
+ * checks its size, decodes it from UTF-8 once and hands the handler `rawBody: string`. The
+ * handler verifies the signature (e.g. `verifyStandardWebhook`) before it trusts anything.
+ * Such routes are `auth: 'public'` (the signature is their authentication) and declare the
+ * errors their verification answers with (`invalid_signature`, `stale_webhook`).
+ */
+export interface RawBodyOption {
+  /** Largest accepted body in bytes; can only lower the dispatcher's `bodyLimit` (the default). */
+  readonly maxBytes?: number;
+  /** The payload's shape, for the OpenAPI document only: nothing validates the body against it. */
+  readonly schema?: z.ZodType;
+  /**
+   * Headers the sender must include, lower-case (its signature headers, e.g.
+   * `STANDARD_WEBHOOK_HEADERS`): documented as required, and a request missing one is refused
+   * with `validation_failed` before the handler runs.
+   */
+  readonly headers?: readonly string[];
+}
+
+/**
  * One HTTP route, declared once. The dispatcher, the adapters, the OpenAPI document and the
  * generated client all derive from these declarations; nothing else lists routes.
  */
@@ -47,6 +69,8 @@ export interface RouteDefinition {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
+  /** Take the body unparsed, as sent (signed webhooks); excludes `body`. See {@link RawBodyOption}. */
+  readonly rawBody?: RawBodyOption;
   /** Schema of the success body as it travels on the wire (strings for money and dates). */
   readonly response: z.ZodType;
   /** The success body's media type when it is not JSON (`/metrics`: Prometheus text); the handler replies with the same `contentType`. */
@@ -104,11 +128,16 @@ export function routeErrors(route: RouteDefinition): ErrorCode[] {
   }
   if (route.auth === 'admin' || (route.auth === 'user' && allowedRoles(route).length < 3)) codes.add('forbidden');
   if (route.scope) codes.add('insufficient_scope');
-  if (route.params || route.query || route.body) codes.add('validation_failed');
+  if (route.params || route.query || route.body || route.rawBody?.headers?.length) codes.add('validation_failed');
   if (route.body) {
     codes.add('malformed_json');
     codes.add('payload_too_large');
     codes.add('unsupported_media_type');
+  }
+  if (route.rawBody) {
+    codes.add('bad_request'); // a body that is not UTF-8
+    codes.add('raw_body_unavailable');
+    codes.add('payload_too_large');
   }
   if (rateLimitGroup(route) !== 'none') codes.add('rate_limited');
   codes.add('internal_error');

@@ -10,8 +10,9 @@ import { createRequestLog, startRequest, type RequestRecord } from './request-lo
 import { isFailedAuthentication, rateLimitSubject, type RateLimiter } from './rate-limit.js';
 import { checkUserAgent } from './input-strings.js';
 import { validate } from './validate.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody, readRawBody } from './body.js';
 import { checkIdempotencyKey } from './idempotency-key.js';
+import { checkRequiredHeaders } from './required-headers.js';
 import { JSON_TYPE, problemResponse } from './problem.js';
 
 export type { CorsOptions } from './cors.js';
@@ -23,7 +24,7 @@ export interface DispatcherOptions<C extends Contract> {
   authenticate(route: RouteDefinition, request: HttpRequest): Promise<Caller>;
   ids: Ids;
   logger: Logger;
-  /** Largest accepted request body in bytes (default 1 MiB). */
+  /** Largest accepted request body in bytes (default 1 MiB); a raw-body route's `maxBytes` can lower it. */
   bodyLimit?: number;
   /** Check every success body against the route's response schema (tests and development). */
   validateResponses?: boolean;
@@ -57,7 +58,9 @@ export type Dispatcher = (request: HttpRequest) => Promise<HttpResponse>;
  *  7. authorise        the route's roles
  *  8. input            one `validation_failed` with every field error, in this order:
  *                      User-Agent strings (input-strings.ts), path, query, body (body.ts; strings
- *                      then schema, validate.ts), Idempotency-Key (idempotency-key.ts)
+ *                      then schema, validate.ts), Idempotency-Key (idempotency-key.ts); a `rawBody`
+ *                      route's body is only size-checked and decoded (body.ts), its declared
+ *                      headers checked for presence (required-headers.ts)
  *  9. handle           the route's handler
  * 10. serialise        status, headers, JSON (or the handler's content type), optional response check
  *     on error         failed authentications counted per address (rate-limit.ts), then the problem (problem.ts)
@@ -71,6 +74,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
     for (const [name, route] of Object.entries(routes)) {
       const handler = (options.handlers as Record<string, Record<string, RouteHandler<RouteDefinition>>>)[group]?.[name];
       if (!handler) throw new Error(`No handler for route ${route.id}`);
+      if (route.body && route.rawBody) throw new Error(`Route ${route.id} declares both body and rawBody`);
       handlerById.set(route.id, handler);
     }
   }
@@ -117,7 +121,10 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
       const parsedParams = route.params ? validate(route.params, params, 'path', fields) : undefined;
       const parsedQuery = route.query ? validate(route.query, request.query ?? {}, 'query', fields) : undefined;
       let parsedBody: unknown;
-      if (route.body) parsedBody = validate(route.body, await readJsonBody(request, bodyLimit), 'body', fields);
+      let rawBody: string | undefined;
+      if (route.rawBody) rawBody = await readRawBody(request, Math.min(route.rawBody.maxBytes ?? bodyLimit, bodyLimit));
+      else if (route.body) parsedBody = validate(route.body, await readJsonBody(request, bodyLimit), 'body', fields);
+      checkRequiredHeaders(route, request, fields);
       const idempotencyKey = checkIdempotencyKey(route, request, fields);
       if (fields.length > 0) throw new TradeplaneError('validation_failed', 'The request has invalid fields', { fields });
 
@@ -131,7 +138,7 @@ export function createDispatcher<C extends Contract>(options: DispatcherOptions<
         idempotencyKey,
       };
       const handler = handlerById.get(route.id)!; // 9
-      const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, principal, request: meta } as never);
+      const result = await handler({ params: parsedParams, query: parsedQuery, body: parsedBody, rawBody, principal, request: meta } as never);
 
       return serialise(route, result, requestId, rateHeaders); // 10
     } catch (thrown) {

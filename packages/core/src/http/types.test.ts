@@ -17,6 +17,8 @@ describe('handler types follow the contract', () => {
     }>();
     expectTypeOf<HandlerInput<typeof authRoutes.refresh>['body']>().toEqualTypeOf<{ refresh_token?: string | undefined } | undefined>();
     expectTypeOf<HandlerInput<typeof authRoutes.revokeSession>['params']>().toEqualTypeOf<{ id: string }>();
+    // Only a `rawBody` route gets the body as text (see dispatcher.test.ts).
+    expectTypeOf<HandlerInput<typeof authRoutes.register>['rawBody']>().toEqualTypeOf<undefined>();
   });
 
   it('gives authenticated routes a principal and public routes none', () => {

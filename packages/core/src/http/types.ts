@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Contract, RouteDefinition } from '../contract/route.js';
+import type { Contract, RawBodyOption, RouteDefinition } from '../contract/route.js';
 import type { LicensePrincipal, Principal } from '../ports/principals.js';
 
 /**
@@ -19,6 +19,12 @@ export interface HttpRequest {
    * requests never pay for reading it). The reader may throw `TradeplaneError('payload_too_large')`.
    */
   body?: string | Uint8Array | null | (() => Promise<string | Uint8Array | null | undefined>);
+  /**
+   * True when `body` is not what was received but a re-serialisation of the object a framework's
+   * parser made of it (an app-level `express.json()` in front of the mount). JSON routes take it;
+   * raw-body routes answer 400 `raw_body_unavailable`, since a signature covers bytes that are gone.
+   */
+  bodyReserialised?: boolean;
   /** Client address as the host sees it (after trusted-proxy handling). */
   ip?: string;
   /** Where the router is mounted (`/api/v1`), used for links such as OpenAPI `servers`. */
@@ -89,6 +95,8 @@ export interface HandlerInput<R extends RouteDefinition> {
   params: Out<R['params']>;
   query: Out<R['query']>;
   body: Out<R['body']>;
+  /** A `rawBody` route's body exactly as sent, decoded from UTF-8 once; undefined on other routes. */
+  rawBody: R['rawBody'] extends RawBodyOption ? string : undefined;
   principal: R['auth'] extends 'public' ? undefined : R['auth'] extends 'license' ? LicensePrincipal : Principal;
   request: RequestMeta;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { z } from 'zod';
 import { contract } from '../contract/index.js';
-import { listRoutes, routeErrors } from '../contract/route.js';
+import { defineRoute, listRoutes, routeErrors } from '../contract/route.js';
+import { STANDARD_WEBHOOK_HEADERS } from '../webhooks/standard-webhooks.js';
 import { errorCatalog } from '../errors.js';
 import { createOpenApiDocument } from './document.js';
 
@@ -73,5 +75,39 @@ describe('OpenAPI document', () => {
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
     expect(doc.servers).toEqual([{ url: '/api/v1' }]);
     expect((doc.info as { version: string }).version).toBe('1.2.3');
+  });
+
+  it('documents a raw-body route: JSON by media type, an open or documentary schema, its signature headers required', async () => {
+    const route = (id: string, schema?: z.ZodType) =>
+      defineRoute({
+        id: `hooks.${id}`,
+        method: 'POST',
+        path: `/hooks/${id}`,
+        summary: 'A signed callback',
+        tags: ['hooks'],
+        auth: 'public',
+        rawBody: { headers: STANDARD_WEBHOOK_HEADERS, ...(schema ? { schema } : {}) },
+        response: z.null(),
+        successStatus: 204,
+        errors: ['invalid_signature', 'stale_webhook'],
+      });
+    const hooks = createOpenApiDocument({ hooks: { open: route('open'), typed: route('typed', z.object({ type: z.string() })) } }, { version: '1.0.0' });
+    const validator = new Validator();
+    expect((await validator.validate(structuredClone(hooks))).errors ?? []).toEqual([]);
+
+    const open = hooks.paths['/hooks/open']!.post as Record<string, unknown> & Operation & { parameters: unknown[] };
+    expect(open.requestBody).toMatchObject({ required: true, content: { 'application/json': { schema: {} } } });
+    expect(open.parameters).toEqual(
+      STANDARD_WEBHOOK_HEADERS.map((name) => expect.objectContaining({ name, in: 'header', required: true, schema: { type: 'string', minLength: 1 } })),
+    );
+    expect(open['x-raw-body']).toBe(true);
+    expect(open.security).toEqual([]);
+    expect(open.responses['400']?.['x-error-codes']?.sort()).toEqual(['bad_request', 'invalid_signature', 'raw_body_unavailable', 'stale_webhook']);
+    expect(open.responses['413']?.['x-error-codes']).toEqual(['payload_too_large']);
+    expect(open.responses['422']?.['x-error-codes']).toEqual(['validation_failed']);
+    expect(open.responses['415']).toBeUndefined();
+
+    const typed = hooks.paths['/hooks/typed']!.post as Operation;
+    expect(typed.requestBody).toMatchObject({ content: { 'application/json': { schema: { type: 'object', properties: { type: { type: 'string' } } } } } });
   });
 });

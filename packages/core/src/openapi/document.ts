@@ -69,6 +69,10 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
       });
     }
 
+    for (const name of route.rawBody?.headers ?? []) {
+      parameters.push({ name, in: 'header', required: true, description: 'Part of the sender’s signature over the raw body.', schema: { type: 'string', minLength: 1 } });
+    }
+
     const success = route.successStatus ?? 200;
     const responses: Record<string, unknown> = {
       [success]:
@@ -103,10 +107,12 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
       ...(route.body
         ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: convert(route.body, 'input') } } } }
         : {}),
+      ...(route.rawBody ? { requestBody: rawRequestBody(route.rawBody.schema && convert(route.rawBody.schema, 'input')) } : {}),
       responses,
       'x-auth': route.auth,
       ...(route.scope ? { 'x-api-key-scope': route.scope } : {}),
       ...(route.idempotent ? { 'x-idempotent': true } : {}),
+      ...(route.rawBody ? { 'x-raw-body': true } : {}),
       ...(route.rateLimit ? { 'x-rate-limit-group': route.rateLimit } : {}),
     };
     paths[route.path] = { ...(paths[route.path] ?? {}), [route.method.toLowerCase()]: operation };
@@ -133,6 +139,18 @@ export function createOpenApiDocument(contract: Contract, options: OpenApiOption
         licenseAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`License <token>`' },
       },
     },
+  };
+}
+
+/**
+ * A raw-body route's request body: JSON by its media type, but read as bytes and signed as sent,
+ * so its schema (open unless the route gives one) only documents it and nothing validates it.
+ */
+function rawRequestBody(schema: JsonSchema | undefined): Record<string, unknown> {
+  return {
+    required: true,
+    description: 'Signed by the sender: read as the exact bytes received, never parsed or re-serialised before the signature is checked. The schema documents the payload; it is not validated.',
+    content: { 'application/json': { schema: schema ?? {} } },
   };
 }
 
