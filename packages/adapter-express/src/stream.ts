@@ -220,7 +220,7 @@ export function attachStream(server: Server, engine: StreamHost, options: Stream
 
   function join(c: Connection, channels: unknown, lastEventId: unknown) {
     if (!Array.isArray(channels) || channels.length === 0 || channels.length > 50 || !channels.every((ch) => typeof ch === 'string' && stream.isChannel(ch))) {
-      return send(c, { type: 'error', code: 'invalid_channels', detail: 'channels: 1–50 of balance, trades, orders, signals, notifications, ticks:<SYMBOL>' });
+      return send(c, { type: 'error', code: 'invalid_channels', detail: `channels: 1–50 of ${stream.channels.join(', ')}` });
     }
     for (const ch of channels as string[]) {
       if (!c.channels.has(ch)) {

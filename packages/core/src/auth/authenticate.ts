@@ -3,7 +3,7 @@ import type { RouteDefinition } from '../contract/route.js';
 import { headerValue, type HttpRequest } from '../http/types.js';
 import type { AuthService, Principal } from './service.js';
 import type { ApiKeyService } from './api-keys.js';
-import type { LicensePrincipal } from '../copy/service.js';
+import type { LicensePrincipal } from '../ports/principals.js';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i;
 const CHALLENGE = 'Bearer realm="tradeplane"';

@@ -130,8 +130,9 @@ export function findEventDefinition(events: readonly AnyEventDefinition[], event
  * The channels a client may join, from the declarations: the literal channels of user events
  * (`balance`, `orders`, …) and the patterns of public ones (`ticks:<symbol>`).
  */
-export function streamChannels(events: readonly AnyEventDefinition[]): { privateChannels: string[]; isChannel(channel: string): boolean } {
+export function streamChannels(events: readonly AnyEventDefinition[]): { channels: string[]; privateChannels: string[]; isChannel(channel: string): boolean } {
+  const channels = [...new Set(events.map((e) => e.channel))];
   const privateChannels = [...new Set(events.filter((e) => e.audience === 'user').map((e) => e.channel))];
   const patterns = events.map((e) => patternRegExp(e.channel, e.params));
-  return { privateChannels, isChannel: (channel) => patterns.some((p) => p.test(channel)) };
+  return { channels, privateChannels, isChannel: (channel) => patterns.some((p) => p.test(channel)) };
 }

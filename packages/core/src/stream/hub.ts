@@ -46,6 +46,9 @@ export const isControlChannel = (channel: string) => channel.startsWith('$');
 /** Whether `channel` is one a client may subscribe to: a declared channel, or an instance of a declared pattern (`ticks:<symbol>`). */
 export const isStreamChannel = (channel: string) => declared.isChannel(channel);
 
+/** The declared channels as clients name them (`balance`, …, `ticks:<symbol>`), for messages that list them. */
+export const streamChannelNames: readonly string[] = declared.channels;
+
 /**
  * The real-time hub: services publish events after their transactions commit; hosts (the
  * Express adapter's WebSocket endpoint) subscribe and forward each event to the connections

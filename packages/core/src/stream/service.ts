@@ -2,7 +2,7 @@ import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids, Observer } from '../ports/index.js';
 import type { Role, Storage } from '../ports/storage.js';
 import type { AccessTokenClaims } from '../auth/tokens.js';
-import { isControlChannel, isStreamChannel, type StreamEvent, type StreamHub } from './hub.js';
+import { isControlChannel, isStreamChannel, streamChannelNames, type StreamEvent, type StreamHub } from './hub.js';
 import { createTicketSigner } from './tickets.js';
 import type { CredentialChange } from './revocations.js';
 
@@ -48,6 +48,8 @@ export interface StreamService extends StreamHub {
   announceCredentialChange(change: CredentialChange): void;
   /** Whether a client may subscribe to `channel` (a known private channel, or `ticks:<SYMBOL>`). */
   isChannel(channel: string): boolean;
+  /** The channels a client may name, patterns as declared (`ticks:<symbol>`). */
+  readonly channels: readonly string[];
   /** Whether `event` may go to `userId`: their own events, or a public channel's. */
   visibleTo(event: StreamEvent, userId: string): boolean;
   /** Hosts report subscriptions coming and going (the `ws_clients` gauge). */
@@ -139,6 +141,7 @@ export function createStreamService(deps: {
     },
 
     isChannel: (channel) => isStreamChannel(channel) && !isControlChannel(channel),
+    channels: streamChannelNames,
     visibleTo: (event, userId) => !isControlChannel(event.channel) && (event.userId === null || event.userId === userId),
     track: (channel, delta) => deps.observer?.streamClients?.(channel.startsWith('ticks:') ? 'ticks' : channel, delta),
   };
