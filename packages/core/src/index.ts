@@ -188,6 +188,12 @@ export type {
   OperatorCreditStatus,
   OperatorCreditRecord,
   OperatorCreditsRepository,
+  DepositStatus,
+  DepositRecord,
+  DepositFilter,
+  DepositsRepository,
+  ProviderEventRecord,
+  ProviderEventsRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';

@@ -13,6 +13,7 @@ import type { CommissionRepository, CopyRepository } from '../copy/records.js';
 import type { IdempotencyRepository } from '../idempotency/records.js';
 import type { CandlesRepository } from '../market/records.js';
 import type { NotificationsRepository } from '../notifications/records.js';
+import type { DepositsRepository, ProviderEventsRepository } from '../payments/records.js';
 import type { RiskRepository } from '../risk/records.js';
 import type { JobsRepository, RateLimitsRepository, SystemRepository, UsedTokensRepository } from '../system/records.js';
 import type { OrdersRepository, SignalsRepository, StrategiesRepository, TradesRepository } from '../trading/records.js';
@@ -32,6 +33,7 @@ export type * from '../copy/records.js';
 export type * from '../affiliates/records.js';
 export type * from '../notifications/records.js';
 export type * from '../system/records.js';
+export type * from '../payments/records.js';
 
 export interface Repositories {
   users: UsersRepository;
@@ -63,6 +65,8 @@ export interface Repositories {
   usedTokens: UsedTokensRepository;
   withdrawals: WithdrawalsRepository;
   operatorCredits: OperatorCreditsRepository;
+  deposits: DepositsRepository;
+  providerEvents: ProviderEventsRepository;
 }
 
 export interface Storage {

@@ -19,6 +19,7 @@ import { createCopyRepositories } from './copy-repositories.js';
 import { createCommissionRepositories } from './commission-repositories.js';
 import { createOperationsRepositories } from './operations-repositories.js';
 import { createFundingRepositories } from './funding-repositories.js';
+import { createPaymentsRepositories } from './payments-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -324,6 +325,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createCommissionRepositories(db, t, statements),
     ...createOperationsRepositories(db, t),
     ...createFundingRepositories(db, t),
+    ...createPaymentsRepositories(db, t),
   });
 }
 

@@ -3,7 +3,7 @@
  * and PostgreSQL run the same cases, so services behave the same on each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
+import type { DepositRecord, ProviderEventRecord, RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '../engine.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../testing/databases.js';
 
@@ -508,6 +508,69 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.operatorCredits.resolve('c-fd-1', { status: 'rejected', resolvedAt: change.resolvedAt, resolvedBy: 'u-op-2', note: 'late', entryId: null })).toBeUndefined();
     expect((await storage.repos.operatorCredits.list({ status: 'completed', limit: 5 })).map((c) => c.id)).toEqual(['c-fd-1']);
     await expect(storage.repos.withdrawals.insert({ ...withdrawal('w-fd-3', 'h-missing'), amount: 0n })).rejects.toThrow();
+  });
+
+  it('stores deposits once per provider reference, moves one on from an allowed status only, and pages them newest first', async () => {
+    await storage.repos.users.insert(user('u-dp', 'dp@example.com'));
+    await storage.repos.users.insert(user('u-dp-2', 'dp2@example.com'));
+    const created = at('2026-02-01T00:00:00.000Z');
+    const account = (id: string, userId: string) => ({ id, userId, currency: 'USD', kind: 'real' as const, systemCode: null, isDefault: true, status: 'active' as const, balance: 0n, held: 0n, createdAt: created });
+    await storage.repos.accounts.insert(account('acc-dp', 'u-dp'));
+    await storage.repos.accounts.insert(account('acc-dp-2', 'u-dp-2'));
+    const deposit = (id: string, reference: string, userId = 'u-dp', accountId = 'acc-dp'): DepositRecord => ({
+      id, userId, accountId, provider: 'stripe', providerReference: reference, amount: 2_500n, currency: 'USD', status: 'pending', entryId: null, failureReason: null, createdAt: created, updatedAt: created,
+    });
+    await storage.repos.deposits.insert(deposit('d-dp-1', 'pi_1'));
+    expect(await storage.repos.deposits.findById('d-dp-1')).toEqual(deposit('d-dp-1', 'pi_1'));
+    expect(await storage.repos.deposits.findByReference('stripe', 'pi_1')).toEqual(deposit('d-dp-1', 'pi_1'));
+    expect(await storage.repos.deposits.findByReference('gateway', 'pi_1')).toBeUndefined();
+    expect(await storage.repos.deposits.findById('d-none')).toBeUndefined();
+    // The same provider reference is one payment: a second deposit for it is refused.
+    await expect(storage.repos.deposits.insert(deposit('d-dp-dup', 'pi_1'))).rejects.toThrow();
+    expect(await storage.repos.deposits.findById('d-dp-dup')).toBeUndefined();
+    // Another provider may use the same reference.
+    await storage.repos.deposits.insert({ ...deposit('d-dp-2', 'pi_1'), provider: 'gateway' });
+    await expect(storage.repos.deposits.insert({ ...deposit('d-dp-bad', 'pi_bad'), amount: 0n })).rejects.toThrow();
+
+    const moved = at('2026-02-01T00:01:00.000Z');
+    const processing = await storage.repos.deposits.transition('d-dp-1', ['pending'], { status: 'processing', at: moved });
+    expect(processing).toEqual({ ...deposit('d-dp-1', 'pi_1'), status: 'processing', updatedAt: moved });
+    // Refused from a status not listed: undefined, nothing changed.
+    expect(await storage.repos.deposits.transition('d-dp-1', ['pending'], { status: 'failed', failureReason: 'late', at: at('2026-02-01T00:02:00.000Z') })).toBeUndefined();
+    expect(await storage.repos.deposits.findById('d-dp-1')).toEqual(processing);
+    expect(await storage.repos.deposits.transition('d-none', ['pending'], { status: 'failed', at: moved })).toBeUndefined();
+    const succeeded = await storage.repos.deposits.transition('d-dp-1', ['pending', 'processing'], { status: 'succeeded', entryId: 'e-dp-1', at: moved });
+    expect(succeeded).toMatchObject({ status: 'succeeded', entryId: 'e-dp-1', failureReason: null, amount: 2_500n });
+
+    // Two events moving the same pending deposit at once: exactly one wins.
+    await storage.repos.deposits.insert(deposit('d-dp-3', 'pi_3'));
+    const outcomes = await Promise.all([
+      storage.repos.deposits.transition('d-dp-3', ['pending'], { status: 'succeeded', entryId: 'e-dp-3a', at: moved }),
+      storage.repos.deposits.transition('d-dp-3', ['pending'], { status: 'succeeded', entryId: 'e-dp-3b', at: moved }),
+    ]);
+    const winners = outcomes.filter((o) => o !== undefined);
+    expect(winners).toHaveLength(1);
+    expect(await storage.repos.deposits.findById('d-dp-3')).toEqual(winners[0]);
+
+    await storage.repos.deposits.insert(deposit('d-dp-4', 'pi_4'));
+    await storage.repos.deposits.insert(deposit('d-dp-5', 'pi_5', 'u-dp-2', 'acc-dp-2'));
+    const ids = (deposits: DepositRecord[]) => deposits.map((d) => d.id);
+    expect(ids(await storage.repos.deposits.list({ userId: 'u-dp', limit: 10 }))).toEqual(['d-dp-4', 'd-dp-3', 'd-dp-2', 'd-dp-1']);
+    expect(ids(await storage.repos.deposits.list({ userId: 'u-dp', limit: 2 }))).toEqual(['d-dp-4', 'd-dp-3']);
+    expect(ids(await storage.repos.deposits.list({ userId: 'u-dp', cursor: 'd-dp-3', limit: 2 }))).toEqual(['d-dp-2', 'd-dp-1']);
+    expect(ids(await storage.repos.deposits.list({ userId: 'u-dp', status: 'pending', limit: 10 }))).toEqual(['d-dp-4', 'd-dp-2']);
+    expect(ids(await storage.repos.deposits.list({ status: 'succeeded', limit: 10 }))).toEqual(['d-dp-3', 'd-dp-1']);
+    expect(ids(await storage.repos.deposits.list({ userId: 'u-dp-2', limit: 10 }))).toEqual(['d-dp-5']);
+  });
+
+  it('records a provider event once, whoever delivers it at once', async () => {
+    const event = (eventId: string, provider = 'stripe'): ProviderEventRecord => ({ provider, eventId, type: 'payment_intent.succeeded', objectId: 'pi_1', receivedAt: at('2026-02-01T00:00:00.000Z') });
+    expect(await storage.repos.providerEvents.insert(event('evt_1'))).toBe(true);
+    expect(await storage.repos.providerEvents.insert({ ...event('evt_1'), type: 'other', objectId: null })).toBe(false);
+    // Event ids are the provider's own: another provider's same id is another event.
+    expect(await storage.repos.providerEvents.insert(event('evt_1', 'gateway'))).toBe(true);
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => storage.repos.providerEvents.insert(event('evt_2'))));
+    expect(concurrent.filter(Boolean)).toHaveLength(1);
   });
   it('posts a movement whole, storing its balances as data; refuses one the ledger rule forbids, writing nothing', async () => {
     await storage.repos.users.insert(user('u-mv', 'mv@example.com'));

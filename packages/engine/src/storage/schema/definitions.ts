@@ -22,3 +22,4 @@ export * from './tables/copy.js';
 export * from './tables/affiliates.js';
 export * from './tables/notifications.js';
 export * from './tables/system.js';
+export * from './tables/payments.js';

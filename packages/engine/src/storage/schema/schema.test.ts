@@ -13,6 +13,7 @@ import type {
   BacktestStatus,
   CommissionKind,
   CopyMode,
+  DepositStatus,
   EntryKind,
   HoldStatus,
   MasterRecord,
@@ -71,6 +72,7 @@ describe('value lists', () => {
     expectTypeOf<Of<typeof values.copyModes>>().toEqualTypeOf<CopyMode>();
     expectTypeOf<Of<typeof values.subscriptionStatuses>>().toEqualTypeOf<SubscriptionStatus>();
     expectTypeOf<Of<typeof values.commissionKinds>>().toEqualTypeOf<CommissionKind>();
+    expectTypeOf<Of<typeof values.depositStatuses>>().toEqualTypeOf<DepositStatus>();
   });
 
   it('type the columns that hold them', () => {

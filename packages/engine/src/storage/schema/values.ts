@@ -34,3 +34,5 @@ export const subscriptionStatuses = ['active', 'paused', 'cancelled', 'expired']
 /** The subscriptions that still copy trades (or may again): at most one per follower and master. */
 export const liveSubscriptionStatuses = ['active', 'paused'] as const satisfies readonly (typeof subscriptionStatuses)[number][];
 export const commissionKinds = ['performance_fee', 'markup'] as const;
+
+export const depositStatuses = ['pending', 'processing', 'succeeded', 'failed', 'canceled'] as const;
