@@ -80,6 +80,8 @@ emit('/** Every operation: its flattened input (path, query and body fields), it
 emit('export interface Operations {');
 for (const [path, item] of Object.entries(doc.paths)) {
   for (const [method, op] of Object.entries(item)) {
+    // Raw-body routes are payment providers' signed callbacks: not something a client calls.
+    if (op['x-raw-body']) continue;
     const id = op.operationId;
     const [group, name] = id.split('.');
     (groups[group] ??= []).push(name);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { allowedRoles, listRoutes, manualClock, silentLogger, type HttpResponse, type RouteDefinition } from '@tradeplane/core';
+import { allowedRoles, listRoutes, manualClock, silentLogger, standardWebhooksProvider, type HttpResponse, type RouteDefinition } from '@tradeplane/core';
 import { createEngine, type Engine } from '@tradeplane/engine';
 import { createTestDatabase, type TestDatabase } from '../../packages/engine/src/testing/databases.js';
 import { TEST_AUTH } from '../support/server.js';
@@ -18,7 +18,7 @@ const T0 = new Date('2026-10-01T00:00:00.000Z');
 /** Families of per-user resources addressed by `{id}`, and A's id in each (filled in `beforeAll`). */
 const owned: Record<string, string> = {};
 const familyOf = (route: RouteDefinition) => {
-  const m = /^\/(accounts|trades|orders|strategies|backtests|subscriptions|notifications|api-keys|auth\/sessions|withdrawals)\/\{id\}/.exec(route.path);
+  const m = /^\/(accounts|trades|orders|strategies|backtests|subscriptions|notifications|api-keys|auth\/sessions|withdrawals|wallet\/deposits)\/\{id\}/.exec(route.path);
   return m?.[1];
 };
 /** Addressed by id but readable by anyone signed in, by design (documented on the routes). */
@@ -41,7 +41,16 @@ describe('authorization matrix from the contract (SQLite)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite-memory');
-    engine = await createEngine({ database: db.database, mode: 'test', clock, logger: silentLogger, auth: { ...TEST_AUTH, loginThrottle: false, accessTokenTtl: 900 }, jobs: { enabled: false }, rateLimits: { enabled: false } });
+    engine = await createEngine({
+      database: db.database,
+      mode: 'test',
+      clock,
+      logger: silentLogger,
+      auth: { ...TEST_AUTH, loginThrottle: false, accessTokenTtl: 900 },
+      jobs: { enabled: false },
+      rateLimits: { enabled: false },
+      payments: { providers: [standardWebhooksProvider({ name: 'bank', secret: 'whsec_bWF0cml4LW1hdHJpeC1tYXRyaXgtbWF0cml4' })] },
+    });
     const ids: Record<string, string> = {};
     for (const who of ['a', 'b', 'viewer', 'admin', 'disabled', 'expired', 'loggedout', 'keys']) ids[who] = await register(`${who}@example.com`);
     await engine.admin.setRole(null, ids.admin!, 'admin');
@@ -74,12 +83,13 @@ describe('authorization matrix from the contract (SQLite)', () => {
     await engine.wallets.funding.creditByOperator(ids.admin!, real.id, { amount: '50.00', currency: 'USD', reason: 'matrix fixture', idempotencyKey: 'mtx-3' });
     const pending = await engine.wallets.withdraw(a, { accountId: real.id, amount: '10.00', currency: 'USD', idempotencyKey: 'mtx-4' });
     owned.withdrawals = 'withdrawal' in pending ? pending.withdrawal.id : '';
+    owned['wallet/deposits'] = (await engine.payments.requestDeposit(a, { accountId: real.id, amount: '5.00', currency: 'USD' })).deposit.id;
     const sessionToken = await login('a@example.com');
     owned['auth/sessions'] = (await engine.auth.authenticate(sessionToken)).sessionId;
 
     // Every fixture is real: a missing id would make B's 404 meaningless.
     for (const [family, id] of Object.entries(owned)) expect(typeof id === 'string' && id.length > 0, `A's ${family}`).toBe(true);
-    expect(Object.keys(owned).sort()).toEqual(['accounts', 'api-keys', 'auth/sessions', 'backtests', 'notifications', 'orders', 'strategies', 'subscriptions', 'trades', 'withdrawals']);
+    expect(Object.keys(owned).sort()).toEqual(['accounts', 'api-keys', 'auth/sessions', 'backtests', 'notifications', 'orders', 'strategies', 'subscriptions', 'trades', 'wallet/deposits', 'withdrawals']);
 
     // Caller states: disabled, logged out, and (last, since it moves the clock) expired.
     await engine.admin.disable(null, ids.disabled!);

@@ -699,6 +699,24 @@ export type Notification = {
   created_at: string;
 };
 
+export type Deposit = {
+  id: string;
+  account_id: string;
+  provider: string;
+  /** The provider’s id for the payment (a Stripe PaymentIntent id) */
+  provider_reference: string;
+  amount: string;
+  currency: string;
+  status: "pending" | "processing" | "succeeded" | "failed" | "canceled";
+  /** The ledger entry that credited the account, once succeeded */
+  entry_id: string | null;
+  failure_reason: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  /** ISO 8601 timestamp (UTC) */
+  updated_at: string;
+};
+
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
 export interface Operations {
   /** Liveness and database status (503 with the same report when the database is down) */
@@ -1958,6 +1976,50 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
   };
+  /** Deposit real money through a payment provider: a pending deposit, credited only when the provider confirms the payment */
+  "deposits.create": {
+    input: {
+      /** A real account of yours (default: your default account) */
+      account_id?: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      currency: string;
+      /** A configured provider (default: the first) */
+      provider?: string;
+    };
+    output: {
+      deposit: Deposit;
+      /** What the payer needs to complete the payment with the provider */
+      payment: {
+        client_secret?: string;
+        redirect_url?: string;
+        instructions?: Record<string, string>;
+      };
+    };
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "funding_provider_required" | "forbidden" | "insufficient_scope" | "not_found" | "payload_too_large" | "unsupported_media_type" | "transfer_not_allowed" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Your deposits through payment providers, newest first */
+  "deposits.list": {
+    input: {
+      status?: "pending" | "processing" | "succeeded" | "failed" | "canceled";
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      deposits: Array<Deposit>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** One of your deposits */
+  "deposits.get": {
+    input: {
+      id: string;
+    };
+    output: Deposit;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -2066,6 +2128,9 @@ export const operations = {
   "notifications.read": { method: "POST", path: "/notifications/{id}/read", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: null, idempotent: false },
   "notifications.readAll": { method: "POST", path: "/notifications/read-all", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
   "stream.ticket": { method: "POST", path: "/stream/ticket", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
+  "deposits.create": { method: "POST", path: "/wallet/deposits", pathParams: [], queryParams: [], bodyFields: ["account_id","amount","currency","provider"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
+  "deposits.list": { method: "GET", path: "/wallet/deposits", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "deposits.get": { method: "GET", path: "/wallet/deposits/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -2094,6 +2159,7 @@ export const groups = {
   affiliates: { code: "affiliates.code", stats: "affiliates.stats" },
   notifications: { list: "notifications.list", read: "notifications.read", readAll: "notifications.readAll" },
   stream: { ticket: "stream.ticket" },
+  deposits: { create: "deposits.create", list: "deposits.list", get: "deposits.get" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "invalid_signature" | "stale_webhook" | "raw_body_unavailable" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "service_unavailable";

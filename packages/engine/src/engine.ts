@@ -107,6 +107,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     wallets: options.wallets,
     trading: options.trading,
     copy: options.copy,
+    payments: options.payments,
     modules: options.modules,
     // Backtests replay on a private in-memory SQLite database, whatever the engine runs on.
     scratchStorage: async () => {

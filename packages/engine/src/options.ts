@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, type FundingProvider, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -77,12 +77,18 @@ export const engineOptionsSchema = z.strictObject({
   trading: tradingOptionsSchema.prefault({}),
   /**
    * The modules to serve (what an `ENABLED_MODULES` setting lists; default all): `auth`, `notifications`,
-   * `wallets`, `affiliates`, `market`, `trading`, `copy`. Their routes are mounted and their jobs run; every table
+   * `wallets`, `affiliates`, `payments`, `market`, `trading`, `copy`. Their routes are mounted and their jobs run; every table
    * exists regardless. A module needs the ones it builds on (`trading`: auth, wallets, market).
    */
   modules: z.array(z.enum(moduleNames)).min(1).optional(),
   /** Commission (settlement period, platform share) and affiliates' share: see `copyOptionsSchema`. */
   copy: copyOptionsSchema.prefault({}),
+  /** Payment providers real money enters through (`standardWebhooksProvider(…)`, a Stripe provider): see docs/payments.md. */
+  payments: z
+    .strictObject({
+      providers: z.array(z.custom<FundingProvider>((v) => isObject(v) && typeof v.name === 'string' && typeof v.verifyEvent === 'function', 'expected a FundingProvider')).default([]),
+    })
+    .prefault({}),
   /**
    * Background jobs: expiring subscriptions and holds, settling each commission period after it
    * ends, purging expired tokens and idempotency keys. `enabled` (default true) runs them in this

@@ -16,6 +16,7 @@ import { commissionRoutes, licenseRoutes, masterRoutes, subscriptionRoutes } fro
 import { notificationRoutes } from './notifications.js';
 import { affiliateRoutes } from './affiliates.js';
 import { streamRoutes } from './stream.js';
+import { depositRoutes, webhookRoutes } from './payments.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -43,6 +44,8 @@ export const contract = {
   affiliates: affiliateRoutes,
   notifications: notificationRoutes,
   stream: streamRoutes,
+  deposits: depositRoutes,
+  webhooks: webhookRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;

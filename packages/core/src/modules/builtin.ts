@@ -3,6 +3,7 @@ import { authModule } from '../auth/module.js';
 import { copyModule } from '../copy/module.js';
 import { marketModule } from '../market/module.js';
 import { notificationsModule } from '../notifications/module.js';
+import { paymentsModule } from '../payments/module.js';
 import { tradingModule } from '../trading/module.js';
 import { walletsModule } from '../wallets/module.js';
 
@@ -10,6 +11,6 @@ import { walletsModule } from '../wallets/module.js';
  * tradeplane's modules, in the order they are built: a module comes after the modules it uses.
  * Adding a module is one folder with a `module.ts` and one line here.
  */
-export const builtinModules = [authModule, notificationsModule, walletsModule, affiliatesModule, marketModule, tradingModule, copyModule] as const;
+export const builtinModules = [authModule, notificationsModule, walletsModule, affiliatesModule, paymentsModule, marketModule, tradingModule, copyModule] as const;
 
 export type BuiltinModules = typeof builtinModules;

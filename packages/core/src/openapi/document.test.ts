@@ -37,7 +37,7 @@ describe('OpenAPI document', () => {
       expect(op!.tags).toEqual(route.tags);
       const expected = route.auth === 'public' ? [] : route.auth === 'license' ? [{ licenseAuth: [] }] : [{ bearerAuth: [] }, ...(route.scope ? [{ apiKeyAuth: [route.scope] }] : [])];
       expect(op!.security).toEqual(expected);
-      expect(Boolean(op!.requestBody)).toBe(Boolean(route.body));
+      expect(Boolean(op!.requestBody)).toBe(Boolean(route.body ?? route.rawBody));
     }
   });
 

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { standardWebhooksProvider } from '@tradeplane/core';
+import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { expectProblem, signUp, type SignedIn } from '../support/auth.js';
+
+const secret = `whsec_${randomBytes(24).toString('base64')}`;
+let events = 0;
+
+/** A gateway's callback, signed by the Standard Webhooks reference implementation. */
+function callback(payload: unknown, options: { id?: string; at?: Date; key?: string } = {}) {
+  const id = options.id ?? `msg_${process.pid}_${++events}`;
+  const at = options.at ?? new Date();
+  const body = JSON.stringify(payload);
+  const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(options.key ?? secret).sign(id, at, body) };
+  return { id, body, headers };
+}
+
+/**
+ * Real money through a payment provider: a deposit waits for the provider's signed callback,
+ * which credits the account once, whatever the number and order of deliveries.
+ */
+describe.each(testDatabaseKinds())('deposits through a payment provider on %s', (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind, { payments: { providers: [standardWebhooksProvider({ name: 'bank', secret })] } });
+  });
+  afterAll(() => server.close());
+  afterEach(async () => {
+    expect((await server.engine.wallets.verifyLedger()).ok).toBe(true);
+  });
+
+  const webhook = (signed: { body: string; headers: Record<string, string> }, provider = 'bank') => server.request('POST', `/webhooks/${provider}`, { body: signed.body, headers: signed.headers });
+
+  async function realDeposit(amount = '250.00'): Promise<{ user: SignedIn; accountId: string; depositId: string; reference: string }> {
+    const user = await signUp(server);
+    const opened = await server.request('POST', '/accounts', { token: user.access, body: { currency: 'USD' } });
+    expect(opened.status, opened.text).toBe(201);
+    const asked = await server.request('POST', '/wallet/deposits', { token: user.access, body: { account_id: opened.body.id, amount, currency: 'USD' } });
+    expect(asked.status, asked.text).toBe(201);
+    expect(asked.body.deposit).toMatchObject({ status: 'pending', amount, currency: 'USD', provider: 'bank', entry_id: null });
+    expect(asked.body.payment.instructions.reference).toBe(asked.body.deposit.provider_reference);
+    return { user, accountId: opened.body.id, depositId: asked.body.deposit.id, reference: asked.body.deposit.provider_reference };
+  }
+  const balanceOf = async (user: SignedIn, accountId: string) => (await server.request('GET', `/accounts/${accountId}`, { token: user.access })).body.balance;
+
+  it('credits the account once the provider confirms the payment, and once only for five concurrent redeliveries', async () => {
+    const { user, accountId, depositId, reference } = await realDeposit('250.00');
+    const processing = await webhook(callback({ type: 'deposit.processing', data: { reference } }));
+    expect(processing.status, processing.text).toBe(200);
+    expect(await balanceOf(user, accountId)).toBe('0.00');
+
+    const succeeded = callback({ type: 'deposit.succeeded', data: { reference, amount: 25000, currency: 'USD' } });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => webhook(succeeded)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    // A second event for the same payment (another attempt's confirmation) changes nothing either.
+    expect((await webhook(callback({ type: 'deposit.succeeded', data: { reference, amount: '25000', currency: 'USD' } }))).status).toBe(200);
+
+    expect(await balanceOf(user, accountId)).toBe('250.00');
+    const deposit = (await server.request('GET', `/wallet/deposits/${depositId}`, { token: user.access })).body;
+    expect(deposit).toMatchObject({ status: 'succeeded', entry_id: expect.any(String) });
+    const history = (await server.request('GET', `/wallet/transactions?account=${accountId}`, { token: user.access })).body;
+    expect(history.transactions.filter((t: { kind: string }) => t.kind === 'deposit')).toHaveLength(1);
+    const listed = (await server.request('GET', '/wallet/deposits?status=succeeded', { token: user.access })).body;
+    expect(listed.deposits.map((d: { id: string }) => d.id)).toEqual([depositId]);
+  });
+
+  it('credits a payment that succeeds after a failed attempt, and never one whose amount differs', async () => {
+    const retried = await realDeposit('40.00');
+    await webhook(callback({ type: 'deposit.failed', data: { reference: retried.reference, reason: 'card_declined' } }));
+    expect((await server.request('GET', `/wallet/deposits/${retried.depositId}`, { token: retried.user.access })).body).toMatchObject({ status: 'failed', failure_reason: 'card_declined' });
+    await webhook(callback({ type: 'deposit.succeeded', data: { reference: retried.reference, amount: 4000, currency: 'USD' } }));
+    expect(await balanceOf(retried.user, retried.accountId)).toBe('40.00');
+
+    const short = await realDeposit('40.00');
+    expect((await webhook(callback({ type: 'deposit.succeeded', data: { reference: short.reference, amount: 3999, currency: 'USD' } }))).status).toBe(200);
+    expect(await balanceOf(short.user, short.accountId)).toBe('0.00');
+    const flagged = (await server.request('GET', `/wallet/deposits/${short.depositId}`, { token: short.user.access })).body;
+    expect(flagged).toMatchObject({ status: 'failed', failure_reason: expect.stringContaining('amount_mismatch') });
+    const audit = await server.engine.admin.auditLogs({ action: 'deposit.mismatch', limit: 10 });
+    expect(audit.map((a: { targetId: string | null }) => a.targetId)).toContain(short.depositId);
+  });
+
+  it('refuses a bad or stale signature with 400 and writes nothing; an unknown payment is 409 for the provider to retry', async () => {
+    const { user, accountId, reference } = await realDeposit('10.00');
+    const payload = { type: 'deposit.succeeded', data: { reference, amount: 1000, currency: 'USD' } };
+    const forged = callback(payload, { key: `whsec_${randomBytes(24).toString('base64')}` });
+    expectProblem(await webhook(forged), 400, 'invalid_signature');
+    const tampered = callback(payload);
+    expectProblem(await webhook({ ...tampered, body: tampered.body.replace('1000', '100000') }), 400, 'invalid_signature');
+    expectProblem(await webhook(callback(payload, { at: new Date(Date.now() - 3_600_000) })), 400, 'stale_webhook');
+    expect(await balanceOf(user, accountId)).toBe('0.00');
+
+    const early = callback({ type: 'deposit.succeeded', data: { reference: 'not-yet-recorded', amount: 1000, currency: 'USD' } });
+    expectProblem(await webhook(early), 409, 'conflict');
+    // Its event was not recorded: the retry is acted on, not answered as a duplicate.
+    const again = await webhook(early);
+    expect(again.status).toBe(409);
+
+    expectProblem(await webhook(callback(payload), 'nobody'), 404, 'not_found');
+    const ignored = await webhook(callback({ type: 'customer.updated', data: {} }));
+    expect(ignored.status, ignored.text).toBe(200);
+  });
+
+  it('takes deposits into real accounts only, in their currency', async () => {
+    const user = await signUp(server);
+    expectProblem(await server.request('POST', '/wallet/deposits', { token: user.access, body: { amount: '10.00', currency: 'USD' } }), 422, 'transfer_not_allowed');
+    const opened = await server.request('POST', '/accounts', { token: user.access, body: { currency: 'USD' } });
+    expectProblem(await server.request('POST', '/wallet/deposits', { token: user.access, body: { account_id: opened.body.id, amount: '10.00', currency: 'EUR' } }), 422, 'currency_mismatch');
+    expectProblem(await server.request('POST', '/wallet/deposits', { token: user.access, body: { account_id: opened.body.id, amount: '0.00', currency: 'USD' } }), 422, 'validation_failed');
+    const other = await signUp(server);
+    expectProblem(await server.request('POST', '/wallet/deposits', { token: other.access, body: { account_id: opened.body.id, amount: '10.00', currency: 'USD' } }), 404, 'not_found');
+  });
+});
