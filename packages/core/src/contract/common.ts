@@ -4,6 +4,12 @@ import { errorCatalog, type ErrorCode } from '../errors.js';
 /** An ISO 8601 UTC timestamp on the wire. */
 export const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 timestamp (UTC)' });
 
+/** The query of a newest-first, keyset-paged list (spread into the route's `query`). */
+export const pageQuery = {
+  cursor: z.string().min(1).max(64).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+};
+
 export const fieldErrorSchema = z.object({
   in: z.enum(['body', 'query', 'path', 'header']),
   path: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from './route.js';
-import { timestamp } from './common.js';
+import { pageQuery, timestamp } from './common.js';
 import { amountSchema } from './wallets.js';
 
 const depositStatus = z.enum(['pending', 'processing', 'succeeded', 'failed', 'canceled']);
@@ -58,11 +58,7 @@ export const depositRoutes = {
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:read',
-    query: z.object({
-      status: depositStatus.optional(),
-      cursor: z.string().min(1).max(64).optional().meta({ description: 'The `next_cursor` of the previous page' }),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-    }),
+    query: z.object({ status: depositStatus.optional(), ...pageQuery }),
     response: z.object({ deposits: z.array(depositSchema), next_cursor: z.string().nullable() }),
     errors: [],
   }),

@@ -2,7 +2,7 @@ import { DECIMAL } from '../money/amount.js';
 import { CURRENCY_CODE } from '../money/currency.js';
 import { z } from 'zod';
 import { defineRoute } from './route.js';
-import { timestamp } from './common.js';
+import { pageQuery, timestamp } from './common.js';
 
 const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet'] as const;
 
@@ -376,10 +376,6 @@ export const ledgerRoutes = {
 } as const;
 
 const withdrawalStatus = z.enum(['pending', 'completed', 'rejected', 'failed', 'cancelled']);
-const pageQuery = {
-  cursor: z.string().min(1).max(64).optional().meta({ description: 'The `next_cursor` of the previous page' }),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-};
 const withdrawalPage = z.object({ withdrawals: z.array(withdrawalSchema), next_cursor: z.string().nullable() });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(3).max(500).meta({ description: 'Why; kept with the record and in the audit log' }) });
 
