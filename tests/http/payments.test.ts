@@ -13,7 +13,7 @@ let events = 0;
 function callback(payload: unknown, options: { id?: string; at?: Date; key?: string } = {}) {
   const id = options.id ?? `msg_${process.pid}_${++events}`;
   const at = options.at ?? new Date();
-  const body = JSON.stringify(payload);
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(options.key ?? secret).sign(id, at, body) };
   return { id, body, headers };
 }
@@ -99,6 +99,11 @@ describe.each(testDatabaseKinds())('deposits through a payment provider on %s', 
     // Its event was not recorded: the retry is acted on, not answered as a duplicate.
     const again = await webhook(early);
     expect(again.status).toBe(409);
+
+    // An amount JavaScript cannot hold exactly as a number is refused, not rounded.
+    const unsafe = `{"type":"deposit.succeeded","data":{"reference":"${reference}","amount":9007199254740993,"currency":"USD"}}`;
+    expectProblem(await webhook(callback(unsafe)), 422, 'validation_failed');
+    expect(await balanceOf(user, accountId)).toBe('0.00');
 
     expectProblem(await webhook(callback(payload), 'nobody'), 404, 'not_found');
     const ignored = await webhook(callback({ type: 'customer.updated', data: {} }));

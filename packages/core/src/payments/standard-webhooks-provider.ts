@@ -9,6 +9,7 @@ const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
 const gatewayEvent = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('deposit.succeeded'),
+    // A JSON number only while it is a safe integer (zod's `int`): a larger one was already rounded by JSON.parse.
     data: z.object({ reference: z.string().min(1).max(255), amount: z.union([z.string().regex(MINOR_UNITS), z.number().int().positive()]), currency: z.string().min(1).max(12) }),
   }),
   z.object({ type: z.literal('deposit.processing'), data: z.object({ reference: z.string().min(1).max(255) }) }),
