@@ -74,6 +74,8 @@ describe.each(testDatabaseKinds())('deposits through a payment provider on %s', 
     expect((await server.request('GET', `/wallet/deposits/${retried.depositId}`, { token: retried.user.access })).body).toMatchObject({ status: 'failed', failure_reason: 'card_declined' });
     await webhook(callback({ type: 'deposit.succeeded', data: { reference: retried.reference, amount: 4000, currency: 'USD' } }));
     expect(await balanceOf(retried.user, retried.accountId)).toBe('40.00');
+    // The earlier attempt's reason no longer describes the deposit.
+    expect((await server.request('GET', `/wallet/deposits/${retried.depositId}`, { token: retried.user.access })).body).toMatchObject({ status: 'succeeded', failure_reason: null });
 
     const short = await realDeposit('40.00');
     expect((await webhook(callback({ type: 'deposit.succeeded', data: { reference: short.reference, amount: 3999, currency: 'USD' } }))).status).toBe(200);

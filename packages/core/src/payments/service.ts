@@ -118,7 +118,7 @@ export function createPaymentService(deps: {
         }
         const entryId = ids.next();
         // A payment that failed on one attempt may still succeed on the next: any state but succeeded moves on.
-        const succeeded = await tx.deposits.transition(deposit.id, ['pending', 'processing', 'failed', 'canceled'], { status: 'succeeded', entryId, at });
+        const succeeded = await tx.deposits.transition(deposit.id, ['pending', 'processing', 'failed', 'canceled'], { status: 'succeeded', entryId, failureReason: null, at });
         if (!succeeded) return;
         const account = await tx.accounts.findById(deposit.accountId);
         if (!account) throw new Error(`deposit ${deposit.id}: account ${deposit.accountId} vanished`);
