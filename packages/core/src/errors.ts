@@ -27,6 +27,7 @@ export const errorCatalog = {
   insufficient_scope: { status: 403, title: 'API key lacks the required scope' },
   csrf_failed: { status: 403, title: 'CSRF check failed' },
   funding_provider_required: { status: 403, title: 'Real money needs a funding provider or an operator' },
+  plan_limit: { status: 403, title: 'Your plan does not allow this' },
   // 404
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
@@ -50,6 +51,10 @@ export const errorCatalog = {
   withdrawal_not_pending: { status: 409, title: 'Withdrawal is no longer pending' },
   credit_not_pending: { status: 409, title: 'Credit is no longer awaiting approval' },
   second_approval_required: { status: 409, title: 'A second operator must approve this' },
+  withdrawal_not_approved: { status: 409, title: 'Withdrawal is not approved for payout' },
+  dispute_open: { status: 409, title: 'A payment dispute is open on the account' },
+  funds_not_cleared: { status: 409, title: 'Deposited funds have not cleared yet' },
+  deposit_not_refundable: { status: 409, title: 'Deposit cannot be refunded' },
   // 413 / 415
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -61,6 +66,7 @@ export const errorCatalog = {
   rate_limited: { status: 429, title: 'Too many requests' },
   // 5xx
   internal_error: { status: 500, title: 'Internal server error' },
+  payout_failed: { status: 502, title: 'The payout provider refused the payout' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
