@@ -8,9 +8,9 @@ export const roles = ['user', 'viewer', 'admin'] as const;
 export const userStatuses = ['active', 'pending', 'disabled'] as const;
 
 export const accountKinds = ['demo', 'real', 'system'] as const;
-export const systemAccountCodes = ['external', 'demo_faucet', 'demo_settlement', 'fees', 'commission', 'settlement', 'adjustments'] as const;
+export const systemAccountCodes = ['external', 'demo_faucet', 'demo_settlement', 'fees', 'commission', 'settlement', 'adjustments', 'receivable'] as const;
 export const accountStatuses = ['active', 'frozen'] as const;
-export const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet'] as const;
+export const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet', 'refund', 'chargeback'] as const;
 export const holdStatuses = ['pending', 'captured', 'released', 'expired'] as const;
 export const withdrawalStatuses = ['pending', 'completed', 'rejected', 'failed', 'cancelled'] as const;
 export const operatorCreditStatuses = ['pending_approval', 'completed', 'rejected'] as const;
@@ -36,3 +36,6 @@ export const liveSubscriptionStatuses = ['active', 'paused'] as const satisfies 
 export const commissionKinds = ['performance_fee', 'markup'] as const;
 
 export const depositStatuses = ['pending', 'processing', 'succeeded', 'failed', 'canceled'] as const;
+export const disputeStatuses = ['open', 'won', 'lost'] as const;
+export const receivableStatuses = ['open', 'settled'] as const;
+export const receivableCauses = ['refund', 'chargeback'] as const;
