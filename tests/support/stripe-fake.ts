@@ -7,29 +7,37 @@
  * What it covers:
  * - `POST /v1/payment_intents`, `GET /v1/payment_intents/:id`, `POST /v1/payment_intents/:id/cancel`,
  *   `POST /v1/refunds`, `GET /v1/charges/:id`, `POST /v1/transfers`, `GET /v1/transfers/:id`,
- *   `POST /v1/customers`, `GET /v1/customers/:id`, `GET /v1/events/:id`; anything else is the
- *   404 Stripe answers for an unrecognized URL.
+ *   `POST /v1/customers`, `GET /v1/customers/:id`, `GET /v1/events/:id`, `GET /v1/disputes/:id`;
+ *   for Billing `POST /v1/prices`, `GET /v1/prices/:id`, `POST /v1/checkout/sessions` (subscription
+ *   mode), `GET /v1/checkout/sessions/:id`, `GET /v1/subscriptions/:id`, `POST /v1/subscriptions/:id`
+ *   (`cancel_at_period_end`, `metadata`); anything else is the 404 Stripe answers for an unrecognized URL.
  * - Bearer secret-key auth, Stripe-shaped errors (`{ error: { type, code, param, message } }`)
  *   with Stripe's status codes (400, 401, 402 card errors, 404), unknown parameters rejected.
  * - `Idempotency-Key`: the same key with the same parameters replays the first response
  *   (`Idempotent-Replayed: true`), with other parameters or on another endpoint it is a 400
  *   `idempotency_error`. Responses that failed validation are not stored, as on Stripe.
  * - Card payments that succeed, decline (`pm_card_chargeDeclined`, `pm_card_chargeDeclinedInsufficientFunds`
- *   on confirm) or stay processing; full and partial refunds; disputes opened and closed;
- *   Connect transfers, with an optional available balance to exhaust. Every state change records
+ *   on confirm) or stay processing; full and partial refunds; disputes opened, updated and closed
+ *   (with the funds withdrawn and reinstated events); a Checkout Session completed into a customer
+ *   and an active subscription, a failed renewal (`past_due`), the period ending (renewed, or
+ *   deleted when it was set to cancel or is unpaid); Connect transfers, with an optional available balance to exhaust. Every state change records
  *   the Event Stripe would send (`evt_…`, `api_version`, `data.object`, `previous_attributes`).
  * - Fault injection per path: a slow response (client timeouts) and a dropped connection, before
- *   or after the request took effect (retries, and the idempotent replay that makes them safe).
+ *   or after the request took effect (retries, and the idempotent replay that makes them safe;
+ *   a late answer also lets a webhook about the new object arrive before its creator hears back).
  * - `signedWebhook`: an event body and a `Stripe-Signature` header made by the SDK's own
  *   `generateTestHeaderString`, for the webhook endpoint's tests.
  *
- * What it does not: other resources (Billing, Checkout, payouts, balance transactions), listing
+ * What it does not: other resources (invoices, products, payouts, balance transactions), listing
  * and search, `expand` (accepted, ignored: expandable fields stay ids), manual capture, 3-D Secure
  * and other `next_action`s, multi-currency settlement, Connect account headers, delivering
  * webhooks by itself (tests take the events and post them where they want), rate limits.
  * Object shapes follow the schemas in stripe-openapi.json (its `x-source` names the spec's commit
  * and API version), which the test checks every response and event against, plus the fields the
  * SDK's newer types add (`allowed_payment_method_types`, `excluded_payment_method_types`).
+ * Subscriptions are rendered as the SDK's API version has them since 2025-03-31: the period
+ * (`current_period_start` / `current_period_end`) is on each item, not on the subscription.
+ * Checkout Sessions are not in the recorded schemas; their shape follows the SDK's types.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -72,6 +80,9 @@ export interface StripeFakeState {
   refunds: Map<string, Stripe.Refund>;
   disputes: Map<string, Stripe.Dispute>;
   transfers: Map<string, Stripe.Transfer>;
+  prices: Map<string, Stripe.Price>;
+  checkoutSessions: Map<string, Stripe.Checkout.Session>;
+  subscriptions: Map<string, Stripe.Subscription>;
   /** Every event, oldest first. */
   events: Stripe.Event[];
   /** Every request that reached the fake, oldest first. */
@@ -101,11 +112,30 @@ export interface StripeFake {
   refund(paymentIntentOrCharge: string, options?: { amount?: number; reason?: Stripe.RefundCreateParams.Reason }): Stripe.Event;
   /** The cardholder disputes the charge; `charge.dispute.created`. */
   openDispute(paymentIntentOrCharge: string, options?: { amount?: number; reason?: string }): Stripe.Event;
-  /** The dispute is decided; `charge.dispute.closed`. */
+  /** The dispute moves on (evidence submitted: `under_review`); `charge.dispute.updated`. */
+  updateDispute(id: string, status: 'under_review' | 'warning_under_review' | 'needs_response'): Stripe.Event;
+  /** The dispute is decided; `charge.dispute.closed` (and `charge.dispute.funds_reinstated` when won). */
   closeDispute(id: string, outcome: 'won' | 'lost'): Stripe.Event;
+  /**
+   * The customer pays on the Checkout page: a customer (unless the session named one), an active
+   * subscription on the session's price, the session `complete`; `customer.subscription.created`
+   * is answered (`customer.created` and `checkout.session.completed` are recorded too).
+   */
+  completeCheckout(sessionId: string): Stripe.Event;
+  /** The renewal's payment fails: a new period starts unpaid, `past_due`; `customer.subscription.updated`. */
+  failRenewal(subscriptionId: string): Stripe.Event;
+  /**
+   * The current period ends: a subscription set to cancel at period end, or `past_due`/`unpaid`,
+   * is canceled (`customer.subscription.deleted`); any other renews for a period
+   * (`customer.subscription.updated`).
+   */
+  endPeriod(subscriptionId: string): Stripe.Event;
   faults: {
-    /** Answer matching requests only after `ms` milliseconds. */
-    delay(path: string | RegExp, ms: number, options?: FaultOptions): void;
+    /**
+     * Answer matching requests only after `ms` milliseconds: before the request takes effect (a
+     * slow Stripe), or after (the object exists at Stripe while its creator still waits).
+     */
+    delay(path: string | RegExp, ms: number, options?: FaultOptions & { when?: 'before' | 'after' }): void;
     /** Close the connection without an answer, before the request takes effect or after. */
     drop(path: string | RegExp, options?: FaultOptions & { when?: 'before' | 'after' }): void;
   };
@@ -288,6 +318,9 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     refunds: new Map(),
     disputes: new Map(),
     transfers: new Map(),
+    prices: new Map(),
+    checkoutSessions: new Map(),
+    subscriptions: new Map(),
     events: [],
     requests: [],
     balance: new Map(),
@@ -490,8 +523,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
   const routes: Array<{ method: string; pattern: RegExp; handle: Handler }> = [];
   const route = (method: string, pattern: RegExp, handle: Handler) => routes.push({ method, pattern, handle });
 
-  route('POST', /^\/v1\/customers$/, (params, origin) => {
-    only(params, ['description', 'email', 'metadata', 'name', 'phone', 'expand']);
+  function createCustomer(params: Params, origin: Origin): Stripe.Customer {
     const customer = {
       id: newId('cus'),
       object: 'customer',
@@ -519,6 +551,10 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     state.customers.set(customer.id, customer);
     emit('customer.created', customer, origin);
     return customer;
+  }
+  route('POST', /^\/v1\/customers$/, (params, origin) => {
+    only(params, ['description', 'email', 'metadata', 'name', 'phone', 'expand']);
+    return createCustomer(params, origin);
   });
   route('GET', /^\/v1\/customers\/([^/]+)$/, (_params, _origin, match) => state.customers.get(match[1]!) ?? throwing(missing('customer', match[1]!, 'id')));
 
@@ -666,6 +702,196 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
 
   route('GET', /^\/v1\/events\/([^/]+)$/, (_params, _origin, match) => state.events.find((e) => e.id === match[1]) ?? throwing(missing('event', match[1]!, 'id')));
 
+  route('GET', /^\/v1\/disputes\/([^/]+)$/, (_params, _origin, match) => state.disputes.get(match[1]!) ?? throwing(missing('dispute', match[1]!, 'dispute')));
+
+  // --- Billing -------------------------------------------------------------------------------
+
+  const INTERVAL_SECONDS: Record<string, number> = { day: 86_400, week: 7 * 86_400, month: 30 * 86_400, year: 365 * 86_400 };
+  /** What a Checkout Session keeps for its completion that its public shape does not show. */
+  const sessionExtras = new Map<string, { price: Stripe.Price; subscriptionMetadata: Record<string, string> }>();
+  const price = (id: string, param = 'price') => state.prices.get(id) ?? throwing(missing('price', id, param));
+  const subscription = (id: string) => state.subscriptions.get(id) ?? throwing(missing('subscription', id, 'id'));
+
+  route('POST', /^\/v1\/prices$/, (params) => {
+    only(params, ['currency', 'unit_amount', 'recurring', 'product', 'product_data', 'nickname', 'lookup_key', 'metadata', 'expand']);
+    const cur = currency(params);
+    const unitAmount = integer(params, 'unit_amount', true);
+    const recurring = params.recurring as Params | undefined;
+    const interval = recurring === undefined ? undefined : oneOf(recurring, 'interval', ['day', 'week', 'month', 'year'] as const);
+    if (recurring !== undefined && interval === undefined) throw invalid('Missing required param: recurring[interval].', { code: 'parameter_missing', param: 'recurring[interval]' });
+    const product = string(params, 'product') ?? (params.product_data !== undefined ? newId('prod') : undefined);
+    if (product === undefined) throw invalid('You must specify either product or product_data when creating a price.', { code: 'parameter_missing', param: 'product' });
+    const created = {
+      id: newId('price'),
+      object: 'price',
+      active: true,
+      billing_scheme: 'per_unit',
+      created: now(),
+      currency: cur,
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: string(params, 'lookup_key') ?? null,
+      metadata: metadata(params),
+      nickname: string(params, 'nickname') ?? null,
+      product,
+      recurring: interval === undefined ? null : { interval, interval_count: integer(recurring!, 'interval_count') ?? 1, meter: null, usage_type: 'licensed' },
+      tax_behavior: 'unspecified',
+      tiers_mode: null,
+      transform_quantity: null,
+      type: interval === undefined ? 'one_time' : 'recurring',
+      unit_amount: unitAmount,
+      unit_amount_decimal: String(unitAmount),
+    } as unknown as Stripe.Price;
+    state.prices.set(created.id, created);
+    return created;
+  });
+  route('GET', /^\/v1\/prices\/([^/]+)$/, (_params, _origin, match) => price(match[1]!, 'id'));
+
+  route('POST', /^\/v1\/checkout\/sessions$/, (params) => {
+    only(params, ['mode', 'line_items', 'client_reference_id', 'customer', 'customer_email', 'subscription_data', 'metadata', 'success_url', 'cancel_url', 'expand']);
+    const mode = oneOf(params, 'mode', ['payment', 'setup', 'subscription'] as const);
+    if (mode !== 'subscription') throw invalid('The fake supports only mode=subscription Checkout Sessions.', { param: 'mode' });
+    const items = params.line_items;
+    if (!Array.isArray(items) || items.length !== 1) throw invalid('The fake supports exactly one line item.', { param: 'line_items' });
+    const item = items[0] as Params;
+    const bought = price(string(item, 'price', true)!, 'line_items[0][price]');
+    if (bought.recurring === null) throw invalid('You must specify at least one recurring price in `subscription` mode when using prices.', { param: 'line_items[0][price]' });
+    const quantity = integer(item, 'quantity') ?? 1;
+    if (quantity !== 1) throw invalid('The fake supports quantity 1 only.', { param: 'line_items[0][quantity]' });
+    const customer = string(params, 'customer');
+    const email = string(params, 'customer_email');
+    if (customer !== undefined && email !== undefined) throw invalid('You may only specify one of these parameters: customer, customer_email.', { param: 'customer_email' });
+    if (customer !== undefined && !state.customers.has(customer)) throw missing('customer', customer, 'customer');
+    const subscriptionData = (params.subscription_data ?? {}) as Params;
+    only(subscriptionData, ['metadata']);
+    const id = `cs_test_${random62(58)}`;
+    const created = now();
+    const session = {
+      id,
+      object: 'checkout.session',
+      amount_subtotal: bought.unit_amount,
+      amount_total: bought.unit_amount,
+      cancel_url: string(params, 'cancel_url') ?? null,
+      client_reference_id: string(params, 'client_reference_id') ?? null,
+      created,
+      currency: bought.currency,
+      customer: customer ?? null,
+      customer_email: email ?? null,
+      expires_at: created + 24 * 3600,
+      livemode: false,
+      metadata: metadata(params),
+      mode,
+      payment_intent: null,
+      payment_status: 'unpaid',
+      status: 'open',
+      subscription: null,
+      success_url: string(params, 'success_url') ?? null,
+      ui_mode: 'hosted',
+      url: `https://checkout.stripe.com/c/pay/${id}`,
+    } as unknown as Stripe.Checkout.Session;
+    state.checkoutSessions.set(id, session);
+    sessionExtras.set(id, { price: bought, subscriptionMetadata: metadata(subscriptionData) });
+    return session;
+  });
+  route('GET', /^\/v1\/checkout\/sessions\/([^/]+)$/, (_params, _origin, match) => state.checkoutSessions.get(match[1]!) ?? throwing(missing('checkout.session', match[1]!, 'session')));
+
+  function createSubscription(customer: string, bought: Stripe.Price, meta: Record<string, string>): Stripe.Subscription {
+    const id = newId('sub');
+    const start = now();
+    const end = start + INTERVAL_SECONDS[bought.recurring!.interval]! * bought.recurring!.interval_count;
+    const item = {
+      id: newId('si'),
+      object: 'subscription_item',
+      billing_thresholds: null,
+      created: start,
+      current_period_end: end,
+      current_period_start: start,
+      discounts: [],
+      metadata: {},
+      price: clone(bought),
+      quantity: 1,
+      subscription: id,
+      tax_rates: [],
+    };
+    const created = {
+      id,
+      object: 'subscription',
+      application: null,
+      application_fee_percent: null,
+      automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+      billing_cycle_anchor: start,
+      billing_cycle_anchor_config: null,
+      billing_thresholds: null,
+      cancel_at: null,
+      cancel_at_period_end: false,
+      canceled_at: null,
+      cancellation_details: { comment: null, feedback: null, reason: null },
+      collection_method: 'charge_automatically',
+      created: start,
+      currency: bought.currency,
+      customer,
+      days_until_due: null,
+      default_payment_method: newId('pm'),
+      default_source: null,
+      default_tax_rates: [],
+      description: null,
+      discounts: [],
+      ended_at: null,
+      items: { object: 'list', data: [item], has_more: false, total_count: 1, url: `/v1/subscription_items?subscription=${id}` },
+      latest_invoice: newId('in'),
+      livemode: false,
+      metadata: { ...meta },
+      next_pending_invoice_item_invoice: null,
+      on_behalf_of: null,
+      pause_collection: null,
+      payment_settings: { payment_method_options: null, payment_method_types: null, save_default_payment_method: 'off' },
+      pending_invoice_item_interval: null,
+      pending_setup_intent: null,
+      pending_update: null,
+      schedule: null,
+      start_date: start,
+      status: 'active',
+      test_clock: null,
+      transfer_data: null,
+      trial_end: null,
+      trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
+      trial_start: null,
+    } as unknown as Stripe.Subscription;
+    state.subscriptions.set(id, created);
+    return created;
+  }
+
+  /** The next billing period starts where the current one ended. */
+  function advancePeriod(sub: Stripe.Subscription): void {
+    for (const item of sub.items.data) {
+      const length = INTERVAL_SECONDS[item.price.recurring!.interval]! * item.price.recurring!.interval_count;
+      item.current_period_start = item.current_period_end;
+      item.current_period_end += length;
+    }
+  }
+
+  route('GET', /^\/v1\/subscriptions\/([^/]+)$/, (_params, _origin, match) => subscription(match[1]!));
+  route('POST', /^\/v1\/subscriptions\/([^/]+)$/, (params, origin, match) => {
+    only(params, ['cancel_at_period_end', 'metadata', 'expand']);
+    const sub = subscription(match[1]!);
+    if (sub.status === 'canceled') {
+      throw invalid('A canceled subscription can only update its cancellation_details and metadata.', { param: 'cancel_at_period_end' });
+    }
+    const previous: Json = {};
+    const cancel = boolean(params, 'cancel_at_period_end');
+    if (cancel !== undefined && cancel !== sub.cancel_at_period_end) {
+      Object.assign(previous, { cancel_at_period_end: sub.cancel_at_period_end, cancel_at: sub.cancel_at, canceled_at: sub.canceled_at });
+      const periodEnd = sub.items.data[0]!.current_period_end;
+      Object.assign(sub, { cancel_at_period_end: cancel, cancel_at: cancel ? periodEnd : null, canceled_at: cancel ? now() : null });
+    }
+    if (params.metadata !== undefined) {
+      previous.metadata = clone(sub.metadata);
+      sub.metadata = metadata(params, sub.metadata);
+    }
+    if (Object.keys(previous).length > 0) emit('customer.subscription.updated', sub, origin, previous);
+    return sub;
+  });
+
   // --- HTTP ----------------------------------------------------------------------------------
 
   function takeFault(kind: Fault['kind'], method: string, path: string, when?: Fault['when']): Fault | undefined {
@@ -707,13 +933,13 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
     const stripeVersion = req.headers['stripe-version'] as string | undefined;
 
-    const delay = takeFault('delay', method, path);
-    if (delay) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => (timers.delete(timer), resolve()), delay.ms);
+    const wait = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => (timers.delete(timer), resolve()), ms);
         timers.add(timer);
       });
-    }
+    const delay = takeFault('delay', method, path, 'before');
+    if (delay) await wait(delay.ms);
     if (takeFault('drop', method, path, 'before')) {
       req.socket.destroy();
       return;
@@ -771,6 +997,8 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       body = JSON.stringify({ error: error.body });
     }
     state.requests.push({ method, path, params, idempotencyKey, stripeVersion, status });
+    const late = takeFault('delay', method, path, 'after');
+    if (late) await wait(late.ms);
     if (takeFault('drop', method, path, 'after')) {
       req.socket.destroy();
       return;
@@ -841,7 +1069,18 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       } as unknown as Stripe.Dispute;
       state.disputes.set(dispute.id, dispute);
       ch.disputed = true;
-      return emit('charge.dispute.created', dispute, automatic);
+      const created_ = emit('charge.dispute.created', dispute, automatic);
+      emit('charge.dispute.funds_withdrawn', dispute, automatic);
+      return created_;
+    },
+    updateDispute(id, status) {
+      const dispute = state.disputes.get(id);
+      if (!dispute) throw new Error(`no dispute ${id}`);
+      if (dispute.status === 'won' || dispute.status === 'lost') throw new Error(`dispute ${id} is already ${dispute.status}`);
+      const previous = { status: dispute.status };
+      dispute.status = status;
+      if (status.endsWith('under_review')) dispute.evidence_details = { ...dispute.evidence_details, has_evidence: true, submission_count: dispute.evidence_details.submission_count + 1 };
+      return emit('charge.dispute.updated', dispute, automatic, previous);
     },
     closeDispute(id, outcome) {
       const dispute = state.disputes.get(id);
@@ -849,11 +1088,46 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       if (dispute.status === 'won' || dispute.status === 'lost') throw new Error(`dispute ${id} is already ${dispute.status}`);
       const previous = { status: dispute.status };
       dispute.status = outcome;
-      return emit('charge.dispute.closed', dispute, automatic, previous);
+      const closed = emit('charge.dispute.closed', dispute, automatic, previous);
+      if (outcome === 'won') emit('charge.dispute.funds_reinstated', dispute, automatic);
+      return closed;
+    },
+    completeCheckout(sessionId) {
+      const session = state.checkoutSessions.get(sessionId);
+      if (!session) throw new Error(`no checkout session ${sessionId}`);
+      if (session.status !== 'open') throw new Error(`checkout session ${sessionId} is ${session.status}`);
+      const extra = sessionExtras.get(sessionId)!;
+      let customer = typeof session.customer === 'string' ? state.customers.get(session.customer)! : undefined;
+      customer ??= createCustomer({ email: session.customer_email ?? undefined }, automatic);
+      const subscription = createSubscription(customer.id, extra.price, extra.subscriptionMetadata);
+      Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customer.id, subscription: subscription.id, url: null });
+      const created_ = emit('customer.subscription.created', subscription, automatic);
+      emit('checkout.session.completed', session, automatic);
+      return created_;
+    },
+    failRenewal(subscriptionId) {
+      const sub = subscription(subscriptionId);
+      const previous = { status: sub.status, latest_invoice: sub.latest_invoice };
+      advancePeriod(sub);
+      Object.assign(sub, { status: 'past_due', latest_invoice: newId('in') });
+      return emit('customer.subscription.updated', sub, automatic, previous);
+    },
+    endPeriod(subscriptionId) {
+      const sub = subscription(subscriptionId);
+      if (sub.status === 'canceled') throw new Error(`subscription ${subscriptionId} is already canceled`);
+      if (sub.cancel_at_period_end || sub.status === 'past_due' || sub.status === 'unpaid') {
+        const at = sub.items.data[0]!.current_period_end;
+        Object.assign(sub, { status: 'canceled', canceled_at: sub.canceled_at ?? at, ended_at: at });
+        return emit('customer.subscription.deleted', sub, automatic);
+      }
+      const previous = { latest_invoice: sub.latest_invoice, items: clone(sub.items) };
+      advancePeriod(sub);
+      sub.latest_invoice = newId('in');
+      return emit('customer.subscription.updated', sub, automatic, previous);
     },
     faults: {
-      delay(path, ms, { method, times = 1 } = {}) {
-        faults.push({ kind: 'delay', path, method, remaining: times, ms, when: 'before' });
+      delay(path, ms, { method, times = 1, when = 'before' } = {}) {
+        faults.push({ kind: 'delay', path, method, remaining: times, ms, when });
       },
       drop(path, { method, times = 1, when = 'before' } = {}) {
         faults.push({ kind: 'drop', path, method, remaining: times, ms: 0, when });
