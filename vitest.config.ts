@@ -14,6 +14,7 @@ export default defineConfig({
       '@tradeplane/adapter-express': src('adapter-express'),
       '@tradeplane/adapter-lambda': src('adapter-lambda'),
       '@tradeplane/client': src('client'),
+      '@tradeplane/funding-stripe': src('funding-stripe'),
     },
   },
   test: {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
-const packages = ['core', 'engine', 'adapter-express', 'adapter-lambda', 'client'];
+const packages = ['core', 'engine', 'adapter-express', 'adapter-lambda', 'client', 'funding-stripe'];
 let failures = 0;
 const fail = (msg) => {
   failures++;
