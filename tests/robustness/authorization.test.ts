@@ -83,7 +83,7 @@ describe('authorization matrix from the contract (SQLite)', () => {
     await engine.wallets.funding.creditByOperator(ids.admin!, real.id, { amount: '50.00', currency: 'USD', reason: 'matrix fixture', idempotencyKey: 'mtx-3' });
     const pending = await engine.wallets.withdraw(a, { accountId: real.id, amount: '10.00', currency: 'USD', idempotencyKey: 'mtx-4' });
     owned.withdrawals = 'withdrawal' in pending ? pending.withdrawal.id : '';
-    owned['wallet/deposits'] = (await engine.payments.requestDeposit(a, { accountId: real.id, amount: '5.00', currency: 'USD' })).deposit.id;
+    owned['wallet/deposits'] = (await engine.payments.requestDeposit(a, { accountId: real.id, amount: '5.00', currency: 'USD', idempotencyKey: 'mtx-5' })).deposit.id;
     const sessionToken = await login('a@example.com');
     owned['auth/sessions'] = (await engine.auth.authenticate(sessionToken)).sessionId;
 

@@ -163,7 +163,7 @@ export type Transaction = {
   /** The journal entry this posting belongs to */
   entry_id: string;
   account_id: string;
-  kind: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+  kind: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet" | "refund" | "chargeback";
   /** Signed decimal string: negative left the account */
   amount: string;
   currency: string;
@@ -703,11 +703,13 @@ export type Deposit = {
   id: string;
   account_id: string;
   provider: string;
-  /** The provider’s id for the payment (a Stripe PaymentIntent id) */
-  provider_reference: string;
+  /** The provider’s id for the payment (a Stripe PaymentIntent id); null until the provider has answered */
+  provider_reference: string | null;
   amount: string;
   currency: string;
   status: "pending" | "processing" | "succeeded" | "failed" | "canceled";
+  /** What the provider has returned to the payer so far */
+  refunded_amount: string;
   /** The ledger entry that credited the account, once succeeded */
   entry_id: string | null;
   failure_reason: string | null;
@@ -715,6 +717,46 @@ export type Deposit = {
   created_at: string;
   /** ISO 8601 timestamp (UTC) */
   updated_at: string;
+};
+
+/** A chargeback on a deposit: open holds the amount, won releases it, lost returns it to the payer */
+export type Dispute = {
+  id: string;
+  provider: string;
+  /** The provider’s id for the dispute */
+  dispute_id: string;
+  deposit_id: string;
+  user_id: string;
+  account_id: string;
+  amount: string;
+  currency: string;
+  status: "open" | "won" | "lost";
+  reason: string;
+  /** The hold on the account while the dispute is open */
+  hold_id: string | null;
+  /** The chargeback entry, once lost */
+  entry_id: string | null;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  /** ISO 8601 timestamp (UTC) */
+  updated_at: string;
+};
+
+/** Money a user owes: a provider took back a payment after the money had left the account */
+export type Receivable = {
+  id: string;
+  user_id: string;
+  account_id: string;
+  amount: string;
+  currency: string;
+  status: "open" | "settled";
+  cause: "refund" | "chargeback";
+  /** The deposit (refund) or dispute (chargeback) it came from */
+  source_id: string;
+  entry_id: string;
+  /** ISO 8601 timestamp (UTC) */
+  created_at: string;
+  settled_at: string | null;
 };
 
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
@@ -1084,7 +1126,7 @@ export interface Operations {
   "wallet.transactions": {
     input: {
       account?: string;
-      kind?: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+      kind?: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet" | "refund" | "chargeback";
       /** Inclusive lower bound on created_at */
       from?: string;
       /** Exclusive upper bound on created_at */
@@ -1118,7 +1160,7 @@ export interface Operations {
   "billing.transactions": {
     input: {
       account?: string;
-      kind?: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+      kind?: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet" | "refund" | "chargeback";
       /** Inclusive lower bound on created_at */
       from?: string;
       /** Exclusive upper bound on created_at */
@@ -1996,7 +2038,7 @@ export interface Operations {
         instructions?: Record<string, string>;
       };
     };
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "funding_provider_required" | "forbidden" | "insufficient_scope" | "not_found" | "payload_too_large" | "unsupported_media_type" | "transfer_not_allowed" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "funding_provider_required" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "transfer_not_allowed" | "currency_mismatch" | "validation_failed" | "rate_limited" | "internal_error" | "service_unavailable";
   };
   /** Your deposits through payment providers, newest first */
   "deposits.list": {
@@ -2019,6 +2061,46 @@ export interface Operations {
     };
     output: Deposit;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Return (part of) a succeeded deposit to where it came from, through its provider (audited) */
+  "paymentOperations.refundDeposit": {
+    input: {
+      id: string;
+      /** Default: everything not refunded yet */
+      amount?: string;
+      reason: string;
+    };
+    output: Deposit;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "deposit_not_refundable" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Chargebacks on deposits, newest first */
+  "paymentOperations.disputes": {
+    input: {
+      status?: "open" | "won" | "lost";
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      disputes: Array<Dispute>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** What users owe after refunds and chargebacks their accounts could not cover, newest first */
+  "paymentOperations.receivables": {
+    input: {
+      user_id?: string;
+      status?: "open" | "settled";
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      receivables: Array<Receivable>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
 }
 
@@ -2128,9 +2210,12 @@ export const operations = {
   "notifications.read": { method: "POST", path: "/notifications/{id}/read", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: null, idempotent: false },
   "notifications.readAll": { method: "POST", path: "/notifications/read-all", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
   "stream.ticket": { method: "POST", path: "/stream/ticket", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
-  "deposits.create": { method: "POST", path: "/wallet/deposits", pathParams: [], queryParams: [], bodyFields: ["account_id","amount","currency","provider"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
+  "deposits.create": { method: "POST", path: "/wallet/deposits", pathParams: [], queryParams: [], bodyFields: ["account_id","amount","currency","provider"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: true },
   "deposits.list": { method: "GET", path: "/wallet/deposits", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
   "deposits.get": { method: "GET", path: "/wallet/deposits/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
+  "paymentOperations.refundDeposit": { method: "POST", path: "/admin/deposits/{id}/refund", pathParams: ["id"], queryParams: [], bodyFields: ["amount","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
+  "paymentOperations.disputes": { method: "GET", path: "/admin/disputes", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "paymentOperations.receivables": { method: "GET", path: "/admin/receivables", pathParams: [], queryParams: ["user_id","status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -2160,6 +2245,7 @@ export const groups = {
   notifications: { list: "notifications.list", read: "notifications.read", readAll: "notifications.readAll" },
   stream: { ticket: "stream.ticket" },
   deposits: { create: "deposits.create", list: "deposits.list", get: "deposits.get" },
+  paymentOperations: { refundDeposit: "paymentOperations.refundDeposit", disputes: "paymentOperations.disputes", receivables: "paymentOperations.receivables" },
 } as const;
 
 export type ErrorCode = "malformed_json" | "bad_request" | "invalid_signature" | "stale_webhook" | "raw_body_unavailable" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "plan_limit" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "withdrawal_not_approved" | "dispute_open" | "funds_not_cleared" | "deposit_not_refundable" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "payout_failed" | "service_unavailable";
@@ -2173,7 +2259,7 @@ export type BalanceChanged = {
   available: string;
   /** The journal entry that changed it */
   entry_id: string;
-  kind: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "demo_faucet";
+  kind: "deposit" | "withdrawal" | "transfer" | "fee" | "commission" | "trade_settlement" | "adjustment" | "refund" | "chargeback" | "demo_faucet";
 };
 
 export type Tick = {

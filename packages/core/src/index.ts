@@ -13,7 +13,7 @@ export { standardWebhooksProvider } from './payments/standard-webhooks-provider.
 export type { StandardWebhooksProviderOptions } from './payments/standard-webhooks-provider.js';
 export type { FundingProvider, DepositIntentRequest, DepositIntent, ProviderWebhook, ProviderEvent, RefundRequest, PayoutProvider, PayoutRequest } from './payments/provider.js';
 export type { BillingProvider, BillingEvent, BillingSubscriptionStatus, PlanCheckoutRequest } from './plans/provider.js';
-export type { PaymentService, Deposit, DepositRequested } from './payments/service.js';
+export type { PaymentService, Deposit, DepositRequested, Dispute, Receivable } from './payments/service.js';
 export type { ModuleDefinition, ModuleContext, HandlerContext, Terminals, Hooks } from './modules/define.js';
 export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
 export type { StreamPrincipal } from './stream/service.js';
@@ -199,6 +199,12 @@ export type {
   DepositsRepository,
   ProviderEventRecord,
   ProviderEventsRepository,
+  DisputeStatus,
+  DisputeRecord,
+  DisputesRepository,
+  ReceivableStatus,
+  ReceivableRecord,
+  ReceivablesRepository,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';

@@ -16,7 +16,7 @@ import { commissionRoutes, licenseRoutes, masterRoutes, subscriptionRoutes } fro
 import { notificationRoutes } from './notifications.js';
 import { affiliateRoutes } from './affiliates.js';
 import { streamRoutes } from './stream.js';
-import { depositRoutes, webhookRoutes } from './payments.js';
+import { depositRoutes, paymentOperationsRoutes, webhookRoutes } from './payments.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -46,6 +46,7 @@ export const contract = {
   stream: streamRoutes,
   deposits: depositRoutes,
   webhooks: webhookRoutes,
+  paymentOperations: paymentOperationsRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;

@@ -11,10 +11,11 @@ export const depositSchema = z
     id: z.string(),
     account_id: z.string(),
     provider: z.string(),
-    provider_reference: z.string().meta({ description: 'The provider’s id for the payment (a Stripe PaymentIntent id)' }),
+    provider_reference: z.string().nullable().meta({ description: 'The provider’s id for the payment (a Stripe PaymentIntent id); null until the provider has answered' }),
     amount: z.string(),
     currency: z.string(),
     status: depositStatus,
+    refunded_amount: z.string().meta({ description: 'What the provider has returned to the payer so far' }),
     entry_id: z.string().nullable().meta({ description: 'The ledger entry that credited the account, once succeeded' }),
     failure_reason: z.string().nullable(),
     created_at: timestamp,
@@ -28,9 +29,12 @@ export const depositRoutes = {
     method: 'POST',
     path: '/wallet/deposits',
     summary: 'Deposit real money through a payment provider: a pending deposit, credited only when the provider confirms the payment',
+    description:
+      'The deposit is recorded before the provider is asked, under the Idempotency-Key: a retry (after a timeout, or a 503 when the provider did not answer) answers the same deposit and the same payment.',
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:write',
+    idempotent: true,
     body: z.strictObject({
       account_id: id.optional().meta({ description: 'A real account of yours (default: your default account)' }),
       amount: amountSchema,
@@ -48,7 +52,7 @@ export const depositRoutes = {
         })
         .meta({ description: 'What the payer needs to complete the payment with the provider' }),
     }),
-    errors: ['not_found', 'transfer_not_allowed', 'currency_mismatch', 'funding_provider_required'],
+    errors: ['not_found', 'transfer_not_allowed', 'currency_mismatch', 'funding_provider_required', 'idempotency_conflict', 'service_unavailable'],
   }),
   list: defineRoute({
     id: 'deposits.list',
@@ -90,5 +94,85 @@ export const webhookRoutes = {
     rawBody: { maxBytes: 256 * 1024 },
     response: z.object({ received: z.literal(true), duplicate: z.boolean() }),
     errors: ['not_found', 'invalid_signature', 'stale_webhook', 'conflict', 'validation_failed'],
+  }),
+} as const;
+
+const disputeStatus = z.enum(['open', 'won', 'lost']);
+const receivableStatus = z.enum(['open', 'settled']);
+
+export const disputeSchema = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    dispute_id: z.string().meta({ description: 'The provider’s id for the dispute' }),
+    deposit_id: z.string(),
+    user_id: z.string(),
+    account_id: z.string(),
+    amount: z.string(),
+    currency: z.string(),
+    status: disputeStatus,
+    reason: z.string(),
+    hold_id: z.string().nullable().meta({ description: 'The hold on the account while the dispute is open' }),
+    entry_id: z.string().nullable().meta({ description: 'The chargeback entry, once lost' }),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Dispute', description: 'A chargeback on a deposit: open holds the amount, won releases it, lost returns it to the payer' });
+
+export const receivableSchema = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    account_id: z.string(),
+    amount: z.string(),
+    currency: z.string(),
+    status: receivableStatus,
+    cause: z.enum(['refund', 'chargeback']),
+    source_id: z.string().meta({ description: 'The deposit (refund) or dispute (chargeback) it came from' }),
+    entry_id: z.string(),
+    created_at: timestamp,
+    settled_at: timestamp.nullable(),
+  })
+  .meta({ id: 'Receivable', description: 'Money a user owes: a provider took back a payment after the money had left the account' });
+
+export const paymentOperationsRoutes = {
+  refundDeposit: defineRoute({
+    id: 'paymentOperations.refundDeposit',
+    method: 'POST',
+    path: '/admin/deposits/{id}/refund',
+    summary: 'Return (part of) a succeeded deposit to where it came from, through its provider (audited)',
+    description: 'The ledger moves when the provider’s refund event arrives. A retry with the same Idempotency-Key asks the provider for the same refund.',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    idempotent: true,
+    params: z.strictObject({ id }),
+    body: z.strictObject({
+      amount: amountSchema.optional().meta({ description: 'Default: everything not refunded yet' }),
+      reason: z.string().min(1).max(500),
+    }),
+    response: depositSchema,
+    errors: ['not_found', 'deposit_not_refundable'],
+  }),
+  disputes: defineRoute({
+    id: 'paymentOperations.disputes',
+    method: 'GET',
+    path: '/admin/disputes',
+    summary: 'Chargebacks on deposits, newest first',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    query: z.object({ status: disputeStatus.optional(), ...pageQuery }),
+    response: z.object({ disputes: z.array(disputeSchema), next_cursor: z.string().nullable() }),
+    errors: [],
+  }),
+  receivables: defineRoute({
+    id: 'paymentOperations.receivables',
+    method: 'GET',
+    path: '/admin/receivables',
+    summary: 'What users owe after refunds and chargebacks their accounts could not cover, newest first',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    query: z.object({ user_id: id.optional(), status: receivableStatus.optional(), ...pageQuery }),
+    response: z.object({ receivables: z.array(receivableSchema), next_cursor: z.string().nullable() }),
+    errors: [],
   }),
 } as const;

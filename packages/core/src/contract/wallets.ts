@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defineRoute } from './route.js';
 import { pageQuery, timestamp } from './common.js';
 
-const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet'] as const;
+const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet', 'refund', 'chargeback'] as const;
 
 /** A wire amount: a plain decimal string; the currency decides how many decimals it may have. */
 export const amountSchema = z

@@ -8,7 +8,7 @@ export const paymentsModule = defineModule({
   name: 'payments',
   requires: ['auth', 'wallets'],
   uses: [walletsModule],
-  routes: ['deposits', 'webhooks'],
+  routes: ['deposits', 'webhooks', 'paymentOperations'],
   create(ctx, { wallets: { wallets } }) {
     const payments = createPaymentService({ storage: ctx.storage, clock: ctx.clock, ids: ctx.ids, logger: ctx.logger, audit: ctx.audit, wallets, providers: ctx.deps.payments?.providers ?? [] });
     return { payments };

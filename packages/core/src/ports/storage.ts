@@ -13,7 +13,7 @@ import type { CommissionRepository, CopyRepository } from '../copy/records.js';
 import type { IdempotencyRepository } from '../idempotency/records.js';
 import type { CandlesRepository } from '../market/records.js';
 import type { NotificationsRepository } from '../notifications/records.js';
-import type { DepositsRepository, ProviderEventsRepository } from '../payments/records.js';
+import type { DepositsRepository, DisputesRepository, ProviderEventsRepository, ReceivablesRepository } from '../payments/records.js';
 import type { RiskRepository } from '../risk/records.js';
 import type { JobsRepository, RateLimitsRepository, SystemRepository, UsedTokensRepository } from '../system/records.js';
 import type { OrdersRepository, SignalsRepository, StrategiesRepository, TradesRepository } from '../trading/records.js';
@@ -67,6 +67,8 @@ export interface Repositories {
   operatorCredits: OperatorCreditsRepository;
   deposits: DepositsRepository;
   providerEvents: ProviderEventsRepository;
+  disputes: DisputesRepository;
+  receivables: ReceivablesRepository;
 }
 
 export interface Storage {

@@ -10,6 +10,8 @@ const entryKinds = everyValue<EntryKind>({
   commission: true,
   trade_settlement: true,
   adjustment: true,
+  refund: true,
+  chargeback: true,
   demo_faucet: true,
 });
 

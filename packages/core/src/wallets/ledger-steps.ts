@@ -98,6 +98,31 @@ export function createLedgerSteps(ctx: WalletContext, journal: Pick<Journal, 'sy
       ]);
       await tellHolder(tx, 'withdrawal', account, result);
     },
+    async returnToPayer(tx, { account, amount, holdId, entryId, kind, reference, metadata }) {
+      // Locks the account row (a zero change) and reads what it holds now: the split below must
+      // not race a withdrawal or a trade taking the same money.
+      const locked = await tx.accounts.applyDelta(account.id, 0n, 0n);
+      if (!locked) throw new Error(`account ${account.id} vanished`);
+      let held = 0n;
+      if (holdId !== null) {
+        const hold = await tx.holds.findById(holdId);
+        const captured = hold ? await tx.holds.resolve(hold.id, { status: 'captured', at: clock.now(), capturedAmount: hold.amount < amount ? hold.amount : amount, entryId }) : undefined;
+        if (captured) held = captured.amount;
+      }
+      const fromHold = held < amount ? held : amount;
+      const available = locked.balance - locked.held;
+      const rest = amount - fromHold;
+      const fromAvailable = available <= 0n ? 0n : available < rest ? available : rest;
+      const shortfall = rest - fromAvailable;
+      const fromAccount = fromHold + fromAvailable;
+      const external = await systemAccount(tx, 'external', account.currency);
+      const lines: Line[] = [{ account: external, amount }];
+      // A captured hold stops reserving all it held; a hold larger than the amount leaves its surplus available.
+      if (fromAccount > 0n || held > 0n) lines.unshift({ account, amount: -fromAccount, heldDelta: -held });
+      if (shortfall > 0n) lines.push({ account: await systemAccount(tx, systemFor(account, 'receivable'), account.currency), amount: -shortfall });
+      await post(tx, { id: entryId, kind, reference, metadata, actorId: null }, lines);
+      return { fromAccount, shortfall };
+    },
   };
 
   /** The deposit or withdrawal notice, in the movement's transaction (real money that an operator or a source moved). */

@@ -23,7 +23,7 @@ export type AccountStatus = 'active' | 'frozen';
  * and returns to) and `demo_settlement` (the other side of demo trades' results), so no system
  * account real money moves through ever holds demo money.
  */
-export type SystemAccountCode = 'external' | 'demo_faucet' | 'demo_settlement' | 'fees' | 'commission' | 'settlement' | 'adjustments';
+export type SystemAccountCode = 'external' | 'demo_faucet' | 'demo_settlement' | 'fees' | 'commission' | 'settlement' | 'adjustments' | 'receivable';
 
 export interface AccountRecord {
   id: string;
@@ -49,7 +49,11 @@ export type EntryKind =
   | 'commission'
   | 'trade_settlement'
   | 'adjustment'
-  | 'demo_faucet';
+  | 'demo_faucet'
+  /** A payment provider returned (part of) a deposit to the payer. */
+  | 'refund'
+  /** A payment provider took a disputed deposit back. */
+  | 'chargeback';
 
 export interface JournalEntryRecord {
   id: string;

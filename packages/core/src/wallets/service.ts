@@ -244,6 +244,17 @@ export interface LedgerSteps {
   fundFromOutside(tx: Repositories, input: { account: AccountRecord; amount: bigint; entryId: string; reference: string | null; metadata: Record<string, unknown>; actorId: string | null }): Promise<void>;
   /** A withdrawal paid out: its whole hold leaves for `external` as one `withdrawal` entry with id `entryId`; the holder is told. */
   payOut(tx: Repositories, input: { holdId: string; entryId: string; reference: string | null; metadata: Record<string, unknown>; actorId: string | null }): Promise<void>;
+  /**
+   * A payment provider took money back from a real account (a refund, a lost chargeback):
+   * `amount` leaves for `external` as one entry with id `entryId`. It comes from `holdId`'s hold
+   * (captured whole) and then the account's available balance; whatever those cannot cover is
+   * booked against the `receivable` system account — the holder owes it — so the account never
+   * goes below what it holds. Answers the part the account paid and the shortfall.
+   */
+  returnToPayer(
+    tx: Repositories,
+    input: { account: AccountRecord; amount: bigint; holdId: string | null; entryId: string; kind: 'refund' | 'chargeback'; reference: string | null; metadata: Record<string, unknown> },
+  ): Promise<{ fromAccount: bigint; shortfall: bigint }>;
 }
 
 /** A user account's balance after a committed journal entry (decimal strings). */

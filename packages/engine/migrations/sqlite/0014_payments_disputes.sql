@@ -65,7 +65,7 @@ CREATE TABLE `__new_deposits` (
 	CONSTRAINT "deposits_status_check" CHECK("__new_deposits"."status" in ('pending', 'processing', 'succeeded', 'failed', 'canceled'))
 );
 --> statement-breakpoint
-INSERT INTO `__new_deposits`("id", "user_id", "account_id", "provider", "provider_reference", "idempotency_key", "amount", "currency", "status", "refunded_amount", "entry_id", "failure_reason", "created_at", "updated_at") SELECT "id", "user_id", "account_id", "provider", "provider_reference", "idempotency_key", "amount", "currency", "status", "refunded_amount", "entry_id", "failure_reason", "created_at", "updated_at" FROM `deposits`;--> statement-breakpoint
+INSERT INTO `__new_deposits`("id", "user_id", "account_id", "provider", "provider_reference", "amount", "currency", "status", "entry_id", "failure_reason", "created_at", "updated_at") SELECT "id", "user_id", "account_id", "provider", "provider_reference", "amount", "currency", "status", "entry_id", "failure_reason", "created_at", "updated_at" FROM `deposits`;--> statement-breakpoint
 DROP TABLE `deposits`;--> statement-breakpoint
 ALTER TABLE `__new_deposits` RENAME TO `deposits`;--> statement-breakpoint
 PRAGMA foreign_keys=ON;--> statement-breakpoint

@@ -1,20 +1,66 @@
-import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
-import type { DepositRecord, Repositories } from '@tradeplane/core';
+import { and, count, desc, eq, gte, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import type { DepositRecord, DisputeRecord, ReceivableRecord, Repositories } from '@tradeplane/core';
 import type { QueryDb, Tables } from './query-kit.js';
 
-/** Deposits through payment providers and the provider events already recorded, written once for both databases (see `repositories.ts`). */
-export function createPaymentsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'deposits' | 'providerEvents'> {
+/** Deposits through payment providers, the provider events already recorded, disputes and receivables, written once for both databases (see `repositories.ts`). */
+export function createPaymentsRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'deposits' | 'providerEvents' | 'disputes' | 'receivables'> {
   const d = t.deposits;
   const e = t.providerEvents;
+  const dp = t.disputes;
+  const r = t.receivables;
   const where = (conditions: (SQL | undefined)[]) => and(...conditions.filter((x): x is SQL => x !== undefined));
   return {
     deposits: {
       async insert(record) {
-        await db.insert(d).values(record);
+        // A unique index decides between concurrent requests with one Idempotency-Key: one row is written.
+        const rows = await db.insert(d).values(record).onConflictDoNothing().returning({ id: d.id });
+        return rows.length === 1;
       },
       async findById(id) {
         const [row] = await db.select().from(d).where(eq(d.id, id)).limit(1);
         return row as DepositRecord | undefined;
+      },
+      async findByIdempotencyKey(userId, key) {
+        const [row] = await db
+          .select()
+          .from(d)
+          .where(and(eq(d.userId, userId), eq(d.idempotencyKey, key)))
+          .limit(1);
+        return row as DepositRecord | undefined;
+      },
+      async setReference(id, providerReference, at) {
+        const current = async () => (await db.select({ provider: d.provider, providerReference: d.providerReference }).from(d).where(eq(d.id, id)).limit(1))[0];
+        const row = await current();
+        if (!row) return false;
+        if (row.providerReference !== null) return row.providerReference === providerReference;
+        const [taken] = await db
+          .select({ id: d.id })
+          .from(d)
+          .where(and(eq(d.provider, row.provider), eq(d.providerReference, providerReference)))
+          .limit(1);
+        if (taken) return taken.id === id;
+        const updated = await db
+          .update(d)
+          .set({ providerReference, updatedAt: at })
+          .where(and(eq(d.id, id), isNull(d.providerReference)))
+          .returning({ id: d.id });
+        // A concurrent replay of the same request may have recorded it first: the same reference is fine.
+        return updated.length === 1 || (await current())?.providerReference === providerReference;
+      },
+      async raiseRefunded(id, total, at) {
+        await db
+          .update(d)
+          .set({ refundedAmount: total, updatedAt: at })
+          .where(and(eq(d.id, id), lt(d.refundedAmount, total)));
+        const [row] = await db.select().from(d).where(eq(d.id, id)).limit(1);
+        return row as DepositRecord | undefined;
+      },
+      async succeededSince(accountId, since) {
+        const rows = await db
+          .select({ amount: d.amount, refunded: d.refundedAmount })
+          .from(d)
+          .where(and(eq(d.accountId, accountId), eq(d.status, 'succeeded'), gte(d.updatedAt, since)));
+        return rows.reduce((sum, row) => sum + row.amount - row.refunded, 0n);
       },
       async findByReference(provider, providerReference) {
         const [row] = await db
@@ -48,6 +94,58 @@ export function createPaymentsRepositories(db: QueryDb, t: Tables): Pick<Reposit
           .orderBy(desc(d.id))
           .limit(limit);
         return rows as DepositRecord[];
+      },
+    },
+    disputes: {
+      async insert(record) {
+        const rows = await db.insert(dp).values(record).onConflictDoNothing().returning({ id: dp.id });
+        return rows.length === 1;
+      },
+      async findByDisputeId(provider, disputeId) {
+        const [row] = await db
+          .select()
+          .from(dp)
+          .where(and(eq(dp.provider, provider), eq(dp.disputeId, disputeId)))
+          .limit(1);
+        return row as DisputeRecord | undefined;
+      },
+      async close(id, { status, entryId, at }) {
+        const [row] = await db
+          .update(dp)
+          .set({ status, entryId, updatedAt: at })
+          .where(and(eq(dp.id, id), eq(dp.status, 'open')))
+          .returning();
+        return row as DisputeRecord | undefined;
+      },
+      async countOpen(accountId) {
+        const [row] = await db
+          .select({ n: count() })
+          .from(dp)
+          .where(and(eq(dp.accountId, accountId), eq(dp.status, 'open')));
+        return Number(row?.n ?? 0);
+      },
+      async list({ status, cursor, limit }) {
+        const rows = await db
+          .select()
+          .from(dp)
+          .where(where([status === undefined ? undefined : eq(dp.status, status), cursor === undefined ? undefined : lt(dp.id, cursor)]))
+          .orderBy(desc(dp.id))
+          .limit(limit);
+        return rows as DisputeRecord[];
+      },
+    },
+    receivables: {
+      async insert(record) {
+        await db.insert(r).values(record);
+      },
+      async list({ userId, status, cursor, limit }) {
+        const rows = await db
+          .select()
+          .from(r)
+          .where(where([userId === undefined ? undefined : eq(r.userId, userId), status === undefined ? undefined : eq(r.status, status), cursor === undefined ? undefined : lt(r.id, cursor)]))
+          .orderBy(desc(r.id))
+          .limit(limit);
+        return rows as ReceivableRecord[];
       },
     },
     providerEvents: {

@@ -3,7 +3,7 @@
  * and PostgreSQL run the same cases, so services behave the same on each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DepositRecord, ProviderEventRecord, RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
+import type { DepositRecord, DisputeRecord, ProviderEventRecord, ReceivableRecord, RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '../engine.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../testing/databases.js';
 
@@ -518,15 +518,15 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     await storage.repos.accounts.insert(account('acc-dp', 'u-dp'));
     await storage.repos.accounts.insert(account('acc-dp-2', 'u-dp-2'));
     const deposit = (id: string, reference: string, userId = 'u-dp', accountId = 'acc-dp'): DepositRecord => ({
-      id, userId, accountId, provider: 'stripe', providerReference: reference, amount: 2_500n, currency: 'USD', status: 'pending', entryId: null, failureReason: null, createdAt: created, updatedAt: created,
+      id, userId, accountId, provider: 'stripe', providerReference: reference, idempotencyKey: null, amount: 2_500n, currency: 'USD', status: 'pending', refundedAmount: 0n, entryId: null, failureReason: null, createdAt: created, updatedAt: created,
     });
-    await storage.repos.deposits.insert(deposit('d-dp-1', 'pi_1'));
+    expect(await storage.repos.deposits.insert(deposit('d-dp-1', 'pi_1'))).toBe(true);
     expect(await storage.repos.deposits.findById('d-dp-1')).toEqual(deposit('d-dp-1', 'pi_1'));
     expect(await storage.repos.deposits.findByReference('stripe', 'pi_1')).toEqual(deposit('d-dp-1', 'pi_1'));
     expect(await storage.repos.deposits.findByReference('gateway', 'pi_1')).toBeUndefined();
     expect(await storage.repos.deposits.findById('d-none')).toBeUndefined();
     // The same provider reference is one payment: a second deposit for it is refused.
-    await expect(storage.repos.deposits.insert(deposit('d-dp-dup', 'pi_1'))).rejects.toThrow();
+    expect(await storage.repos.deposits.insert(deposit('d-dp-dup', 'pi_1'))).toBe(false);
     expect(await storage.repos.deposits.findById('d-dp-dup')).toBeUndefined();
     // Another provider may use the same reference.
     await storage.repos.deposits.insert({ ...deposit('d-dp-2', 'pi_1'), provider: 'gateway' });
@@ -561,6 +561,78 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(ids(await storage.repos.deposits.list({ userId: 'u-dp', status: 'pending', limit: 10 }))).toEqual(['d-dp-4', 'd-dp-2']);
     expect(ids(await storage.repos.deposits.list({ status: 'succeeded', limit: 10 }))).toEqual(['d-dp-3', 'd-dp-1']);
     expect(ids(await storage.repos.deposits.list({ userId: 'u-dp-2', limit: 10 }))).toEqual(['d-dp-5']);
+  });
+
+  it('keys deposits by Idempotency-Key, records the provider reference once, and only raises the refunded total', async () => {
+    await storage.repos.users.insert(user('u-dk', 'dk@example.com'));
+    const created = at('2026-02-02T00:00:00.000Z');
+    await storage.repos.accounts.insert({ id: 'acc-dk', userId: 'u-dk', currency: 'USD', kind: 'real', systemCode: null, isDefault: true, status: 'active', balance: 0n, held: 0n, createdAt: created });
+    const deposit = (id: string, key: string | null): DepositRecord => ({
+      id, userId: 'u-dk', accountId: 'acc-dk', provider: 'stripe', providerReference: null, idempotencyKey: key, amount: 1_000n, currency: 'USD', status: 'pending', refundedAmount: 0n, entryId: null, failureReason: null, createdAt: created, updatedAt: created,
+    });
+    // Concurrent requests with one key: one row.
+    const inserted = await Promise.all([storage.repos.deposits.insert(deposit('d-dk-1', 'key-1')), storage.repos.deposits.insert(deposit('d-dk-2', 'key-1'))]);
+    expect(inserted.filter(Boolean)).toHaveLength(1);
+    const winner = (await storage.repos.deposits.findByIdempotencyKey('u-dk', 'key-1'))!;
+    expect(['d-dk-1', 'd-dk-2']).toContain(winner.id);
+    expect(await storage.repos.deposits.findByIdempotencyKey('u-other', 'key-1')).toBeUndefined();
+    // Deposits without a key, and before the provider answered (no reference), coexist.
+    expect(await storage.repos.deposits.insert(deposit('d-dk-3', null))).toBe(true);
+    expect(await storage.repos.deposits.insert(deposit('d-dk-4', null))).toBe(true);
+
+    const later = at('2026-02-02T00:01:00.000Z');
+    expect(await storage.repos.deposits.setReference(winner.id, 'pi_dk', later)).toBe(true);
+    expect(await storage.repos.deposits.setReference(winner.id, 'pi_dk', later)).toBe(true);
+    expect(await storage.repos.deposits.setReference(winner.id, 'pi_other', later)).toBe(false);
+    expect(await storage.repos.deposits.setReference('d-dk-3', 'pi_dk', later)).toBe(false);
+    expect(await storage.repos.deposits.findByReference('stripe', 'pi_dk')).toMatchObject({ id: winner.id, updatedAt: later });
+
+    await storage.repos.deposits.transition(winner.id, ['pending'], { status: 'succeeded', entryId: 'e-dk', at: later });
+    expect((await storage.repos.deposits.raiseRefunded(winner.id, 300n, later))?.refundedAmount).toBe(300n);
+    expect((await storage.repos.deposits.raiseRefunded(winner.id, 200n, later))?.refundedAmount).toBe(300n);
+    await expect(storage.repos.deposits.raiseRefunded(winner.id, 1_001n, later)).rejects.toThrow();
+    expect(await storage.repos.deposits.raiseRefunded('d-none', 1n, later)).toBeUndefined();
+    expect(await storage.repos.deposits.succeededSince('acc-dk', later)).toBe(700n);
+    expect(await storage.repos.deposits.succeededSince('acc-dk', at('2026-02-02T00:01:00.001Z'))).toBe(0n);
+  });
+
+  it('records a dispute once, closes an open one once, and lists disputes and receivables newest first', async () => {
+    await storage.repos.users.insert(user('u-ds', 'ds@example.com'));
+    const created = at('2026-02-03T00:00:00.000Z');
+    await storage.repos.accounts.insert({ id: 'acc-ds', userId: 'u-ds', currency: 'USD', kind: 'real', systemCode: null, isDefault: true, status: 'active', balance: 0n, held: 0n, createdAt: created });
+    await storage.repos.deposits.insert({
+      id: 'd-ds', userId: 'u-ds', accountId: 'acc-ds', provider: 'stripe', providerReference: 'pi_ds', idempotencyKey: null, amount: 1_000n, currency: 'USD', status: 'succeeded', refundedAmount: 0n, entryId: 'e-ds', failureReason: null, createdAt: created, updatedAt: created,
+    });
+    const dispute = (id: string, disputeId: string): DisputeRecord => ({
+      id, provider: 'stripe', disputeId, depositId: 'd-ds', userId: 'u-ds', accountId: 'acc-ds', amount: 1_000n, currency: 'USD', status: 'open', reason: 'fraudulent', holdId: null, entryId: null, createdAt: created, updatedAt: created,
+    });
+    const inserted = await Promise.all([storage.repos.disputes.insert(dispute('ds-1', 'dp_1')), storage.repos.disputes.insert(dispute('ds-1b', 'dp_1'))]);
+    expect(inserted.filter(Boolean)).toHaveLength(1);
+    const first = (await storage.repos.disputes.findByDisputeId('stripe', 'dp_1'))!;
+    expect(await storage.repos.disputes.findByDisputeId('gateway', 'dp_1')).toBeUndefined();
+    expect(await storage.repos.disputes.insert(dispute('ds-2', 'dp_2'))).toBe(true);
+    expect(await storage.repos.disputes.countOpen('acc-ds')).toBe(2);
+
+    const later = at('2026-02-03T00:01:00.000Z');
+    const closes = await Promise.all([
+      storage.repos.disputes.close(first.id, { status: 'lost', entryId: 'e-lost', at: later }),
+      storage.repos.disputes.close(first.id, { status: 'won', entryId: null, at: later }),
+    ]);
+    expect(closes.filter((c) => c !== undefined)).toHaveLength(1);
+    expect(await storage.repos.disputes.countOpen('acc-ds')).toBe(1);
+    expect((await storage.repos.disputes.list({ status: 'open', limit: 10 })).map((d) => d.id)).toEqual(['ds-2']);
+    expect((await storage.repos.disputes.list({ limit: 1 })).map((d) => d.id)).toEqual(['ds-2']);
+    expect((await storage.repos.disputes.list({ cursor: 'ds-2', limit: 10 })).map((d) => d.id)).toEqual([first.id]);
+
+    const receivable = (id: string): ReceivableRecord => ({
+      id, userId: 'u-ds', accountId: 'acc-ds', amount: 400n, currency: 'USD', status: 'open', cause: 'chargeback', sourceId: first.id, entryId: 'e-lost', createdAt: later, settledAt: null,
+    });
+    await storage.repos.receivables.insert(receivable('rc-1'));
+    await storage.repos.receivables.insert(receivable('rc-2'));
+    await expect(storage.repos.receivables.insert({ ...receivable('rc-bad'), amount: 0n })).rejects.toThrow();
+    expect(await storage.repos.receivables.list({ userId: 'u-ds', limit: 10 })).toEqual([receivable('rc-2'), receivable('rc-1')]);
+    expect((await storage.repos.receivables.list({ status: 'settled', limit: 10 }))).toEqual([]);
+    expect((await storage.repos.receivables.list({ cursor: 'rc-2', limit: 10 })).map((r) => r.id)).toEqual(['rc-1']);
   });
 
   it('records a provider event once, whoever delivers it at once', async () => {

@@ -1,4 +1,4 @@
-import type { Column, ColumnBuilderBase, HasDefault, IsPrimaryKey, NotNull } from 'drizzle-orm';
+import { sql, type Column, type ColumnBuilderBase, type HasDefault, type IsPrimaryKey, type NotNull } from 'drizzle-orm';
 import {
   bigint as pgBigint,
   boolean as pgBoolean,
@@ -204,7 +204,8 @@ function modified<B>(builder: B, c: ColumnConfig, resolve: (target: ColumnSpec) 
   let chain = builder as B & Chain;
   if (c.primaryKey) chain = chain.primaryKey() as B & Chain;
   else if (c.notNull) chain = chain.notNull() as B & Chain;
-  if (c.hasDefault) chain = chain.default(c.default) as B & Chain;
+  // A bigint default is written as SQL: drizzle-kit serialises defaults as JSON, which has no bigint.
+  if (c.hasDefault) chain = chain.default(typeof c.default === 'bigint' ? sql.raw(c.default.toString()) : c.default) as B & Chain;
   const reference = c.references;
   if (reference) chain = chain.references(() => resolve(reference.target()), reference.actions) as B & Chain;
   return chain;

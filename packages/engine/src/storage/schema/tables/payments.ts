@@ -34,7 +34,7 @@ export const deposits = table(
     amount: money('amount').notNull(),
     currency: text('currency').notNull(),
     status: text('status', depositStatuses).notNull(),
-    refundedAmount: money('refunded_amount').notNull().default(sql`0`),
+    refundedAmount: money('refunded_amount').notNull().default(0n),
     entryId: text('entry_id'),
     failureReason: text('failure_reason'),
     createdAt: timestamp('created_at').notNull(),
