@@ -99,7 +99,7 @@ describe.each(testDatabaseKinds())('real money and demo caps on %s', (kind) => {
     expectProblem(await post(`/admin/accounts/${accountId}/credit`, user, { amount: '1.00', currency: 'USD', reason: 'free money' }), 403, 'forbidden');
   });
 
-  it('holds a real withdrawal until an operator completes it; rejected or cancelled, the money is available again', async () => {
+  it('holds a real withdrawal until an operator approves and completes it; rejected or cancelled, the money is available again', async () => {
     const { user, accountId } = await realAccountHolder();
     await credit(accountId, '100.00');
     const requested = await post('/wallet/withdraw', user, { amount: '60.00', currency: 'USD', account_id: accountId, reference: 'to my bank' });
@@ -111,12 +111,15 @@ describe.each(testDatabaseKinds())('real money and demo caps on %s', (kind) => {
     const other = await post('/accounts', user, { currency: 'USD' }, {});
     expectProblem(await post('/wallet/transfer', user, { from_account_id: accountId, to_account_id: other.body.id, amount: '50.00', currency: 'USD' }), 409, 'insufficient_funds');
 
-    expect((await get('/withdrawals', user)).body.withdrawals).toEqual([expect.objectContaining({ id: withdrawalId, status: 'pending' })]);
+    expect((await get('/wallet/withdrawals', user)).body.withdrawals).toEqual([expect.objectContaining({ id: withdrawalId, status: 'pending' })]);
     const intruder = await signUp(server);
-    expectProblem(await get(`/withdrawals/${withdrawalId}`, intruder), 404, 'not_found');
-    expectProblem(await post(`/withdrawals/${withdrawalId}/cancel`, intruder, undefined, {}), 404, 'not_found');
+    expectProblem(await get(`/wallet/withdrawals/${withdrawalId}`, intruder), 404, 'not_found');
+    expectProblem(await post(`/wallet/withdrawals/${withdrawalId}/cancel`, intruder, undefined, {}), 404, 'not_found');
     expectProblem(await post(`/admin/withdrawals/${withdrawalId}/complete`, user, {}, {}), 403, 'forbidden');
 
+    // Paid out only once an operator approved it.
+    expectProblem(await post(`/admin/withdrawals/${withdrawalId}/complete`, admin, { reference: 'wire-77' }, {}), 409, 'withdrawal_not_approved');
+    expect((await post(`/admin/withdrawals/${withdrawalId}/approve`, admin, undefined, {})).body).toMatchObject({ status: 'approved' });
     const completed = await post(`/admin/withdrawals/${withdrawalId}/complete`, admin, { reference: 'wire-77' }, {});
     expect(completed.status, completed.text).toBe(200);
     expect(completed.body).toMatchObject({ status: 'completed', source: 'operator', source_reference: 'wire-77', resolved_by: admin.id });
@@ -131,7 +134,7 @@ describe.each(testDatabaseKinds())('real money and demo caps on %s', (kind) => {
     expect((await get(`/accounts/${accountId}`, user)).body).toMatchObject({ balance: '40.00', held: '0.00', available: '40.00' });
 
     const third = await post('/wallet/withdraw', user, { amount: '10.00', currency: 'USD', account_id: accountId });
-    const cancelled = await post(`/withdrawals/${third.body.withdrawal.id}/cancel`, user, undefined, {});
+    const cancelled = await post(`/wallet/withdrawals/${third.body.withdrawal.id}/cancel`, user, undefined, {});
     expect(cancelled.body).toMatchObject({ status: 'cancelled' });
     expect((await get(`/accounts/${accountId}`, user)).body).toMatchObject({ balance: '40.00', held: '0.00' });
     expectProblem(await post(`/admin/withdrawals/${third.body.withdrawal.id}/complete`, admin, {}, {}), 409, 'withdrawal_not_pending');
@@ -155,7 +158,7 @@ describe.each(testDatabaseKinds())('real money and demo caps on %s', (kind) => {
     expect(retry.status).toBe(202);
     expect(retry.headers.get('idempotency-replayed')).toBe('true');
     expect(retry.body.withdrawal.id).toBe(first.body.withdrawal.id);
-    expect((await get('/withdrawals', user)).body.withdrawals).toHaveLength(1);
+    expect((await get('/wallet/withdrawals', user)).body.withdrawals).toHaveLength(1);
     expect((await get(`/accounts/${accountId}`, user)).body).toMatchObject({ held: '15.00', available: '5.00' });
   });
 

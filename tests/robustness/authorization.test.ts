@@ -18,7 +18,7 @@ const T0 = new Date('2026-10-01T00:00:00.000Z');
 /** Families of per-user resources addressed by `{id}`, and A's id in each (filled in `beforeAll`). */
 const owned: Record<string, string> = {};
 const familyOf = (route: RouteDefinition) => {
-  const m = /^\/(accounts|trades|orders|strategies|backtests|subscriptions|notifications|api-keys|auth\/sessions|withdrawals|wallet\/deposits)\/\{id\}/.exec(route.path);
+  const m = /^\/(accounts|trades|orders|strategies|backtests|subscriptions|notifications|api-keys|auth\/sessions|wallet\/withdrawals|wallet\/deposits)\/\{id\}/.exec(route.path);
   return m?.[1];
 };
 /** Addressed by id but readable by anyone signed in, by design (documented on the routes). */
@@ -82,14 +82,14 @@ describe('authorization matrix from the contract (SQLite)', () => {
     const real = await engine.wallets.openAccount(a, { currency: 'USD' });
     await engine.wallets.funding.creditByOperator(ids.admin!, real.id, { amount: '50.00', currency: 'USD', reason: 'matrix fixture', idempotencyKey: 'mtx-3' });
     const pending = await engine.wallets.withdraw(a, { accountId: real.id, amount: '10.00', currency: 'USD', idempotencyKey: 'mtx-4' });
-    owned.withdrawals = 'withdrawal' in pending ? pending.withdrawal.id : '';
+    owned['wallet/withdrawals'] = 'withdrawal' in pending ? pending.withdrawal.id : '';
     owned['wallet/deposits'] = (await engine.payments.requestDeposit(a, { accountId: real.id, amount: '5.00', currency: 'USD', idempotencyKey: 'mtx-5' })).deposit.id;
     const sessionToken = await login('a@example.com');
     owned['auth/sessions'] = (await engine.auth.authenticate(sessionToken)).sessionId;
 
     // Every fixture is real: a missing id would make B's 404 meaningless.
     for (const [family, id] of Object.entries(owned)) expect(typeof id === 'string' && id.length > 0, `A's ${family}`).toBe(true);
-    expect(Object.keys(owned).sort()).toEqual(['accounts', 'api-keys', 'auth/sessions', 'backtests', 'notifications', 'orders', 'strategies', 'subscriptions', 'trades', 'wallet/deposits', 'withdrawals']);
+    expect(Object.keys(owned).sort()).toEqual(['accounts', 'api-keys', 'auth/sessions', 'backtests', 'notifications', 'orders', 'strategies', 'subscriptions', 'trades', 'wallet/deposits', 'wallet/withdrawals']);
 
     // Caller states: disabled, logged out, and (last, since it moves the clock) expired.
     await engine.admin.disable(null, ids.disabled!);

@@ -9,7 +9,7 @@ export type Problem = {
   title: string;
   status: number;
   detail: string;
-  code: "malformed_json" | "bad_request" | "invalid_signature" | "stale_webhook" | "raw_body_unavailable" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "plan_limit" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "withdrawal_not_approved" | "dispute_open" | "funds_not_cleared" | "deposit_not_refundable" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "payout_failed" | "service_unavailable";
+  code: "malformed_json" | "bad_request" | "invalid_signature" | "stale_webhook" | "raw_body_unavailable" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "plan_limit" | "billing_provider_required" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "withdrawal_not_approved" | "dispute_open" | "funds_not_cleared" | "deposit_not_refundable" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "payout_failed" | "service_unavailable";
   instance?: string;
   request_id?: string;
   errors?: Array<{
@@ -18,6 +18,12 @@ export type Problem = {
     code: string;
     message: string;
   }>;
+  /** `plan_limit`: the entitlement that refused the request (`maxBots`, `realMoneyTrading`, …) */
+  entitlement?: string;
+  /** `plan_limit`: the plan’s limit (a count, or `false` for a feature the plan does not include) */
+  limit?: number | boolean;
+  /** `plan_limit`: the caller’s plan */
+  plan?: string;
 };
 
 export type Health = {
@@ -190,13 +196,28 @@ export type Withdrawal = {
   account_id: string;
   amount: string;
   currency: string;
-  status: "pending" | "completed" | "rejected" | "failed" | "cancelled";
+  /** `pending` (the amount held) → `approved` (approvals in, risk checks passed) → `paying` (a payout provider was called) → `completed` (paid: the money left) or `failed` (released); `rejected` by an operator, `cancelled` by you while pending */
+  status: "pending" | "approved" | "paying" | "completed" | "rejected" | "failed" | "cancelled";
   reference: string | null;
+  /** Where the money goes (null for `POST /wallet/withdraw`, paid out by an operator) */
+  destination: string | null;
+  /** `manual` (an operator pays it out) or a payout provider */
+  payout_provider: string;
+  /** The payout’s reference at its provider or bank */
+  payout_reference: string | null;
+  /** The operators who approved it, oldest first */
+  approvals: Array<{
+    approver_id: string;
+    /** ISO 8601 timestamp (UTC) */
+    approved_at: string;
+  }>;
+  /** When the last approval came in */
+  approved_at: string | null;
   /** Who paid it out: `operator` or a funding provider */
   source: string | null;
   /** The payer’s own reference (a bank transfer or payout id) */
   source_reference: string | null;
-  /** The operator who completed or rejected it */
+  /** The operator who completed, failed or rejected it */
   resolved_by: string | null;
   /** Why it was rejected, failed or cancelled */
   note: string | null;
@@ -244,6 +265,11 @@ export type LedgerReport = {
     /** Minor units (integer string) */
     held: string;
   }>;
+};
+
+export type WithdrawalRequested = {
+  withdrawal: Withdrawal;
+  account: Account;
 };
 
 /** Real money credited by an operator, with the reason; large ones wait for a second operator */
@@ -759,6 +785,52 @@ export type Receivable = {
   settled_at: string | null;
 };
 
+export type Entitlements = {
+  /** At most this many; null: unlimited */
+  max_bots: number | null;
+  /** Backtests started per UTC day; null: unlimited */
+  backtests_per_day: number | null;
+  /** At most this many; null: unlimited */
+  max_api_keys: number | null;
+  /** The plan’s request-budget label (reported; the budgets are the engine’s `rateLimits`) */
+  rate_limit_tier: string | null;
+  /** At most this many; null: unlimited */
+  max_copy_subscriptions: number | null;
+  real_money_trading: boolean;
+};
+
+export type PlanSubscription = {
+  /** The plan in force; null when no plans are configured (nothing is limited) */
+  plan: string | null;
+  /** The paid subscription’s status as the provider reported it; null on the default plan without one */
+  status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | null;
+  /** The billing provider, or `operator` for a plan an operator set */
+  provider: string | null;
+  entitlements: Entitlements;
+  /** What you hold of each counted entitlement (backtests: started today, UTC) */
+  usage: {
+    bots: number;
+    backtests_today: number;
+    api_keys: number;
+    copy_subscriptions: number;
+  };
+  current_period_end: string | null;
+  cancel_at_period_end: boolean;
+};
+
+export type UserPlan = {
+  user_id: string;
+  plan: string;
+  status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "canceled";
+  provider: string;
+  customer_reference: string | null;
+  subscription_reference: string | null;
+  current_period_end: string | null;
+  cancel_at_period_end: boolean;
+  /** ISO 8601 timestamp (UTC) */
+  updated_at: string;
+};
+
 /** Every operation: its flattened input (path, query and body fields), its success body and its error codes. */
 export interface Operations {
   /** Liveness and database status (503 with the same report when the database is down) */
@@ -1208,10 +1280,28 @@ export interface Operations {
     output: LedgerReport;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "rate_limited" | "internal_error";
   };
+  /** Withdraw from a real account to a destination: the amount is held until the withdrawal is approved and paid out */
+  "withdrawals.request": {
+    input: {
+      account_id: string;
+      /** Decimal string in the currency’s units, at most its decimals */
+      amount: string;
+      /** ISO 4217 code, or a configured asset code */
+      currency: string;
+      /** Where the money goes (an IBAN, a connected account id), as the payout provider expects it */
+      destination: string;
+      /** `manual` (default) or a configured payout provider */
+      payout_provider?: string;
+      /** Your reference (an order or payment id) */
+      reference?: string;
+    };
+    output: WithdrawalRequested;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "idempotency_conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "currency_mismatch" | "transfer_not_allowed" | "validation_failed" | "rate_limited" | "internal_error";
+  };
   /** Your withdrawals from real accounts, newest first */
   "withdrawals.list": {
     input: {
-      status?: "pending" | "completed" | "rejected" | "failed" | "cancelled";
+      status?: "pending" | "approved" | "paying" | "completed" | "rejected" | "failed" | "cancelled";
       /** The `next_cursor` of the previous page */
       cursor?: string;
       limit?: number;
@@ -1230,7 +1320,7 @@ export interface Operations {
     output: Withdrawal;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "not_found" | "validation_failed" | "rate_limited" | "internal_error";
   };
-  /** Cancel a pending withdrawal: the held amount is available again */
+  /** Cancel a pending withdrawal (not yet approved): the held amount is available again */
   "withdrawals.cancel": {
     input: {
       id: string;
@@ -1238,10 +1328,10 @@ export interface Operations {
     output: Withdrawal;
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "insufficient_scope" | "not_found" | "withdrawal_not_pending" | "validation_failed" | "rate_limited" | "internal_error";
   };
-  /** Every user’s withdrawals, newest first (pending ones await an operator or the provider) */
+  /** Every user’s withdrawals, newest first (`pending` ones await approval, `approved` manual ones an operator’s payout) */
   "funding.withdrawals": {
     input: {
-      status?: "pending" | "completed" | "rejected" | "failed" | "cancelled";
+      status?: "pending" | "approved" | "paying" | "completed" | "rejected" | "failed" | "cancelled";
       /** The `next_cursor` of the previous page */
       cursor?: string;
       limit?: number;
@@ -1252,7 +1342,15 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
-  /** Record that a pending withdrawal was paid out: the held amount leaves the account (audited) */
+  /** Approve a pending withdrawal (audited); the final approval runs the risk checks and hands it to its payout provider */
+  "funding.approveWithdrawal": {
+    input: {
+      id: string;
+    };
+    output: Withdrawal;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "withdrawal_not_pending" | "second_approval_required" | "dispute_open" | "funds_not_cleared" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Record that an approved withdrawal was paid out: the held amount leaves the account (audited) */
   "funding.completeWithdrawal": {
     input: {
       id: string;
@@ -1260,9 +1358,19 @@ export interface Operations {
       reference?: string;
     };
     output: Withdrawal;
-    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "withdrawal_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "withdrawal_not_approved" | "withdrawal_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
   };
-  /** Refuse a pending withdrawal: the held amount is released (audited) */
+  /** Record that the payout of an approved withdrawal failed: the held amount is released (audited) */
+  "funding.failWithdrawal": {
+    input: {
+      id: string;
+      /** Why; kept with the record and in the audit log */
+      reason: string;
+    };
+    output: Withdrawal;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "withdrawal_not_approved" | "withdrawal_not_pending" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Refuse a pending or approved withdrawal: the held amount is released (audited) */
   "funding.rejectWithdrawal": {
     input: {
       id: string;
@@ -2102,6 +2210,75 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
+  /** The plans on offer: their entitlements and whether they can be bought */
+  "plans.catalog": {
+    input: void;
+    output: {
+      /** The plan everyone is on without a paid subscription */
+      default: string | null;
+      plans: Array<{
+        name: string;
+        description: string | null;
+        purchasable: boolean;
+        entitlements: Entitlements;
+      }>;
+    };
+    errors: "rate_limited" | "internal_error";
+  };
+  /** Your plan, its status, entitlements and what you use of them */
+  "plans.subscription": {
+    input: void;
+    output: PlanSubscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
+  };
+  /** Your plan (the same answer as `GET /billing/subscription`, at its older path) */
+  "plans.current": {
+    input: void;
+    output: PlanSubscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "insufficient_scope" | "rate_limited" | "internal_error";
+  };
+  /** Buy a paid plan: a hosted checkout page of the billing provider to send the user to */
+  "plans.checkout": {
+    input: {
+      plan: string;
+      success_url: string;
+      cancel_url: string;
+    };
+    output: {
+      url: string;
+    };
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "billing_provider_required" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Cancel your paid plan at the end of the period you paid for (then you are on the default plan) */
+  "plans.cancel": {
+    input: void;
+    output: PlanSubscription;
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "billing_provider_required" | "forbidden" | "conflict" | "rate_limited" | "internal_error";
+  };
+  /** Put a user on a plan (a comp, a correction), audited; the next state their billing provider reports replaces it */
+  "plans.setUserPlan": {
+    input: {
+      id: string;
+      plan: string;
+      /** Why; kept in the audit log */
+      reason: string;
+    };
+    output: UserPlan;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
+  /** Users’ plan subscriptions (users without one are on the default plan) */
+  "plans.listUserPlans": {
+    input: {
+      /** The `next_cursor` of the previous page */
+      cursor?: string;
+      limit?: number;
+    };
+    output: {
+      plans: Array<UserPlan>;
+      next_cursor: string | null;
+    };
+    errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
+  };
 }
 
 /** How to call each operation; the runtime builds `api.<group>.<name>()` from this table. */
@@ -2149,11 +2326,14 @@ export const operations = {
   "ledger.adjust": { method: "POST", path: "/admin/accounts/{id}/adjust", pathParams: ["id"], queryParams: [], bodyFields: ["direction","amount","currency","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "ledger.reverse": { method: "POST", path: "/admin/ledger/entries/{id}/reverse", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "ledger.verify": { method: "GET", path: "/admin/ledger/verify", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
-  "withdrawals.list": { method: "GET", path: "/withdrawals", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
-  "withdrawals.get": { method: "GET", path: "/withdrawals/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
-  "withdrawals.cancel": { method: "POST", path: "/withdrawals/{id}/cancel", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
+  "withdrawals.request": { method: "POST", path: "/wallet/withdrawals", pathParams: [], queryParams: [], bodyFields: ["account_id","amount","currency","destination","payout_provider","reference"], hasBody: true, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: true },
+  "withdrawals.list": { method: "GET", path: "/wallet/withdrawals", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "wallet:read", idempotent: true },
+  "withdrawals.get": { method: "GET", path: "/wallet/withdrawals/{id}", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:read", idempotent: true },
+  "withdrawals.cancel": { method: "POST", path: "/wallet/withdrawals/{id}/cancel", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "user", scope: "wallet:write", idempotent: false },
   "funding.withdrawals": { method: "GET", path: "/admin/withdrawals", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "funding.approveWithdrawal": { method: "POST", path: "/admin/withdrawals/{id}/approve", pathParams: ["id"], queryParams: [], bodyFields: [], hasBody: false, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "funding.completeWithdrawal": { method: "POST", path: "/admin/withdrawals/{id}/complete", pathParams: ["id"], queryParams: [], bodyFields: ["reference"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
+  "funding.failWithdrawal": { method: "POST", path: "/admin/withdrawals/{id}/fail", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "funding.rejectWithdrawal": { method: "POST", path: "/admin/withdrawals/{id}/reject", pathParams: ["id"], queryParams: [], bodyFields: ["reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "funding.credit": { method: "POST", path: "/admin/accounts/{id}/credit", pathParams: ["id"], queryParams: [], bodyFields: ["amount","currency","reason","reference"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "funding.credits": { method: "GET", path: "/admin/credits", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
@@ -2216,6 +2396,13 @@ export const operations = {
   "paymentOperations.refundDeposit": { method: "POST", path: "/admin/deposits/{id}/refund", pathParams: ["id"], queryParams: [], bodyFields: ["amount","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "paymentOperations.disputes": { method: "GET", path: "/admin/disputes", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
   "paymentOperations.receivables": { method: "GET", path: "/admin/receivables", pathParams: [], queryParams: ["user_id","status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "plans.catalog": { method: "GET", path: "/plans", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
+  "plans.subscription": { method: "GET", path: "/billing/subscription", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
+  "plans.current": { method: "GET", path: "/subscriptions/current", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
+  "plans.checkout": { method: "POST", path: "/billing/checkout", pathParams: [], queryParams: [], bodyFields: ["plan","success_url","cancel_url"], hasBody: true, inputRequired: true, auth: "user", scope: null, idempotent: false },
+  "plans.cancel": { method: "POST", path: "/billing/subscription/cancel", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: null, idempotent: false },
+  "plans.setUserPlan": { method: "PUT", path: "/admin/users/{id}/plan", pathParams: ["id"], queryParams: [], bodyFields: ["plan","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
+  "plans.listUserPlans": { method: "GET", path: "/admin/plans", pathParams: [], queryParams: ["cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
 } as const;
 
 /** Operation ids by group and method name. */
@@ -2228,8 +2415,8 @@ export const groups = {
   wallet: { get: "wallet.get", deposit: "wallet.deposit", withdraw: "wallet.withdraw", transfer: "wallet.transfer", transactions: "wallet.transactions" },
   billing: { balance: "billing.balance", transactions: "billing.transactions" },
   ledger: { adjust: "ledger.adjust", reverse: "ledger.reverse", verify: "ledger.verify" },
-  withdrawals: { list: "withdrawals.list", get: "withdrawals.get", cancel: "withdrawals.cancel" },
-  funding: { withdrawals: "funding.withdrawals", completeWithdrawal: "funding.completeWithdrawal", rejectWithdrawal: "funding.rejectWithdrawal", credit: "funding.credit", credits: "funding.credits", approveCredit: "funding.approveCredit", rejectCredit: "funding.rejectCredit" },
+  withdrawals: { request: "withdrawals.request", list: "withdrawals.list", get: "withdrawals.get", cancel: "withdrawals.cancel" },
+  funding: { withdrawals: "funding.withdrawals", approveWithdrawal: "funding.approveWithdrawal", completeWithdrawal: "funding.completeWithdrawal", failWithdrawal: "funding.failWithdrawal", rejectWithdrawal: "funding.rejectWithdrawal", credit: "funding.credit", credits: "funding.credits", approveCredit: "funding.approveCredit", rejectCredit: "funding.rejectCredit" },
   market: { ingestCandles: "market.ingestCandles", candles: "market.candles", ticker: "market.ticker" },
   trades: { execute: "trades.execute", list: "trades.list", open: "trades.open", get: "trades.get", close: "trades.close", profit: "trades.profit" },
   orders: { list: "orders.list", place: "orders.place", get: "orders.get", cancel: "orders.cancel" },
@@ -2246,9 +2433,10 @@ export const groups = {
   stream: { ticket: "stream.ticket" },
   deposits: { create: "deposits.create", list: "deposits.list", get: "deposits.get" },
   paymentOperations: { refundDeposit: "paymentOperations.refundDeposit", disputes: "paymentOperations.disputes", receivables: "paymentOperations.receivables" },
+  plans: { catalog: "plans.catalog", subscription: "plans.subscription", current: "plans.current", checkout: "plans.checkout", cancel: "plans.cancel", setUserPlan: "plans.setUserPlan", listUserPlans: "plans.listUserPlans" },
 } as const;
 
-export type ErrorCode = "malformed_json" | "bad_request" | "invalid_signature" | "stale_webhook" | "raw_body_unavailable" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "plan_limit" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "withdrawal_not_approved" | "dispute_open" | "funds_not_cleared" | "deposit_not_refundable" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "payout_failed" | "service_unavailable";
+export type ErrorCode = "malformed_json" | "bad_request" | "invalid_signature" | "stale_webhook" | "raw_body_unavailable" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "refresh_token_reused" | "forbidden" | "account_disabled" | "account_pending" | "insufficient_scope" | "csrf_failed" | "funding_provider_required" | "plan_limit" | "billing_provider_required" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "username_taken" | "insufficient_funds" | "idempotency_conflict" | "account_limit_reached" | "already_reversed" | "hold_not_pending" | "risk_rejected" | "no_market_price" | "order_rejected" | "order_not_pending" | "trade_not_open" | "demo_limit_reached" | "withdrawal_not_pending" | "credit_not_pending" | "second_approval_required" | "withdrawal_not_approved" | "dispute_open" | "funds_not_cleared" | "deposit_not_refundable" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "currency_mismatch" | "transfer_not_allowed" | "rate_limited" | "internal_error" | "payout_failed" | "service_unavailable";
 
 export type BalanceChanged = {
   account_id: string;
@@ -2280,6 +2468,14 @@ export interface StreamEvents {
   "notification.created": Notification;
   /** An account’s balance after a committed ledger entry */
   "balance.changed": BalanceChanged;
+  /** Your plan changed (`GET /billing/subscription` shows its entitlements) */
+  "plan.changed": {
+    plan: string;
+    previous_plan: string;
+    status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | null;
+    /** A billing provider’s event, or an operator */
+    reason: "billing" | "operator";
+  };
   /** A stored bar of the symbol (anyone signed in may join) */
   "tick": Tick;
   /** An order placed, filled, cancelled or rejected (as `GET /orders/{id}` shows it) */
@@ -2299,7 +2495,7 @@ export interface StreamEvents {
 }
 
 /** The channels a stream client may join. */
-export type StreamChannel = "notifications" | "balance" | `ticks:${string}` | "orders" | "trades" | "signals";
+export type StreamChannel = "notifications" | "balance" | "plan" | `ticks:${string}` | "orders" | "trades" | "signals";
 
 /** A frame of the stream carrying one event (`{"type":"event",…}`), discriminated by `event`. */
 export type StreamEventFrame<E extends keyof StreamEvents = keyof StreamEvents> = {

@@ -190,6 +190,8 @@ export type {
   WithdrawalStatus,
   WithdrawalRecord,
   WithdrawalsRepository,
+  WithdrawalApprovalRecord,
+  WithdrawalChange,
   OperatorCreditStatus,
   OperatorCreditRecord,
   OperatorCreditsRepository,
@@ -229,7 +231,7 @@ export type {
   CaptureInput,
 } from './wallets/service.js';
 export { OPERATOR_SOURCE } from './wallets/funding.js';
-export type { FundingLedger, FundingService, DepositConfirmation, Withdrawal, WithdrawalRequested, OperatorCredit } from './wallets/funding.js';
+export type { FundingLedger, FundingService, DepositConfirmation, Withdrawal, WithdrawalApproval, WithdrawalInput, WithdrawalRequested, OperatorCredit } from './wallets/funding.js';
 
 // Trading and risk
 export { createPaperBroker } from './trading/broker.js';

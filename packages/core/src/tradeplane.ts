@@ -13,7 +13,7 @@ import { type BuiltinModules, builtinModules } from './modules/builtin.js';
 import { type AnyModule, createHooks, type HandlerContext, type ModuleContext, type ModuleServices, type Terminals } from './modules/define.js';
 import { type ModuleName, resolveModules } from './modules/resolve.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
-import type { FundingProvider } from './payments/provider.js';
+import type { FundingProvider, PayoutProvider } from './payments/provider.js';
 import type { Clock, Ids, Logger, Observer, Storage } from './ports/index.js';
 import type { AuditRecord, Repositories, UserRecord } from './ports/storage.js';
 import { createStreamHub, type EventTransport } from './stream/hub.js';
@@ -35,8 +35,11 @@ export interface TradeplaneDeps {
   version: string;
   http?: { bodyLimit?: number; validateResponses?: boolean; cors?: CorsOptions; requestTimeoutMs?: number; hsts?: boolean };
   trading?: TradingOptions;
-  /** Payment providers real money enters through (`POST /wallet/deposits`, `POST /webhooks/{provider}`). */
-  payments?: { providers?: readonly FundingProvider[] };
+  /**
+   * Payment providers real money enters through (`POST /wallet/deposits`, `POST /webhooks/{provider}`),
+   * and payout providers approved withdrawals leave through (`manual` is built in).
+   */
+  payments?: { providers?: readonly FundingProvider[]; payouts?: readonly PayoutProvider[] };
   /** Commission and affiliate shares, the settlement period: see `copyOptionsSchema`. */
   copy?: CopyOptionsInput;
   /** The modules to serve (default: all). Their routes are mounted and their jobs run; tables exist regardless. */

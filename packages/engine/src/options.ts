@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, type FundingProvider, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, type FundingProvider, type PayoutProvider, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -83,10 +83,15 @@ export const engineOptionsSchema = z.strictObject({
   modules: z.array(z.enum(moduleNames)).min(1).optional(),
   /** Commission (settlement period, platform share) and affiliates' share: see `copyOptionsSchema`. */
   copy: copyOptionsSchema.prefault({}),
-  /** Payment providers real money enters through (`standardWebhooksProvider(…)`, a Stripe provider): see docs/payments.md. */
+  /**
+   * Payment providers real money enters through (`standardWebhooksProvider(…)`, a Stripe provider),
+   * and payout providers approved withdrawals are paid through (`manual`, an operator, is built
+   * in): see docs/payments.md.
+   */
   payments: z
     .strictObject({
       providers: z.array(z.custom<FundingProvider>((v) => isObject(v) && typeof v.name === 'string' && typeof v.verifyEvent === 'function', 'expected a FundingProvider')).default([]),
+      payouts: z.array(z.custom<PayoutProvider>((v) => isObject(v) && typeof v.name === 'string' && typeof v.pay === 'function', 'expected a PayoutProvider')).default([]),
     })
     .prefault({}),
   /**

@@ -59,6 +59,8 @@ export const movementSchema = z
   .object({ transaction: transactionSchema, account: accountSchema })
   .meta({ id: 'Movement', description: 'The posting on your account and the account after it' });
 
+const withdrawalStatuses = ['pending', 'approved', 'paying', 'completed', 'rejected', 'failed', 'cancelled'] as const;
+
 export const withdrawalSchema = z
   .object({
     id: z.string(),
@@ -66,11 +68,19 @@ export const withdrawalSchema = z
     account_id: z.string(),
     amount: z.string().meta({ example: '250.00' }),
     currency: z.string(),
-    status: z.enum(['pending', 'completed', 'rejected', 'failed', 'cancelled']),
+    status: z.enum(withdrawalStatuses).meta({
+      description:
+        '`pending` (the amount held) → `approved` (approvals in, risk checks passed) → `paying` (a payout provider was called) → `completed` (paid: the money left) or `failed` (released); `rejected` by an operator, `cancelled` by you while pending',
+    }),
     reference: z.string().nullable(),
+    destination: z.string().nullable().meta({ description: 'Where the money goes (null for `POST /wallet/withdraw`, paid out by an operator)' }),
+    payout_provider: z.string().meta({ description: '`manual` (an operator pays it out) or a payout provider', example: 'manual' }),
+    payout_reference: z.string().nullable().meta({ description: 'The payout’s reference at its provider or bank' }),
+    approvals: z.array(z.object({ approver_id: z.string(), approved_at: timestamp })).meta({ description: 'The operators who approved it, oldest first' }),
+    approved_at: timestamp.nullable().meta({ description: 'When the last approval came in' }),
     source: z.string().nullable().meta({ description: 'Who paid it out: `operator` or a funding provider' }),
     source_reference: z.string().nullable().meta({ description: 'The payer’s own reference (a bank transfer or payout id)' }),
-    resolved_by: z.string().nullable().meta({ description: 'The operator who completed or rejected it' }),
+    resolved_by: z.string().nullable().meta({ description: 'The operator who completed, failed or rejected it' }),
     note: z.string().nullable().meta({ description: 'Why it was rejected, failed or cancelled' }),
     entry_id: z.string().nullable().meta({ description: 'The journal entry that took the money out, once completed' }),
     created_at: timestamp,
@@ -243,7 +253,7 @@ export const walletRoutes = {
     path: '/wallet/withdraw',
     summary: 'Withdraw from an account; never more than its available amount',
     description:
-      'From a demo account the money returns to the demo faucet at once (200, `transaction` set). From a real account the amount is held and a pending withdrawal is answered (202, `withdrawal` set): the money leaves when an operator or the funding provider completes it, and a rejected, failed or cancelled withdrawal releases the hold.',
+      'From a demo account the money returns to the demo faucet at once (200, `transaction` set). From a real account the amount is held and a pending withdrawal, paid out by an operator, is answered (202, `withdrawal` set; `POST /wallet/withdrawals` names a destination and a payout provider): the money leaves once it is approved and paid, and a rejected, failed or cancelled withdrawal releases the hold.',
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:write',
@@ -375,15 +385,38 @@ export const ledgerRoutes = {
   }),
 } as const;
 
-const withdrawalStatus = z.enum(['pending', 'completed', 'rejected', 'failed', 'cancelled']);
+const withdrawalStatus = z.enum(withdrawalStatuses);
 const withdrawalPage = z.object({ withdrawals: z.array(withdrawalSchema), next_cursor: z.string().nullable() });
 const reasonBody = z.strictObject({ reason: z.string().trim().min(3).max(500).meta({ description: 'Why; kept with the record and in the audit log' }) });
 
 export const withdrawalRoutes = {
+  request: defineRoute({
+    id: 'withdrawals.request',
+    method: 'POST',
+    path: '/wallet/withdrawals',
+    summary: 'Withdraw from a real account to a destination: the amount is held until the withdrawal is approved and paid out',
+    description:
+      'The withdrawal is `pending` with the amount held; operators approve it (two different ones above a configured amount), then its payout provider pays it (`manual`: an operator records the bank transfer). Rejected, failed or cancelled, the hold is released. `destination` is checked by the payout provider.',
+    tags: ['wallet'],
+    auth: 'user',
+    scope: 'wallet:write',
+    body: z.strictObject({
+      account_id: id,
+      amount: amountSchema,
+      currency: currencyCode,
+      destination: z.string().trim().min(1).max(256).meta({ description: 'Where the money goes (an IBAN, a connected account id), as the payout provider expects it' }),
+      payout_provider: z.string().min(1).max(64).optional().meta({ description: '`manual` (default) or a configured payout provider' }),
+      reference,
+    }),
+    response: z.object({ withdrawal: withdrawalSchema, account: accountSchema }).meta({ id: 'WithdrawalRequested' }),
+    successStatus: 201,
+    errors: [...moneyErrors, 'insufficient_funds', 'transfer_not_allowed'],
+    idempotent: true,
+  }),
   list: defineRoute({
     id: 'withdrawals.list',
     method: 'GET',
-    path: '/withdrawals',
+    path: '/wallet/withdrawals',
     summary: 'Your withdrawals from real accounts, newest first',
     tags: ['wallet'],
     auth: 'user',
@@ -395,7 +428,7 @@ export const withdrawalRoutes = {
   get: defineRoute({
     id: 'withdrawals.get',
     method: 'GET',
-    path: '/withdrawals/{id}',
+    path: '/wallet/withdrawals/{id}',
     summary: 'One of your withdrawals',
     tags: ['wallet'],
     auth: 'user',
@@ -407,8 +440,8 @@ export const withdrawalRoutes = {
   cancel: defineRoute({
     id: 'withdrawals.cancel',
     method: 'POST',
-    path: '/withdrawals/{id}/cancel',
-    summary: 'Cancel a pending withdrawal: the held amount is available again',
+    path: '/wallet/withdrawals/{id}/cancel',
+    summary: 'Cancel a pending withdrawal (not yet approved): the held amount is available again',
     tags: ['wallet'],
     auth: 'user',
     scope: 'wallet:write',
@@ -423,30 +456,55 @@ export const fundingRoutes = {
     id: 'funding.withdrawals',
     method: 'GET',
     path: '/admin/withdrawals',
-    summary: 'Every user’s withdrawals, newest first (pending ones await an operator or the provider)',
+    summary: 'Every user’s withdrawals, newest first (`pending` ones await approval, `approved` manual ones an operator’s payout)',
     tags: ['admin', 'funding'],
     auth: 'admin',
     query: z.object({ status: withdrawalStatus.optional(), ...pageQuery }),
     response: withdrawalPage,
     errors: [],
   }),
+  approveWithdrawal: defineRoute({
+    id: 'funding.approveWithdrawal',
+    method: 'POST',
+    path: '/admin/withdrawals/{id}/approve',
+    summary: 'Approve a pending withdrawal (audited); the final approval runs the risk checks and hands it to its payout provider',
+    description:
+      'Never the account holder’s own withdrawal (403). Above `wallets.withdrawals.secondApprovalAbove` two different operators must approve: the same one again is 409 `second_approval_required`. The final approval refuses, changing nothing, while a dispute is open on the account (`dispute_open`) or when the amount includes deposits still within the clearing window (`funds_not_cleared`).',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    response: withdrawalSchema,
+    errors: ['not_found', 'forbidden', 'withdrawal_not_pending', 'second_approval_required', 'dispute_open', 'funds_not_cleared'],
+  }),
   completeWithdrawal: defineRoute({
     id: 'funding.completeWithdrawal',
     method: 'POST',
     path: '/admin/withdrawals/{id}/complete',
-    summary: 'Record that a pending withdrawal was paid out: the held amount leaves the account (audited)',
+    summary: 'Record that an approved withdrawal was paid out: the held amount leaves the account (audited)',
     tags: ['admin', 'funding'],
     auth: 'admin',
     params: z.strictObject({ id }),
     body: z.strictObject({ reference: z.string().min(1).max(128).optional().meta({ description: 'The payout’s reference (a bank transfer id)' }) }).optional(),
     response: withdrawalSchema,
-    errors: ['not_found', 'withdrawal_not_pending'],
+    errors: ['not_found', 'withdrawal_not_approved', 'withdrawal_not_pending'],
+  }),
+  failWithdrawal: defineRoute({
+    id: 'funding.failWithdrawal',
+    method: 'POST',
+    path: '/admin/withdrawals/{id}/fail',
+    summary: 'Record that the payout of an approved withdrawal failed: the held amount is released (audited)',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    body: reasonBody,
+    response: withdrawalSchema,
+    errors: ['not_found', 'withdrawal_not_approved', 'withdrawal_not_pending'],
   }),
   rejectWithdrawal: defineRoute({
     id: 'funding.rejectWithdrawal',
     method: 'POST',
     path: '/admin/withdrawals/{id}/reject',
-    summary: 'Refuse a pending withdrawal: the held amount is released (audited)',
+    summary: 'Refuse a pending or approved withdrawal: the held amount is released (audited)',
     tags: ['admin', 'funding'],
     auth: 'admin',
     params: z.strictObject({ id }),

@@ -1,52 +1,26 @@
 import { TradeplaneError } from '../errors.js';
 import { keysetPage } from '../pagination.js';
-import type { Clock, Ids } from '../ports/index.js';
-import type {
-  AccountRecord,
-  OperatorCreditRecord,
-  OperatorCreditStatus,
-  Repositories,
-  Storage,
-  WithdrawalRecord,
-  WithdrawalStatus,
-} from '../ports/storage.js';
+import type { Clock, Ids, Logger } from '../ports/index.js';
+import type { AccountRecord, OperatorCreditRecord, OperatorCreditStatus, Repositories, Storage, WithdrawalStatus } from '../ports/storage.js';
 import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import type { Currency } from '../money/currency.js';
 import type { createIdempotency } from '../idempotency/idempotency.js';
 import type { WalletOptions } from './options.js';
+import type { PayoutProvider } from '../payments/provider.js';
 import type { Account, LedgerSteps, MoneyInput, Movement } from './service.js';
+import { createWithdrawals, OPERATOR_SOURCE, type Withdrawal, type WithdrawalInput, type WithdrawalRequested } from './withdrawals.js';
+
+export { OPERATOR_SOURCE };
+export type { Withdrawal, WithdrawalApproval, WithdrawalInput, WithdrawalRequested } from './withdrawals.js';
 
 /**
  * Real money at the ledger's edge. tradeplane is the custodian of real accounts, so their money
  * enters only on a confirmation the ledger trusts — a funding source's verified event, or an
  * audited operator credit (above a set amount, approved by a second operator) — and leaves only
- * through a withdrawal that an operator or a funding source completes. A user can neither
+ * through an approved withdrawal that a payout provider or an operator pays (`withdrawals.ts`). A user can neither
  * credit a real account nor take money out of one on their word; demo money never crosses over.
  */
-
-/** The source id operator credits and operator-completed withdrawals are recorded under. */
-export const OPERATOR_SOURCE = 'operator';
-
-export interface Withdrawal {
-  id: string;
-  userId: string;
-  accountId: string;
-  amount: string;
-  currency: string;
-  status: WithdrawalStatus;
-  reference: string | null;
-  /** Who paid it out: `operator` or a funding source's id, with that source's reference. */
-  source: string | null;
-  sourceReference: string | null;
-  resolvedBy: string | null;
-  /** Why it was rejected, failed or cancelled. */
-  note: string | null;
-  /** The journal entry that took the money out, once completed. */
-  entryId: string | null;
-  createdAt: string;
-  resolvedAt: string | null;
-}
 
 export interface OperatorCredit {
   id: string;
@@ -64,12 +38,6 @@ export interface OperatorCredit {
   entryId: string | null;
   createdAt: string;
   resolvedAt: string | null;
-}
-
-/** What `withdraw` answers for a real account: the request, pending, and the account with the amount held. */
-export interface WithdrawalRequested {
-  withdrawal: Withdrawal;
-  account: Account;
 }
 
 /** A funding source's confirmation that money arrived for a real account. */
@@ -90,23 +58,40 @@ export interface DepositConfirmation {
 export interface FundingLedger {
   /** Credits a real account from the `external` system account; idempotent per (source, `sourceReference`). */
   confirmDeposit(source: string, confirmation: DepositConfirmation): Promise<Movement>;
-  /** Pays a pending withdrawal out: the held amount leaves for `external`. */
+  /** Pays an approved (or `paying`) withdrawal out: the held amount leaves for `external`; `withdrawal_not_approved` while pending. */
   completeWithdrawal(withdrawalId: string, by: { source: string; sourceReference?: string }): Promise<Withdrawal>;
-  /** A payout that failed: the hold is released and the money stays. */
+  /** A payout that failed (approved or `paying`): the hold is released and the money stays. */
   failWithdrawal(withdrawalId: string, by: { source: string; reason: string }): Promise<Withdrawal>;
 }
 
 export interface FundingService extends FundingLedger {
+  /**
+   * A withdrawal from one of the user's real accounts to `destination`, paid by `payoutProvider`
+   * (`manual` by default) once approved: the amount is held now. Idempotent per key.
+   */
+  requestWithdrawal(userId: string, input: WithdrawalInput): Promise<WithdrawalRequested>;
   /** A user's own withdrawals, newest first. */
   withdrawals(userId: string, filter?: { status?: WithdrawalStatus; cursor?: string; limit?: number }): Promise<{ withdrawals: Withdrawal[]; nextCursor: string | null }>;
   withdrawal(userId: string, id: string): Promise<Withdrawal>;
-  /** The user takes back a withdrawal nobody has paid out yet. */
+  /** The user takes back a withdrawal while it is pending (not yet approved). */
   cancelWithdrawal(userId: string, id: string): Promise<Withdrawal>;
   /** Every user's withdrawals (operators). */
   listWithdrawals(filter?: { status?: WithdrawalStatus; cursor?: string; limit?: number }): Promise<{ withdrawals: Withdrawal[]; nextCursor: string | null }>;
-  /** An operator paid it out by hand (a bank transfer); audited. */
+  /**
+   * An operator's approval (audited). Never the account holder's; above
+   * `wallets.withdrawals.secondApprovalAbove` two different operators must approve
+   * (`second_approval_required` when the same one tries twice). The final approval runs the risk
+   * checks (`dispute_open`, `funds_not_cleared`), then hands it to its payout provider.
+   */
+  approveWithdrawal(actorId: string, id: string, context?: RequestContext): Promise<Withdrawal>;
+  /** An operator paid an approved (or `paying`) withdrawal out by hand (a bank transfer); audited. */
   completeByOperator(actorId: string, id: string, input: { reference?: string }, context?: RequestContext): Promise<Withdrawal>;
+  /** An operator refuses a pending or approved withdrawal: the hold is released; audited. */
   rejectByOperator(actorId: string, id: string, input: { reason: string }, context?: RequestContext): Promise<Withdrawal>;
+  /** An operator records that the payout of an approved (or `paying`) withdrawal failed: the hold is released; audited. */
+  failByOperator(actorId: string, id: string, input: { reason: string }, context?: RequestContext): Promise<Withdrawal>;
+  /** Calls the payout provider again for `paying` withdrawals whose last call went unanswered (the `retry_payouts` job). */
+  retryPayouts(limit?: number): Promise<{ retried: number }>;
   /** Credits a real account; above the configured amount it waits for another operator's approval. Audited. */
   creditByOperator(
     actorId: string,
@@ -126,6 +111,9 @@ export interface FundingDeps {
   storage: Storage;
   clock: Clock;
   ids: Ids;
+  logger: Logger;
+  /** Payout providers besides the built-in `manual` one. */
+  payouts: readonly PayoutProvider[];
   audit: AuditLog;
   options: WalletOptions;
   idempotency: ReturnType<typeof createIdempotency>;
@@ -145,22 +133,7 @@ const iso = (d: Date) => d.toISOString();
 export function createFunding(deps: FundingDeps) {
   const { storage, clock, ids, audit, options, within } = deps;
 
-  const toWithdrawal = (w: WithdrawalRecord): Withdrawal => ({
-    id: w.id,
-    userId: w.userId,
-    accountId: w.accountId,
-    amount: formatAmount(w.amount, deps.currency(w.currency)),
-    currency: w.currency,
-    status: w.status,
-    reference: w.reference,
-    source: w.source,
-    sourceReference: w.sourceReference,
-    resolvedBy: w.resolvedBy,
-    note: w.note,
-    entryId: w.entryId,
-    createdAt: iso(w.createdAt),
-    resolvedAt: w.resolvedAt ? iso(w.resolvedAt) : null,
-  });
+  const withdrawals = createWithdrawals(deps);
 
   const toCredit = (c: OperatorCreditRecord): OperatorCredit => ({
     id: c.id,
@@ -188,48 +161,6 @@ export function createFunding(deps: FundingDeps) {
     return amount > parsed.minor;
   }
 
-  /** A pending withdrawal by id, for an operator or a source; `withdrawal_not_pending` once resolved. */
-  async function pendingWithdrawal(tx: Repositories, id: string, ownerId?: string): Promise<WithdrawalRecord> {
-    const found = await tx.withdrawals.findById(id);
-    if (!found || (ownerId !== undefined && found.userId !== ownerId)) throw new TradeplaneError('not_found', 'No such withdrawal');
-    if (found.status !== 'pending') throw new TradeplaneError('withdrawal_not_pending', `The withdrawal is already ${found.status}`);
-    return found;
-  }
-
-  /** Pays a withdrawal out in one transaction: its hold is captured into `external` and the row completed. */
-  async function complete(id: string, by: { actorId: string | null; source: string; sourceReference: string | null }, context?: RequestContext): Promise<Withdrawal> {
-    const record = await storage.transaction(async (tx) => {
-      const pending = await pendingWithdrawal(tx, id);
-      const entryId = ids.next();
-      const resolved = await tx.withdrawals.resolve(id, { status: 'completed', resolvedAt: clock.now(), resolvedBy: by.actorId, note: null, entryId, source: by.source, sourceReference: by.sourceReference });
-      if (!resolved) throw new TradeplaneError('withdrawal_not_pending', 'The withdrawal was resolved meanwhile');
-      await within.payOut(tx, { holdId: pending.holdId, entryId, reference: pending.reference, metadata: { withdrawal_id: id, source: by.source, source_reference: by.sourceReference }, actorId: by.actorId });
-      if (by.actorId) {
-        await audit.recordIn(tx, { actorId: by.actorId, action: 'withdrawal.completed', targetType: 'withdrawal', targetId: id, details: { accountId: pending.accountId, amount: toWithdrawal(pending).amount, currency: pending.currency, entryId, reference: by.sourceReference } }, context);
-      }
-      return resolved;
-    });
-    return toWithdrawal(record);
-  }
-
-  /** Ends a pending withdrawal without paying it: its hold is released, the money stays. */
-  async function release(
-    id: string,
-    change: { status: 'rejected' | 'failed' | 'cancelled'; actorId: string | null; note: string | null; source?: string; ownerId?: string; audit?: { action: string; context?: RequestContext } },
-  ): Promise<Withdrawal> {
-    const record = await storage.transaction(async (tx) => {
-      const found = await pendingWithdrawal(tx, id, change.ownerId);
-      const resolved = await tx.withdrawals.resolve(id, { status: change.status, resolvedAt: clock.now(), resolvedBy: change.actorId, note: change.note, entryId: null, source: change.source ?? null, sourceReference: null });
-      if (!resolved) throw new TradeplaneError('withdrawal_not_pending', 'The withdrawal was resolved meanwhile');
-      await within.release(tx, found.holdId, 'The withdrawal no longer holds its amount');
-      if (change.audit && change.actorId) {
-        await audit.recordIn(tx, { actorId: change.actorId, action: change.audit.action, targetType: 'withdrawal', targetId: id, details: { accountId: found.accountId, amount: toWithdrawal(found).amount, currency: found.currency, note: change.note } }, change.audit.context);
-      }
-      return resolved;
-    });
-    return toWithdrawal(record);
-  }
-
   /** Posts an approved operator credit: `external` → the account, in the transaction that resolves it. */
   async function postCredit(tx: Repositories, credit: OperatorCreditRecord, approverId: string): Promise<string> {
     const account = await tx.accounts.findById(credit.accountId);
@@ -254,27 +185,19 @@ export function createFunding(deps: FundingDeps) {
       if (source === OPERATOR_SOURCE) throw new TypeError('Operator credits go through creditByOperator, which audits them');
       return deps.creditFromSource(source, confirmation);
     },
-    completeWithdrawal: (id, by) => complete(id, { actorId: null, source: by.source, sourceReference: by.sourceReference ?? null }),
-    failWithdrawal: (id, by) => release(id, { status: 'failed', actorId: null, note: by.reason, source: by.source }),
+    completeWithdrawal: (id, by) => withdrawals.complete(null, id, { source: by.source, reference: by.sourceReference ?? null }),
+    failWithdrawal: (id, by) => withdrawals.fail(null, id, by),
 
-    async withdrawals(userId, filter = {}) {
-      const { cursor, limit } = pageOf(filter);
-      const page = await keysetPage(limit, (n) => storage.repos.withdrawals.list({ userId, status: filter.status, cursor, limit: n }), toWithdrawal);
-      return { withdrawals: page.items, nextCursor: page.nextCursor };
-    },
-    async withdrawal(userId, id) {
-      const found = await storage.repos.withdrawals.findById(id);
-      if (!found || found.userId !== userId) throw new TradeplaneError('not_found', 'No such withdrawal');
-      return toWithdrawal(found);
-    },
-    cancelWithdrawal: (userId, id) => release(id, { status: 'cancelled', actorId: null, note: 'Cancelled by the account holder', ownerId: userId }),
-    async listWithdrawals(filter = {}) {
-      const { cursor, limit } = pageOf(filter);
-      const page = await keysetPage(limit, (n) => storage.repos.withdrawals.list({ status: filter.status, cursor, limit: n }), toWithdrawal);
-      return { withdrawals: page.items, nextCursor: page.nextCursor };
-    },
-    completeByOperator: (actorId, id, input, context) => complete(id, { actorId, source: OPERATOR_SOURCE, sourceReference: input.reference ?? null }, context),
-    rejectByOperator: (actorId, id, input, context) => release(id, { status: 'rejected', actorId, note: input.reason, source: OPERATOR_SOURCE, audit: { action: 'withdrawal.rejected', context } }),
+    requestWithdrawal: (userId, input) => withdrawals.request(userId, input, (tx) => deps.within.ownAccount(tx, userId, input.accountId)),
+    withdrawals: (userId, filter = {}) => withdrawals.list({ ...filter, userId }),
+    withdrawal: (userId, id) => withdrawals.get(userId, id),
+    cancelWithdrawal: (userId, id) => withdrawals.cancel(userId, id),
+    listWithdrawals: (filter = {}) => withdrawals.list(filter),
+    approveWithdrawal: (actorId, id, context) => withdrawals.approve(actorId, id, context),
+    completeByOperator: (actorId, id, input, context) => withdrawals.complete(actorId, id, { source: OPERATOR_SOURCE, reference: input.reference ?? null }, context),
+    rejectByOperator: (actorId, id, input, context) => withdrawals.reject(actorId, id, input.reason, context),
+    failByOperator: (actorId, id, input, context) => withdrawals.fail(actorId, id, { source: OPERATOR_SOURCE, reason: input.reason }, context),
+    retryPayouts: (limit) => withdrawals.retryPayouts(limit),
 
     async creditByOperator(actorId, accountId, input, context) {
       const amount = deps.amountOf(input.amount, input.currency);
@@ -347,41 +270,8 @@ export function createFunding(deps: FundingDeps) {
     },
   };
 
-  /** A user's withdrawal from a real account: the amount is held now, paid out when an operator or source completes it. */
-  async function request(userId: string, input: MoneyInput, account: (tx: Repositories) => Promise<AccountRecord>): Promise<WithdrawalRequested> {
-    const amount = deps.amountOf(input.amount, input.currency);
-    const idempotent = {
-      userId,
-      key: input.idempotencyKey,
-      operation: 'withdraw',
-      input: { accountId: input.accountId ?? null, amount: amount.toString(), currency: input.currency, reference: input.reference ?? null, metadata: input.metadata ?? null },
-    };
-    return deps.idempotency.run(idempotent, async (tx) => {
-      const from = await account(tx);
-      deps.sameCurrency(from, input.currency);
-      const hold = await within.reserve(tx, from, amount, { reference: input.reference ?? null });
-      const record: WithdrawalRecord = {
-        id: ids.next(),
-        userId,
-        accountId: from.id,
-        holdId: hold.id,
-        amount,
-        currency: from.currency,
-        status: 'pending',
-        reference: input.reference ?? null,
-        source: null,
-        sourceReference: null,
-        resolvedBy: null,
-        note: null,
-        entryId: null,
-        createdAt: clock.now(),
-        resolvedAt: null,
-      };
-      await tx.withdrawals.insert(record);
-      const after = (await tx.accounts.findById(from.id))!;
-      return { withdrawal: toWithdrawal(record), account: deps.toAccount(after) };
-    });
-  }
+  /** A user's withdrawal from a real account through `withdraw`: paid out by hand once approved. */
+  const request = (userId: string, input: MoneyInput, account: (tx: Repositories) => Promise<AccountRecord>): Promise<WithdrawalRequested> => withdrawals.request(userId, input, account);
 
   return { service, request };
 }

@@ -56,6 +56,11 @@ export function withdrawalToWire(w: Withdrawal) {
     currency: w.currency,
     status: w.status,
     reference: w.reference,
+    destination: w.destination,
+    payout_provider: w.payoutProvider,
+    payout_reference: w.payoutReference,
+    approvals: w.approvals.map((a) => ({ approver_id: a.approverId, approved_at: a.approvedAt })),
+    approved_at: w.approvedAt,
     source: w.source,
     source_reference: w.sourceReference,
     resolved_by: w.resolvedBy,
@@ -186,6 +191,19 @@ export function walletHandlers(wallets: WalletService): Handlers {
       verify: async () => reportToWire(await wallets.verifyLedger()),
     },
     withdrawals: {
+      request: async ({ principal, body, request }) =>
+        withReplayHeader(
+          await wallets.funding.requestWithdrawal(principal.userId, {
+            accountId: body.account_id,
+            amount: body.amount,
+            currency: body.currency,
+            destination: body.destination,
+            payoutProvider: body.payout_provider,
+            reference: body.reference,
+            idempotencyKey: request.idempotencyKey!,
+          }),
+          (r) => ({ withdrawal: withdrawalToWire(r.withdrawal), account: accountToWire(r.account) }),
+        ),
       list: async ({ principal, query }) => {
         const page = await wallets.funding.withdrawals(principal.userId, query);
         return { withdrawals: page.withdrawals.map(withdrawalToWire), next_cursor: page.nextCursor };
@@ -198,6 +216,9 @@ export function walletHandlers(wallets: WalletService): Handlers {
         const page = await wallets.funding.listWithdrawals(query);
         return { withdrawals: page.withdrawals.map(withdrawalToWire), next_cursor: page.nextCursor };
       },
+      approveWithdrawal: async ({ principal, params, request }) => withdrawalToWire(await wallets.funding.approveWithdrawal(principal.userId, params.id, requestContext(request))),
+      failWithdrawal: async ({ principal, params, body, request }) =>
+        withdrawalToWire(await wallets.funding.failByOperator(principal.userId, params.id, { reason: body.reason }, requestContext(request))),
       completeWithdrawal: async ({ principal, params, body, request }) =>
         withdrawalToWire(await wallets.funding.completeByOperator(principal.userId, params.id, { reference: body?.reference }, requestContext(request))),
       rejectWithdrawal: async ({ principal, params, body, request }) =>

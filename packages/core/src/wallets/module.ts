@@ -23,6 +23,7 @@ export const walletsModule = defineModule({
       options: ctx.deps.wallets,
       observer: ctx.observer,
       afterCommit: ctx.afterCommit,
+      payouts: ctx.deps.payments?.payouts ?? [],
       onBalancesCommitted:
         hub &&
         ((changes) => {
@@ -44,5 +45,9 @@ export const walletsModule = defineModule({
     return { wallets };
   },
   handlers: ({ wallets }) => walletHandlers(wallets),
-  jobs: ({ wallets }) => [{ name: 'expire_holds', everyMs: 60_000, run: async () => ({ expired: await wallets.expireHolds() }) }],
+  jobs: ({ wallets }, ctx) => [
+    { name: 'expire_holds', everyMs: 60_000, run: async () => ({ expired: await wallets.expireHolds() }) },
+    // Only payout providers are called, and so retried: manual payouts wait for an operator.
+    ...((ctx.deps.payments?.payouts?.length ?? 0) > 0 ? [{ name: 'retry_payouts', everyMs: 60_000, run: () => wallets.funding.retryPayouts() }] : []),
+  ],
 });

@@ -54,6 +54,21 @@ export const walletOptionsSchema = z.strictObject({
       secondApprovalAboveByCurrency: z.record(currencyCode, decimal).default({}),
     })
     .prefault({}),
+  /**
+   * Withdrawals from real accounts. Each needs an operator's approval before it is paid out;
+   * above `secondApprovalAbove` (in the account's currency; per currency in
+   * `secondApprovalAboveByCurrency`) two different operators' (`false`: one always suffices).
+   * `depositClearingSeconds`: money a payment provider deposited within this many seconds
+   * cannot leave yet (0, the default, turns the check off; a card payment can be disputed for
+   * weeks, so production wants days: 604800 is a week).
+   */
+  withdrawals: z
+    .strictObject({
+      secondApprovalAbove: z.union([z.literal(false), decimal]).default('10000'),
+      secondApprovalAboveByCurrency: z.record(currencyCode, decimal).default({}),
+      depositClearingSeconds: z.number().int().min(0).max(366 * 24 * 60 * 60).default(0),
+    })
+    .prefault({}),
   /** How long an Idempotency-Key's outcome is kept, in seconds (at least a day by default). */
   idempotencyTtl: z.number().int().positive().default(24 * 60 * 60),
 });

@@ -186,7 +186,13 @@ export interface HoldsRepository {
   listExpired(now: Date, accountId?: string, limit?: number): Promise<HoldRecord[]>;
 }
 
-export type WithdrawalStatus = 'pending' | 'completed' | 'rejected' | 'failed' | 'cancelled';
+/**
+ * `pending` (requested, the amount held) → `approved` (every approval in, the risk checks passed)
+ * → `paying` (a payout provider was called or is awaited) → `completed` (paid: the hold captured)
+ * or `failed` (the hold released); `rejected` by an operator from `pending` or `approved`,
+ * `cancelled` by the user while `pending`. `completed` is the paid state.
+ */
+export type WithdrawalStatus = 'pending' | 'approved' | 'paying' | 'completed' | 'rejected' | 'failed' | 'cancelled';
 
 /** A withdrawal from a real account: the amount is held until it is paid out or refused. */
 export interface WithdrawalRecord {
@@ -199,6 +205,20 @@ export interface WithdrawalRecord {
   currency: string;
   status: WithdrawalStatus;
   reference: string | null;
+  /** Where the money goes, as the user gave it (checked by the payout provider); null on withdrawals asked through `POST /wallet/withdraw`. */
+  destination: string | null;
+  /** The payout provider that pays it out: `manual` (an operator) or a configured provider's name. */
+  payoutProvider: string;
+  /** The payout provider's own reference for the payout, once it answered. */
+  payoutReference: string | null;
+  /** Calls made to the payout provider (each with the withdrawal id as idempotency key). */
+  payoutAttempts: number;
+  /**
+   * When the payout provider may be called again while `paying`: set before each call, so a
+   * call that never answered (a timeout, a crash) is retried after it; null once the provider
+   * answered `pending` (an operator or an event completes it).
+   */
+  nextPayoutAt: Date | null;
   /** The funding source that paid it out (`operator`, a provider's id) and its own reference. */
   source: string | null;
   sourceReference: string | null;
@@ -207,8 +227,22 @@ export interface WithdrawalRecord {
   note: string | null;
   entryId: string | null;
   createdAt: Date;
+  /** When the last approval came in. */
+  approvedAt: Date | null;
   resolvedAt: Date | null;
 }
+
+/** One operator's approval of a withdrawal; an operator approves a withdrawal at most once. */
+export interface WithdrawalApprovalRecord {
+  withdrawalId: string;
+  approverId: string;
+  approvedAt: Date;
+}
+
+/** What a withdrawal's transition may change besides its status. */
+export type WithdrawalChange = Partial<
+  Pick<WithdrawalRecord, 'resolvedAt' | 'resolvedBy' | 'note' | 'entryId' | 'source' | 'sourceReference' | 'approvedAt' | 'payoutReference' | 'payoutAttempts' | 'nextPayoutAt'>
+>;
 
 export interface WithdrawalsRepository {
   insert(record: WithdrawalRecord): Promise<void>;
@@ -220,6 +254,18 @@ export interface WithdrawalsRepository {
     id: string,
     change: Pick<WithdrawalRecord, 'resolvedAt' | 'resolvedBy' | 'note' | 'entryId' | 'source' | 'sourceReference'> & { status: Exclude<WithdrawalStatus, 'pending'> },
   ): Promise<WithdrawalRecord | undefined>;
+  /**
+   * Moves a withdrawal on from one of `from` (one conditional UPDATE, also on `nextPayoutAt`
+   * when `ifNextPayoutAt` is given): of two callers moving it at once, one wins; undefined,
+   * nothing written, for the other.
+   */
+  transition(id: string, from: readonly WithdrawalStatus[], change: WithdrawalChange & { status: WithdrawalStatus }, ifNextPayoutAt?: Date): Promise<WithdrawalRecord | undefined>;
+  /** Records an approval; false (nothing written) when this operator already approved it. */
+  addApproval(approval: WithdrawalApprovalRecord): Promise<boolean>;
+  /** A withdrawal's approvals, oldest first. */
+  approvals(withdrawalId: string): Promise<WithdrawalApprovalRecord[]>;
+  /** `paying` withdrawals whose `nextPayoutAt` ≤ `now`, oldest first. */
+  listDuePayouts(now: Date, limit: number): Promise<WithdrawalRecord[]>;
 }
 
 export type OperatorCreditStatus = 'pending_approval' | 'completed' | 'rejected';

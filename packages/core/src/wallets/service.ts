@@ -13,6 +13,7 @@ import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import type { CurrencyRegistry } from '../money/currency.js';
 import type { WalletOptions } from './options.js';
 import type { NotificationInput, NotificationService } from '../notifications/service.js';
+import type { PayoutProvider } from '../payments/provider.js';
 import { createFunding, type FundingService, type WithdrawalRequested } from './funding.js';
 import { createWalletContext } from './context.js';
 import { createJournal } from './journal.js';
@@ -172,8 +173,8 @@ export interface WalletService {
    */
   deposit(userId: string, input: MoneyInput): Promise<Movement>;
   /**
-   * From a demo account, at once. From a real account, a pending withdrawal that holds the amount
-   * until an operator or a funding source completes it (`funding`); rejected, failed or
+   * From a demo account, at once. From a real account, a pending withdrawal, paid out by hand,
+   * that holds the amount until it is approved and paid (`funding`); rejected, failed or
    * cancelled, the hold is released.
    */
   withdraw(userId: string, input: MoneyInput): Promise<Movement | WithdrawalRequested>;
@@ -303,6 +304,8 @@ export interface WalletServiceDeps {
   /** Told of every user account an entry changed, with its new balance, after the commit (the real-time stream). */
   onBalancesCommitted?: (changes: BalanceChange[]) => void;
   afterCommit?: (tx: Repositories, fn: () => void) => void;
+  /** Payout providers approved withdrawals may be paid through, besides the built-in `manual` one. */
+  payouts?: readonly PayoutProvider[];
 }
 
 /**
@@ -320,7 +323,23 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   const cashPath = createCashPath(ctx, { journal, cache, fastPath });
   const { storage, clock, ids, audit, options } = deps;
   const { idempotency, currency, amountOf, toAccount, sameCurrency } = ctx;
-  const funding = createFunding({ storage, clock, ids, audit, options, idempotency, within, currency, amountOf, toAccount, sameCurrency, realOnly, creditFromSource: cashPath.creditFromSource });
+  const funding = createFunding({
+    storage,
+    clock,
+    ids,
+    logger: deps.logger,
+    payouts: deps.payouts ?? [],
+    audit,
+    options,
+    idempotency,
+    within,
+    currency,
+    amountOf,
+    toAccount,
+    sameCurrency,
+    realOnly,
+    creditFromSource: cashPath.creditFromSource,
+  });
 
   const accounts = createAccounts(ctx, journal);
   const movements = createMovements(ctx, { journal, cache, fastPath, cashPath, funding });

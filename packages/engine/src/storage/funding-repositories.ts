@@ -1,10 +1,11 @@
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import type { OperatorCreditRecord, Repositories, WithdrawalRecord } from '@tradeplane/core';
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, type SQL } from 'drizzle-orm';
+import type { OperatorCreditRecord, Repositories, WithdrawalApprovalRecord, WithdrawalRecord } from '@tradeplane/core';
 import type { QueryDb, Tables } from './query-kit.js';
 
-/** Withdrawals and operator credits of real money, written once for both databases (see `repositories.ts`). */
+/** Withdrawals (with their approvals) and operator credits of real money, written once for both databases (see `repositories.ts`). */
 export function createFundingRepositories(db: QueryDb, t: Tables): Pick<Repositories, 'withdrawals' | 'operatorCredits'> {
   const w = t.withdrawals;
+  const a = t.withdrawalApprovals;
   const c = t.operatorCredits;
   const where = (conditions: (SQL | undefined)[]) => and(...conditions.filter((x): x is SQL => x !== undefined));
   return {
@@ -33,6 +34,33 @@ export function createFundingRepositories(db: QueryDb, t: Tables): Pick<Reposito
           .where(and(eq(w.id, id), eq(w.status, 'pending')))
           .returning();
         return row as WithdrawalRecord | undefined;
+      },
+      async transition(id, from, change, ifNextPayoutAt) {
+        // One conditional UPDATE: of two callers moving the same withdrawal on at once, one wins
+        // (on PostgreSQL the other waits for the row, then finds its status moved on).
+        const [row] = await db
+          .update(w)
+          .set(change)
+          .where(where([eq(w.id, id), inArray(w.status, [...from]), ifNextPayoutAt === undefined ? undefined : eq(w.nextPayoutAt, ifNextPayoutAt)]))
+          .returning();
+        return row as WithdrawalRecord | undefined;
+      },
+      async addApproval(approval) {
+        const rows = await db.insert(a).values(approval).onConflictDoNothing().returning({ id: a.withdrawalId });
+        return rows.length === 1;
+      },
+      async approvals(withdrawalId) {
+        const rows = await db.select().from(a).where(eq(a.withdrawalId, withdrawalId)).orderBy(asc(a.approvedAt), asc(a.approverId));
+        return rows as WithdrawalApprovalRecord[];
+      },
+      async listDuePayouts(now, limit) {
+        const rows = await db
+          .select()
+          .from(w)
+          .where(and(eq(w.status, 'paying'), isNotNull(w.nextPayoutAt), lte(w.nextPayoutAt, now)))
+          .orderBy(asc(w.nextPayoutAt), asc(w.id))
+          .limit(limit);
+        return rows as WithdrawalRecord[];
       },
     },
     operatorCredits: {

@@ -488,7 +488,8 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
       await storage.repos.holds.insert({ id, accountId: account.id, amount: 100n, status: 'pending', reference: null, expiresAt: null, createdAt: created, resolvedAt: null, capturedAmount: null, entryId: null });
     }
     const withdrawal = (id: string, holdId: string) => ({
-      id, userId: 'u-fd', accountId: account.id, holdId, amount: 100n, currency: 'USD', status: 'pending' as const, reference: 'to bank', source: null, sourceReference: null, resolvedBy: null, note: null, entryId: null, createdAt: created, resolvedAt: null,
+      id, userId: 'u-fd', accountId: account.id, holdId, amount: 100n, currency: 'USD', status: 'pending' as const, reference: 'to bank', destination: null, payoutProvider: 'manual', payoutReference: null, payoutAttempts: 0, nextPayoutAt: null,
+      source: null, sourceReference: null, resolvedBy: null, note: null, entryId: null, createdAt: created, approvedAt: null, resolvedAt: null,
     });
     await storage.repos.withdrawals.insert(withdrawal('w-fd-1', 'h-fd-1'));
     await storage.repos.withdrawals.insert(withdrawal('w-fd-2', 'h-fd-2'));
@@ -508,6 +509,36 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.operatorCredits.resolve('c-fd-1', { status: 'rejected', resolvedAt: change.resolvedAt, resolvedBy: 'u-op-2', note: 'late', entryId: null })).toBeUndefined();
     expect((await storage.repos.operatorCredits.list({ status: 'completed', limit: 5 })).map((c) => c.id)).toEqual(['c-fd-1']);
     await expect(storage.repos.withdrawals.insert({ ...withdrawal('w-fd-3', 'h-missing'), amount: 0n })).rejects.toThrow();
+  });
+
+  it('moves a withdrawal on from allowed states once, records each approver once, and lists payouts due', async () => {
+    await storage.repos.users.insert(user('u-wa', 'wa@example.com'));
+    for (const id of ['u-wa-op1', 'u-wa-op2']) await storage.repos.users.insert(user(id, `${id}@example.com`));
+    const created = at('2026-01-01T00:00:00.000Z');
+    await storage.repos.accounts.insert({ id: 'acc-wa', userId: 'u-wa', currency: 'USD', kind: 'real', systemCode: null, isDefault: true, status: 'active', balance: 1000n, held: 0n, createdAt: created });
+    await storage.repos.holds.insert({ id: 'h-wa', accountId: 'acc-wa', amount: 100n, status: 'pending', reference: null, expiresAt: null, createdAt: created, resolvedAt: null, capturedAmount: null, entryId: null });
+    await storage.repos.withdrawals.insert({
+      id: 'w-wa', userId: 'u-wa', accountId: 'acc-wa', holdId: 'h-wa', amount: 100n, currency: 'USD', status: 'pending', reference: null, destination: 'acct_1', payoutProvider: 'bank', payoutReference: null, payoutAttempts: 0, nextPayoutAt: null,
+      source: null, sourceReference: null, resolvedBy: null, note: null, entryId: null, createdAt: created, approvedAt: null, resolvedAt: null,
+    });
+    expect(await storage.repos.withdrawals.addApproval({ withdrawalId: 'w-wa', approverId: 'u-wa-op1', approvedAt: created })).toBe(true);
+    expect(await storage.repos.withdrawals.addApproval({ withdrawalId: 'w-wa', approverId: 'u-wa-op1', approvedAt: at('2026-01-01T00:00:01.000Z') })).toBe(false);
+    expect(await storage.repos.withdrawals.addApproval({ withdrawalId: 'w-wa', approverId: 'u-wa-op2', approvedAt: at('2026-01-01T00:00:02.000Z') })).toBe(true);
+    expect((await storage.repos.withdrawals.approvals('w-wa')).map((a) => [a.approverId, a.approvedAt])).toEqual([['u-wa-op1', created], ['u-wa-op2', at('2026-01-01T00:00:02.000Z')]]);
+
+    const due = at('2026-01-01T00:01:00.000Z');
+    expect(await storage.repos.withdrawals.transition('w-wa', ['approved'], { status: 'paying' })).toBeUndefined();
+    const paying = await storage.repos.withdrawals.transition('w-wa', ['pending'], { status: 'paying', approvedAt: created, payoutAttempts: 1, nextPayoutAt: due });
+    expect(paying).toMatchObject({ status: 'paying', payoutAttempts: 1, nextPayoutAt: due, destination: 'acct_1', payoutProvider: 'bank' });
+    expect(await storage.repos.withdrawals.listDuePayouts(at('2026-01-01T00:00:59.000Z'), 10)).toEqual([]);
+    expect((await storage.repos.withdrawals.listDuePayouts(due, 10)).map((w) => w.id)).toEqual(['w-wa']);
+    // A claim on a stale `nextPayoutAt` finds nothing to move: of two claims, one wins.
+    const later = at('2026-01-01T00:03:00.000Z');
+    const claims = await Promise.all([0, 1].map(() => storage.repos.withdrawals.transition('w-wa', ['paying'], { status: 'paying', payoutAttempts: 2, nextPayoutAt: later }, due)));
+    expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+    const completions = await Promise.all([0, 1].map(() => storage.repos.withdrawals.transition('w-wa', ['approved', 'paying'], { status: 'completed', entryId: 'e-wa', nextPayoutAt: null, resolvedAt: later })));
+    expect(completions.filter((c) => c !== undefined)).toHaveLength(1);
+    expect(await storage.repos.withdrawals.findById('w-wa')).toMatchObject({ status: 'completed', entryId: 'e-wa', nextPayoutAt: null, payoutAttempts: 2 });
   });
 
   it('stores deposits once per provider reference, moves one on from an allowed status only, and pages them newest first', async () => {

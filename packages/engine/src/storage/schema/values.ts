@@ -12,7 +12,7 @@ export const systemAccountCodes = ['external', 'demo_faucet', 'demo_settlement',
 export const accountStatuses = ['active', 'frozen'] as const;
 export const entryKinds = ['deposit', 'withdrawal', 'transfer', 'fee', 'commission', 'trade_settlement', 'adjustment', 'demo_faucet', 'refund', 'chargeback'] as const;
 export const holdStatuses = ['pending', 'captured', 'released', 'expired'] as const;
-export const withdrawalStatuses = ['pending', 'completed', 'rejected', 'failed', 'cancelled'] as const;
+export const withdrawalStatuses = ['pending', 'approved', 'paying', 'completed', 'rejected', 'failed', 'cancelled'] as const;
 export const operatorCreditStatuses = ['pending_approval', 'completed', 'rejected'] as const;
 
 export const tradeSides = ['BUY', 'SELL'] as const;

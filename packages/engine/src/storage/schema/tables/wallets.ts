@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { boolean, money, text, timestamp, type ColumnSpec } from '../columns.js';
-import { check, index, isTrue, oneOf, table, uniqueIndex } from '../kit.js';
+import { boolean, integer, money, text, timestamp, type ColumnSpec } from '../columns.js';
+import { check, index, isTrue, oneOf, primaryKey, table, uniqueIndex } from '../kit.js';
 import { accountKinds, accountStatuses, entryKinds, holdStatuses, operatorCreditStatuses, systemAccountCodes, withdrawalStatuses } from '../values.js';
 import { users } from './auth.js';
 
@@ -101,8 +101,8 @@ export const holds = table(
 
 /**
  * Withdrawals from real accounts. The user's request holds the amount (`hold_id`); the money
- * leaves only when an operator or a funding source completes it (`entry_id`), and a rejected,
- * failed or cancelled one releases the hold.
+ * leaves only once operators approved it and its payout provider (or an operator) completed it
+ * (`entry_id`), and a rejected, failed or cancelled one releases the hold.
  */
 export const withdrawals = table(
   'withdrawals',
@@ -121,6 +121,14 @@ export const withdrawals = table(
     currency: text('currency').notNull(),
     status: text('status', withdrawalStatuses).notNull(),
     reference: text('reference'),
+    /** Where the money goes, as the user gave it (null for withdrawals an operator pays out by hand without one). */
+    destination: text('destination'),
+    /** `manual` or a configured payout provider's name. */
+    payoutProvider: text('payout_provider').notNull().default('manual'),
+    payoutReference: text('payout_reference'),
+    payoutAttempts: integer('payout_attempts').notNull().default(0),
+    /** While `paying`: when an unanswered payout call may be retried (null: the provider answered, completion comes later). */
+    nextPayoutAt: timestamp('next_payout_at'),
     /** The funding source that paid it out (`operator`, a provider's id) and its own reference. */
     source: text('source'),
     sourceReference: text('source_reference'),
@@ -130,14 +138,31 @@ export const withdrawals = table(
     note: text('note'),
     entryId: text('entry_id'),
     createdAt: timestamp('created_at').notNull(),
+    approvedAt: timestamp('approved_at'),
     resolvedAt: timestamp('resolved_at'),
   },
   (t) => [
     index('withdrawals_user_idx').on(t.userId, t.id),
     index('withdrawals_status_idx').on(t.status, t.id),
+    index('withdrawals_due_payouts_idx').on(t.status, t.nextPayoutAt),
     check('withdrawals_amount_check', sql`${t.amount} > 0`),
     check('withdrawals_status_check', oneOf(t.status, withdrawalStatuses)),
   ],
+);
+
+/** Operators' approvals of withdrawals: one row per operator and withdrawal, so nobody approves one twice. */
+export const withdrawalApprovals = table(
+  'withdrawal_approvals',
+  {
+    withdrawalId: text('withdrawal_id')
+      .notNull()
+      .references(() => withdrawals.columns.id),
+    approverId: text('approver_id')
+      .notNull()
+      .references(() => users.columns.id, { onDelete: 'restrict' }),
+    approvedAt: timestamp('approved_at').notNull(),
+  },
+  (t) => [primaryKey(t.withdrawalId, t.approverId)],
 );
 
 /**
