@@ -6,6 +6,7 @@ import {
   uuidV7Ids,
   walletOptionsSchema,
   type ManualClock,
+  type FundingProvider,
   type Storage,
   type Tradeplane,
   type WalletOptionsInput,
@@ -31,7 +32,7 @@ let users = 0;
  */
 export async function openLedger(
   kind: TestDatabaseKind,
-  options: { wallets?: WalletOptionsInput; wrap?: (storage: Storage) => Storage; poolSize?: number } = {},
+  options: { wallets?: WalletOptionsInput; wrap?: (storage: Storage) => Storage; poolSize?: number; providers?: FundingProvider[] } = {},
 ): Promise<Ledger> {
   const db = await createTestDatabase(kind);
   const storage = openStorage(db.database, { postgresPoolSize: options.poolSize ?? 10 });
@@ -45,6 +46,7 @@ export async function openLedger(
     version: 'test',
     auth: { ...authOptionsSchema.parse(TEST_AUTH), jwtSecret: TEST_AUTH.jwtSecret },
     wallets: walletOptionsSchema.parse(options.wallets ?? {}),
+    ...(options.providers ? { payments: { providers: options.providers } } : {}),
   });
   return {
     tp,
