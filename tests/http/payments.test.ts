@@ -172,6 +172,20 @@ describe.each(testDatabaseKinds())('deposits through a payment provider on %s', 
     expect(owed.body.receivables).toEqual([expect.objectContaining({ account_id: accountId, amount: '45.00', currency: 'USD', status: 'open', cause: 'refund', source_id: depositId })]);
     const audit = await server.engine.admin.auditLogs({ action: 'receivable.opened', limit: 50 });
     expect(audit.map((a: { targetId: string | null }) => a.targetId)).toContain(accountId);
+
+    // Collecting needs the money: refused until the withdrawal is cancelled and 45.00 is available again.
+    const receivableId = owed.body.receivables[0].id;
+    const settle = (how: string) => server.request('POST', `/admin/receivables/${receivableId}/settle`, { token: admin.access, body: { how, note: 'recovered' } });
+    expectProblem(await settle('collect'), 409, 'insufficient_funds');
+    expectProblem(await server.request('POST', `/admin/receivables/${receivableId}/settle`, { token: user.access, body: { how: 'collect', note: 'me' } }), 403, 'forbidden');
+    await server.engine.wallets.funding.cancelWithdrawal(user.id, 'withdrawal' in held && held.withdrawal ? held.withdrawal.id : '');
+    const collected = await settle('collect');
+    expect(collected.status, collected.text).toBe(200);
+    expect(collected.body).toMatchObject({ status: 'settled', settled_at: expect.any(String) });
+    expectProblem(await settle('collect'), 409, 'conflict');
+    expect((await server.request('GET', `/accounts/${accountId}`, { token: user.access })).body).toMatchObject({ balance: '0.00', held: '0.00' });
+    const collectedAudit = await server.engine.admin.auditLogs({ action: 'receivable.collected', limit: 50 });
+    expect(collectedAudit.map((a: { targetId: string | null }) => a.targetId)).toContain(accountId);
   });
 
   it('holds a disputed amount while the dispute is open, releases it when won and returns it when lost', async () => {
@@ -202,6 +216,10 @@ describe.each(testDatabaseKinds())('deposits through a payment provider on %s', 
     expect(history.transactions.filter((t: { kind: string }) => t.kind === 'chargeback').map((t: { amount: string }) => t.amount)).toEqual(['-50.00']);
     const owed = (await server.request('GET', `/admin/receivables?user_id=${lost.user.id}`, { token: admin.access })).body.receivables;
     expect(owed).toEqual([expect.objectContaining({ amount: '30.00', cause: 'chargeback', status: 'open' })]);
+    // The platform absorbs it: the account is untouched, the receivable settled.
+    const writtenOff = await server.request('POST', `/admin/receivables/${owed[0].id}/settle`, { token: admin.access, body: { how: 'write_off', note: 'uncollectable' } });
+    expect(writtenOff.status, writtenOff.text).toBe(200);
+    expect((await server.request('GET', `/admin/receivables?user_id=${lost.user.id}&status=open`, { token: admin.access })).body.receivables).toEqual([]);
     const listed = (await server.request('GET', '/admin/disputes?status=lost', { token: admin.access })).body.disputes;
     expect(listed.find((d: { dispute_id: string }) => d.dispute_id === disputeId)).toMatchObject({ status: 'lost', entry_id: expect.any(String) });
 

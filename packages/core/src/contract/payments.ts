@@ -175,4 +175,17 @@ export const paymentOperationsRoutes = {
     response: z.object({ receivables: z.array(receivableSchema), next_cursor: z.string().nullable() }),
     errors: [],
   }),
+  settleReceivable: defineRoute({
+    id: 'paymentOperations.settleReceivable',
+    method: 'POST',
+    path: '/admin/receivables/{id}/settle',
+    summary: 'Settle what a user owes (audited): collect it from the account, or write it off',
+    description: '`collect` takes the amount from the account’s available balance (409 `insufficient_funds` until it is there); `write_off` books the loss to the platform’s adjustments account.',
+    tags: ['admin', 'funding'],
+    auth: 'admin',
+    params: z.strictObject({ id }),
+    body: z.strictObject({ how: z.enum(['collect', 'write_off']), note: z.string().min(1).max(500) }),
+    response: receivableSchema,
+    errors: ['not_found', 'conflict', 'insufficient_funds'],
+  }),
 } as const;

@@ -88,6 +88,8 @@ export function paymentHandlers(
         const page = await payments.disputes({ status: query.status, cursor: query.cursor, limit: query.limit });
         return { disputes: page.disputes.map(disputeToWire), next_cursor: page.nextCursor };
       },
+      settleReceivable: async ({ principal, params, body, request }) =>
+        receivableToWire(await payments.settleReceivable(principal.userId, params.id, { how: body.how, note: body.note }, requestContext(request))),
       receivables: async ({ query }) => {
         const page = await payments.receivables({ userId: query.user_id, status: query.status, cursor: query.cursor, limit: query.limit });
         return { receivables: page.receivables.map(receivableToWire), next_cursor: page.nextCursor };

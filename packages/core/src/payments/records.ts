@@ -140,5 +140,8 @@ export interface ReceivableRecord {
 
 export interface ReceivablesRepository {
   insert(receivable: ReceivableRecord): Promise<void>;
+  findById(id: string): Promise<ReceivableRecord | undefined>;
+  /** Marks an open receivable settled (a conditional update); undefined when it was not open. */
+  settle(id: string, at: Date): Promise<ReceivableRecord | undefined>;
   list(filter: { userId?: string; status?: ReceivableStatus; cursor?: string; limit: number }): Promise<ReceivableRecord[]>;
 }

@@ -94,6 +94,12 @@ export interface PaymentService {
   disputes(filter?: { status?: DisputeStatus; cursor?: string; limit?: number }): Promise<{ disputes: Dispute[]; nextCursor: string | null }>;
   /** What users owe after refunds and chargebacks the account could not cover, newest first (operators). */
   receivables(filter?: { userId?: string; status?: ReceivableStatus; cursor?: string; limit?: number }): Promise<{ receivables: Receivable[]; nextCursor: string | null }>;
+  /**
+   * An operator settles what a user owes (audited): `collect` takes it from the account's
+   * available balance (`insufficient_funds` if it is not there yet), `write_off` books the loss
+   * to the platform's `adjustments` account.
+   */
+  settleReceivable(actorId: string, id: string, input: { how: 'collect' | 'write_off'; note: string }, context?: RequestContext): Promise<Receivable>;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -514,6 +520,25 @@ export function createPaymentService(deps: {
     async receivables(filter = {}) {
       const page = await keysetPage(filter.limit ?? 50, (n) => storage.repos.receivables.list({ userId: filter.userId, status: filter.status, cursor: filter.cursor, limit: n }), toReceivable);
       return { receivables: page.items, nextCursor: page.nextCursor };
+    },
+
+    async settleReceivable(actorId, id, input, context) {
+      return storage.transaction(async (tx) => {
+        const found = await tx.receivables.findById(id);
+        if (!found) throw new TradeplaneError('not_found', 'No such receivable');
+        const account = await tx.accounts.findById(found.accountId);
+        if (!account) throw new Error(`receivable ${id}: account ${found.accountId} vanished`);
+        const settled = await tx.receivables.settle(id, clock.now());
+        if (!settled) throw new TradeplaneError('conflict', 'The receivable is already settled');
+        const entryId = ids.next();
+        await wallets.within.settleOwed(tx, { account, amount: found.amount, how: input.how, entryId, reference: id, metadata: { receivable: id, how: input.how }, actorId });
+        await audit.recordIn(
+          tx,
+          { actorId, action: `receivable.${input.how === 'collect' ? 'collected' : 'written_off'}`, targetType: 'account', targetId: found.accountId, details: { receivable_id: id, amount: formatAmount(found.amount, currency(found.currency)), currency: found.currency, note: input.note, entry_id: entryId } },
+          context,
+        );
+        return toReceivable(settled);
+      });
     },
   };
 }

@@ -123,6 +123,14 @@ export function createLedgerSteps(ctx: WalletContext, journal: Pick<Journal, 'sy
       await post(tx, { id: entryId, kind, reference, metadata, actorId: null }, lines);
       return { fromAccount, shortfall };
     },
+    async settleOwed(tx, { account, amount, how, entryId, reference, metadata, actorId }) {
+      const receivable = await systemAccount(tx, systemFor(account, 'receivable'), account.currency);
+      const payer = how === 'collect' ? account : await systemAccount(tx, systemFor(account, 'adjustments'), account.currency);
+      await post(tx, { id: entryId, kind: 'adjustment', reference, metadata, actorId }, [
+        { account: payer, amount: -amount },
+        { account: receivable, amount },
+      ]);
+    },
   };
 
   /** The deposit or withdrawal notice, in the movement's transaction (real money that an operator or a source moved). */

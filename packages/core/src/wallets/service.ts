@@ -256,6 +256,15 @@ export interface LedgerSteps {
     tx: Repositories,
     input: { account: AccountRecord; amount: bigint; holdId: string | null; entryId: string; kind: 'refund' | 'chargeback'; reference: string | null; metadata: Record<string, unknown> },
   ): Promise<{ fromAccount: bigint; shortfall: bigint }>;
+  /**
+   * Settles money a holder owes (booked against `receivable`): collected from the account's
+   * available balance (`insufficient_funds` if it is not there), or written off by the platform
+   * from `adjustments`. One `adjustment` entry with id `entryId`.
+   */
+  settleOwed(
+    tx: Repositories,
+    input: { account: AccountRecord; amount: bigint; how: 'collect' | 'write_off'; entryId: string; reference: string | null; metadata: Record<string, unknown>; actorId: string | null },
+  ): Promise<void>;
 }
 
 /** A user account's balance after a committed journal entry (decimal strings). */

@@ -138,6 +138,18 @@ export function createPaymentsRepositories(db: QueryDb, t: Tables): Pick<Reposit
       async insert(record) {
         await db.insert(r).values(record);
       },
+      async findById(id) {
+        const [row] = await db.select().from(r).where(eq(r.id, id)).limit(1);
+        return row as ReceivableRecord | undefined;
+      },
+      async settle(id, at) {
+        const [row] = await db
+          .update(r)
+          .set({ status: 'settled', settledAt: at })
+          .where(and(eq(r.id, id), eq(r.status, 'open')))
+          .returning();
+        return row as ReceivableRecord | undefined;
+      },
       async list({ userId, status, cursor, limit }) {
         const rows = await db
           .select()

@@ -664,6 +664,12 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(await storage.repos.receivables.list({ userId: 'u-ds', limit: 10 })).toEqual([receivable('rc-2'), receivable('rc-1')]);
     expect((await storage.repos.receivables.list({ status: 'settled', limit: 10 }))).toEqual([]);
     expect((await storage.repos.receivables.list({ cursor: 'rc-2', limit: 10 })).map((r) => r.id)).toEqual(['rc-1']);
+    expect(await storage.repos.receivables.findById('rc-1')).toEqual(receivable('rc-1'));
+    const settledAt = at('2026-02-03T00:02:00.000Z');
+    const settles = await Promise.all([storage.repos.receivables.settle('rc-1', settledAt), storage.repos.receivables.settle('rc-1', settledAt)]);
+    expect(settles.filter((x) => x !== undefined)).toEqual([{ ...receivable('rc-1'), status: 'settled', settledAt }]);
+    expect(await storage.repos.receivables.settle('rc-none', settledAt)).toBeUndefined();
+    expect((await storage.repos.receivables.list({ status: 'settled', limit: 10 })).map((r) => r.id)).toEqual(['rc-1']);
   });
 
   it('records a provider event once, whoever delivers it at once', async () => {
