@@ -112,7 +112,7 @@ describe('stripeFunding: events', () => {
     expect([...fake.state.refunds.values()].filter((r) => r.payment_intent === reference)).toHaveLength(2);
 
     const tooMuch = await rejection(provider.refund!({ refundId: `ref_${process.pid}_2`, reference, amount: 9000n, currency: USD }));
-    expect(tooMuch).toMatchObject({ code: 'conflict' });
+    expect(tooMuch).toMatchObject({ code: 'deposit_not_refundable', detail: expect.stringContaining('greater than unrefunded amount') });
   });
 
   it("reports a dispute's current status on every dispute event, so a late delivery does not reopen it", async () => {

@@ -145,8 +145,8 @@ export function stripeFunding(options: StripeFundingOptions): FundingProvider {
         return { providerReference: refund.id };
       } catch (error) {
         const type = (error as { type?: unknown } | null)?.type;
-        // Stripe said no for good (already refunded, disputed, more than was paid): a caller's problem, not an outage.
-        if (type === 'StripeInvalidRequestError') throw new TradeplaneError('conflict', `Stripe refused the refund: ${(error as Error).message}`, { cause: error });
+        // Stripe said no for good (already refunded, disputed, more than was paid): a refusal, not an outage.
+        if (type === 'StripeInvalidRequestError') throw new TradeplaneError('deposit_not_refundable', `Stripe refused the refund: ${(error as Error).message}`, { cause: error });
         throw error;
       }
     },
