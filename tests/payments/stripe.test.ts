@@ -3,7 +3,7 @@ import { stripeFunding } from '@tradeplane/funding-stripe';
 import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../../packages/engine/src/testing/databases.js';
-import { expectProblem, signUp, type SignedIn } from '../support/auth.js';
+import { expectProblem, signUp, signUpAdmin, type SignedIn } from '../support/auth.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { signedWebhook, startStripeFake, type StripeFake } from '../support/stripe-fake.js';
 
@@ -130,5 +130,67 @@ describe.each(testDatabaseKinds())('Stripe deposits on %s', (kind) => {
     expect((await deliver(succeeded)).body).toMatchObject({ duplicate: true });
     expect(await balanceOf(user, accountId)).toBe('75.00');
     expect(await depositEntries(user, accountId)).toHaveLength(1);
+  });
+
+  async function paidDeposit(amount: string) {
+    const paid = await cardDeposit(amount);
+    expect((await deliver(fake.succeedPaymentIntent(paid.reference))).body).toMatchObject({ duplicate: false });
+    expect(await balanceOf(paid.user, paid.accountId)).toBe(amount);
+    return paid;
+  }
+  const accountOf = async (user: SignedIn, accountId: string) => (await server.request('GET', `/accounts/${accountId}`, { token: user.access })).body;
+  const entriesOf = async (user: SignedIn, accountId: string, kind: string) =>
+    (await server.request('GET', `/wallet/transactions?account=${accountId}`, { token: user.access })).body.transactions.filter((t: { kind: string }) => t.kind === kind).map((t: { amount: string }) => t.amount);
+
+  it("refunds through Stripe on an operator's request, and takes back each refunded total once, in any delivery order", async () => {
+    const { user, accountId, depositId, reference } = await paidDeposit('100.00');
+    const admin = await signUpAdmin(server);
+    const asked = await server.request('POST', `/admin/deposits/${depositId}/refund`, { token: admin.access, headers: { 'idempotency-key': randomUUID() }, body: { amount: '30.00', reason: 'customer asked' } });
+    expect(asked.status, asked.text).toBe(200);
+    // The ledger moves on Stripe's event, not on the request's answer.
+    expect(await balanceOf(user, accountId)).toBe('100.00');
+    const refunds = [...fake.state.refunds.values()].filter((r) => r.payment_intent === reference);
+    expect(refunds).toMatchObject([{ amount: 3000, currency: 'usd', status: 'succeeded' }]);
+    const first = fake.state.events.findLast((e) => e.type === 'charge.refunded')!;
+    // A second refund from the Dashboard; its event is delivered before the first one's.
+    const second = fake.refund(reference, { amount: 2000 });
+    expect((await deliver(second)).status).toBe(200);
+    expect((await deliver(first)).status).toBe(200);
+    expect((await deliver(second)).body).toMatchObject({ duplicate: true });
+
+    expect(await balanceOf(user, accountId)).toBe('50.00');
+    expect(await depositOf(user, depositId)).toMatchObject({ status: 'succeeded', refunded_amount: '50.00' });
+    expect((await entriesOf(user, accountId, 'refund')).reduce((sum: number, a: string) => sum + Number(a), 0)).toBe(-50);
+  });
+
+  it('holds a disputed payment while Stripe reviews it and takes it when the dispute is lost; a late `created` changes nothing', async () => {
+    const { user, accountId, reference } = await paidDeposit('80.00');
+    const opened = fake.openDispute(reference, { reason: 'fraudulent' });
+    const dispute = opened.data.object as Stripe.Dispute;
+    expect((await deliver(opened)).status).toBe(200);
+    expect(await accountOf(user, accountId)).toMatchObject({ balance: '80.00', held: '80.00', available: '0.00' });
+
+    // Stripe refuses to refund a disputed charge: the operator is told so, and nothing moves.
+    const admin = await signUpAdmin(server);
+    const depositId = (await server.request('GET', '/wallet/deposits', { token: user.access })).body.deposits[0].id;
+    const refused = await server.request('POST', `/admin/deposits/${depositId}/refund`, { token: admin.access, headers: { 'idempotency-key': randomUUID() }, body: { reason: 'customer asked' } });
+    expectProblem(refused, 409, 'deposit_not_refundable');
+    expect(refused.body.detail).toMatch(/charged back/);
+
+    expect((await deliver(fake.updateDispute(dispute.id, 'under_review'))).status).toBe(200);
+    const closed = fake.closeDispute(dispute.id, 'lost');
+    const answers = await Promise.all(Array.from({ length: 3 }, () => deliver(closed)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect((await deliver(opened)).status).toBe(200);
+    expect(await accountOf(user, accountId)).toMatchObject({ balance: '0.00', held: '0.00' });
+    expect(await entriesOf(user, accountId, 'chargeback')).toEqual(['-80.00']);
+
+    const kept = await paidDeposit('25.00');
+    const other = fake.openDispute(kept.reference).data.object as Stripe.Dispute;
+    fake.closeDispute(other.id, 'won');
+    // Only the won dispute's last event arrives: it is the first news of the dispute, already decided.
+    const reinstated = fake.state.events.findLast((e) => e.type === 'charge.dispute.funds_reinstated')!;
+    expect((await deliver(reinstated)).status).toBe(200);
+    expect(await accountOf(kept.user, kept.accountId)).toMatchObject({ balance: '25.00', held: '0.00', available: '25.00' });
   });
 });
