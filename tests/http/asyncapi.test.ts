@@ -26,7 +26,7 @@ describe('AsyncAPI document of the stream', () => {
 
   it('has a channel, a message and a receive operation per declared event, on the /stream server', () => {
     expect(doc.servers).toMatchObject({ stream: { protocol: 'wss', pathname: '/api/v1/stream' } });
-    expect(Object.keys(doc.channels).sort()).toEqual(['balance', 'notifications', 'orders', 'signals', 'ticks.symbol', 'trades']);
+    expect(Object.keys(doc.channels).sort()).toEqual(['balance', 'notifications', 'orders', 'plan', 'signals', 'ticks.symbol', 'trades']);
     expect(doc.channels['ticks.symbol']).toMatchObject({ address: 'ticks:{symbol}', parameters: { symbol: {} } });
     expect(Object.values(doc.components.messages).map((m) => m.name)).toEqual(events.map((e) => e.type));
     for (const operation of Object.values(doc.operations)) expect(operation.action).toBe('receive');

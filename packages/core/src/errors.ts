@@ -28,6 +28,7 @@ export const errorCatalog = {
   csrf_failed: { status: 403, title: 'CSRF check failed' },
   funding_provider_required: { status: 403, title: 'Real money needs a funding provider or an operator' },
   plan_limit: { status: 403, title: 'Your plan does not allow this' },
+  billing_provider_required: { status: 403, title: 'Paid plans need a billing provider' },
   // 404
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
@@ -101,6 +102,8 @@ export interface ProblemDetails {
   instance?: string;
   request_id?: string;
   errors?: FieldError[];
+  /** Members a code adds (RFC 9457 extension members): `plan_limit` names `entitlement`, `limit` and `plan`. */
+  [extension: string]: unknown;
 }
 
 /**
@@ -120,11 +123,13 @@ export class TradeplaneError extends Error {
   readonly fields: FieldError[] | undefined;
   /** Extra response headers, e.g. `Retry-After` for `rate_limited`. */
   readonly headers: Record<string, string> | undefined;
+  /** Extra members of the problem body (RFC 9457 extension members); they never replace a standard member. */
+  readonly extensions: Record<string, unknown> | undefined;
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    options: { fields?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { fields?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown>; cause?: unknown } = {},
   ) {
     super(detail ?? errorCatalog[code].title, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TradeplaneError';
@@ -132,6 +137,7 @@ export class TradeplaneError extends Error {
     this.detail = detail ?? errorCatalog[code].title;
     this.fields = options.fields;
     this.headers = options.headers;
+    this.extensions = options.extensions;
   }
 
   get status(): number {
@@ -154,6 +160,9 @@ export function problemType(code: ErrorCode): string {
   return `urn:tradeplane:problem:${code}`;
 }
 
+/** The members RFC 9457 and tradeplane define: an extension never takes their place. */
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'instance', 'request_id', 'errors']);
+
 /**
  * Turns anything thrown into a problem body. Unknown errors become a bare 500 whose detail
  * says nothing about the cause: stack traces and driver messages never reach the caller.
@@ -170,5 +179,6 @@ export function toProblem(error: unknown, requestId?: string): { status: number;
   };
   if (requestId) body.request_id = requestId;
   if (known.fields && known.fields.length > 0) body.errors = known.fields;
+  for (const [name, value] of Object.entries(known.extensions ?? {})) if (!PROBLEM_MEMBERS.has(name)) body[name] = value;
   return { status: entry.status, headers: { ...(known.headers ?? {}) }, body };
 }

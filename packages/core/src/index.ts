@@ -13,6 +13,10 @@ export { standardWebhooksProvider } from './payments/standard-webhooks-provider.
 export type { StandardWebhooksProviderOptions } from './payments/standard-webhooks-provider.js';
 export type { FundingProvider, DepositIntentRequest, DepositIntent, ProviderWebhook, ProviderEvent, RefundRequest, PayoutProvider, PayoutRequest } from './payments/provider.js';
 export type { BillingProvider, BillingEvent, BillingSubscriptionStatus, PlanCheckoutRequest } from './plans/provider.js';
+export { plansOptionsSchema } from './plans/options.js';
+export type { PlansOptionsInput, PlansOptions, Entitlements } from './plans/options.js';
+export type { PlanService, PlanState, PlanCatalog, PlanChange } from './plans/service.js';
+export type { EntitlementGate, EntitlementSeam, GatedEntitlement } from './modules/entitlements.js';
 export type { PaymentService, Deposit, DepositRequested, Dispute, Receivable } from './payments/service.js';
 export type { ModuleDefinition, ModuleContext, HandlerContext, Terminals, Hooks } from './modules/define.js';
 export type { StreamEvent, EventTransport, StreamListener } from './stream/hub.js';
@@ -207,6 +211,10 @@ export type {
   ReceivableStatus,
   ReceivableRecord,
   ReceivablesRepository,
+  PlanSubscriptionStatus,
+  PlanSubscriptionRecord,
+  PlanSubscriptionsRepository,
+  PlanUsage,
 } from './ports/storage.js';
 
 export { candleIntervals, intervalMs } from './market/intervals.js';

@@ -10,10 +10,12 @@ import { createDispatcher, type CorsOptions, type Dispatcher } from './http/disp
 import { createRateLimiter, type RateLimitRule, type RateLimitRules, type RateLimitStore } from './http/rate-limit.js';
 import type { ContractHandlers } from './http/types.js';
 import { type BuiltinModules, builtinModules } from './modules/builtin.js';
+import { createEntitlementSeam } from './modules/entitlements.js';
 import { type AnyModule, createHooks, type HandlerContext, type ModuleContext, type ModuleServices, type Terminals } from './modules/define.js';
 import { type ModuleName, resolveModules } from './modules/resolve.js';
 import { createOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import type { FundingProvider, PayoutProvider } from './payments/provider.js';
+import type { PlansOptionsInput } from './plans/options.js';
 import type { Clock, Ids, Logger, Observer, Storage } from './ports/index.js';
 import type { AuditRecord, Repositories, UserRecord } from './ports/storage.js';
 import { createStreamHub, type EventTransport } from './stream/hub.js';
@@ -40,6 +42,8 @@ export interface TradeplaneDeps {
    * and payout providers approved withdrawals leave through (`manual` is built in).
    */
   payments?: { providers?: readonly FundingProvider[]; payouts?: readonly PayoutProvider[] };
+  /** Plans, their entitlements and the billing providers paid plans are bought through; without it nothing is limited (see docs/plans.md). */
+  plans?: PlansOptionsInput;
   /** Commission and affiliate shares, the settlement period: see `copyOptionsSchema`. */
   copy?: CopyOptionsInput;
   /** The modules to serve (default: all). Their routes are mounted and their jobs run; tables exist regardless. */
@@ -133,6 +137,7 @@ export function createTradeplane(deps: TradeplaneDeps): Tradeplane {
     afterCommit,
     hub,
     hooks,
+    entitlements: createEntitlementSeam(),
     rebuild: (overrides) => createTradeplane({ ...deps, ...overrides }),
   };
 

@@ -108,6 +108,7 @@ export async function createEngine(input: EngineOptions): Promise<Engine> {
     trading: options.trading,
     copy: options.copy,
     payments: options.payments,
+    plans: options.plans,
     modules: options.modules,
     // Backtests replay on a private in-memory SQLite database, whatever the engine runs on.
     scratchStorage: async () => {

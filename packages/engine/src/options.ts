@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, type FundingProvider, type PayoutProvider, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
+import { authOptionsSchema, copyOptionsSchema, defaultFailedAuthLimit, defaultRateLimits, moduleNames, plansOptionsSchema, type FundingProvider, type PayoutProvider, type RateLimitStore, tradingOptionsSchema, walletOptionsSchema, type Clock, type Ids, type Logger } from '@tradeplane/core';
 import type Database from 'better-sqlite3';
 import type postgres from 'postgres';
 
@@ -77,7 +77,7 @@ export const engineOptionsSchema = z.strictObject({
   trading: tradingOptionsSchema.prefault({}),
   /**
    * The modules to serve (what an `ENABLED_MODULES` setting lists; default all): `auth`, `notifications`,
-   * `wallets`, `affiliates`, `payments`, `market`, `trading`, `copy`. Their routes are mounted and their jobs run; every table
+   * `wallets`, `affiliates`, `payments`, `plans`, `market`, `trading`, `copy`. Their routes are mounted and their jobs run; every table
    * exists regardless. A module needs the ones it builds on (`trading`: auth, wallets, market).
    */
   modules: z.array(z.enum(moduleNames)).min(1).optional(),
@@ -94,6 +94,13 @@ export const engineOptionsSchema = z.strictObject({
       payouts: z.array(z.custom<PayoutProvider>((v) => isObject(v) && typeof v.name === 'string' && typeof v.pay === 'function', 'expected a PayoutProvider')).default([]),
     })
     .prefault({}),
+  /**
+   * Plans and their entitlements (`maxBots`, `backtestsPerDay`, `maxApiKeys`, `rateLimitTier`,
+   * `maxCopySubscriptions`, `realMoneyTrading`), the plan everyone starts on (`default`) and the
+   * billing providers paid plans are bought through (`stripeBilling(…)`): see docs/plans.md.
+   * Omitted: nothing is limited.
+   */
+  plans: plansOptionsSchema.optional(),
   /**
    * Background jobs: expiring subscriptions and holds, settling each commission period after it
    * ends, purging expired tokens and idempotency keys. `enabled` (default true) runs them in this

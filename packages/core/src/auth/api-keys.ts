@@ -1,3 +1,4 @@
+import type { EntitlementGate } from '../modules/entitlements.js';
 import { randomBytes } from 'node:crypto';
 import { TradeplaneError } from '../errors.js';
 import type { Clock, Ids } from '../ports/index.js';
@@ -81,7 +82,7 @@ export function isWellFormedApiKey(key: string): boolean {
   return !!match && checksum(key.slice(0, -6)) === key.slice(-6);
 }
 
-export function createApiKeyService(deps: { storage: Storage; clock: Clock; ids: Ids; audit: AuditLog }): ApiKeyService {
+export function createApiKeyService(deps: { storage: Storage; clock: Clock; ids: Ids; audit: AuditLog; entitlements?: EntitlementGate }): ApiKeyService {
   const { storage, clock, ids, audit } = deps;
   const invalid = () => new TradeplaneError('invalid_token', 'The API key is invalid, expired or revoked');
   return {
@@ -106,6 +107,7 @@ export function createApiKeyService(deps: { storage: Storage; clock: Clock; ids:
         revokedAt: null,
       };
       await storage.transaction(async (tx) => {
+        await deps.entitlements?.check(tx, userId, 'maxApiKeys');
         if ((await tx.apiKeys.listForUser(userId)).length >= MAX_KEYS_PER_USER) {
           throw new TradeplaneError('conflict', `A user may hold at most ${MAX_KEYS_PER_USER} API keys; revoke one first`);
         }

@@ -25,7 +25,7 @@ export const authModule = defineModule({
       // Other modules' sign-up work (a referral, the default account) joins the user row's transaction.
       onUserCreated: (tx: Repositories, user: UserRecord) => ctx.hooks.userCreated.run(tx, user),
     });
-    const apiKeys = createApiKeyService({ storage, clock, ids, audit });
+    const apiKeys = createApiKeyService({ storage, clock, ids, audit, entitlements: ctx.entitlements });
     const admin = createAdminService({ storage, clock, audit });
     return { auth, apiKeys, admin };
   },

@@ -1,3 +1,4 @@
+import type { EntitlementGate } from '../modules/entitlements.js';
 import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { BacktestRecord, Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { CurrencyRegistry } from '../money/currency.js';
@@ -74,6 +75,8 @@ export interface BacktestService {
 
 export interface BacktestServiceDeps {
   storage: Storage;
+  /** The plan's `backtestsPerDay`: checked before the replay, and again in the transaction that records it. */
+  entitlements?: EntitlementGate;
   clock: Clock;
   ids: Ids;
   logger: Logger;
@@ -249,7 +252,15 @@ export function createBacktestService(deps: BacktestServiceDeps): BacktestServic
       }
       let scratch: Scratch | undefined;
       let handedOff = false;
+      // Records the backtest unless the plan's daily count is used up meanwhile (a request racing this one).
+      const insert = (record: BacktestRecord) =>
+        storage.transaction(async (tx) => {
+          await deps.entitlements?.check(tx, userId, 'backtestsPerDay');
+          await tx.backtests.insert(record);
+        });
       try {
+        // Refused before any bar is replayed when today's backtests are used up.
+        await deps.entitlements?.check(storage.repos, userId, 'backtestsPerDay', { lock: false });
         await recover();
         const plan = await planOf(input);
         scratch = await deps.openScratch({ currency: plan.currency.code, initialBalance: formatAmount(plan.initialBalance, plan.currency) });
@@ -279,10 +290,10 @@ export function createBacktestService(deps: BacktestServiceDeps): BacktestServic
           const outcome = await replayBacktest(scratch, storage, plan);
           const at = clock.now();
           Object.assign(record, { status: 'completed', candles: outcome.candles, summary: { ...outcome.summary }, detail: { trades: outcome.trades, equity: outcome.equity }, startedAt: now, completedAt: at, heartbeatAt: at });
-          await storage.repos.backtests.insert(record);
+          await insert(record);
           return toBacktest(record);
         }
-        await storage.repos.backtests.insert(record);
+        await insert(record);
         queue.push({ id: record.id, userId, scratch, plan });
         handedOff = true;
         void drain();

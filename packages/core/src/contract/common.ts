@@ -28,6 +28,10 @@ export const problemSchema = z
     instance: z.string().optional(),
     request_id: z.string().optional(),
     errors: z.array(fieldErrorSchema).optional(),
+    // Extension members (RFC 9457) of `plan_limit`: what the caller's plan refused.
+    entitlement: z.string().optional().meta({ description: '`plan_limit`: the entitlement that refused the request (`maxBots`, `realMoneyTrading`, …)' }),
+    limit: z.union([z.number().int(), z.boolean()]).optional().meta({ description: '`plan_limit`: the plan’s limit (a count, or `false` for a feature the plan does not include)' }),
+    plan: z.string().optional().meta({ description: '`plan_limit`: the caller’s plan' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

@@ -17,6 +17,7 @@ import { notificationRoutes } from './notifications.js';
 import { affiliateRoutes } from './affiliates.js';
 import { streamRoutes } from './stream.js';
 import { depositRoutes, paymentOperationsRoutes, webhookRoutes } from './payments.js';
+import { planRoutes } from './plans.js';
 import type { Contract } from './route.js';
 
 export const contract = {
@@ -47,6 +48,7 @@ export const contract = {
   deposits: depositRoutes,
   webhooks: webhookRoutes,
   paymentOperations: paymentOperationsRoutes,
+  plans: planRoutes,
 } as const satisfies Contract;
 
 export type TradeplaneContract = typeof contract;

@@ -17,7 +17,7 @@ export const copyModule = defineModule({
   create(ctx, { notifications: { notifications }, wallets: { wallets }, affiliates: { affiliates }, trading: { risk, trading } }) {
     const { storage, clock, ids, logger } = ctx;
     // Masters' trades are mirrored to their followers from the trade events (see CopyService).
-    const copy = createCopyService({ storage, clock, ids, logger, wallets, risk, trading, notifications });
+    const copy = createCopyService({ storage, clock, ids, logger, wallets, risk, trading, notifications, entitlements: ctx.entitlements });
     const commission = createCommissionService({ storage, clock, ids, logger, wallets, notifications, affiliates, options: copyOptionsSchema.parse(ctx.deps.copy ?? {}) });
     // A copy that closes in profit pays its markup at once (the settlement sweeps any missed).
     trading.subscribe(async (event) => {

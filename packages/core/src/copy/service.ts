@@ -1,3 +1,4 @@
+import type { EntitlementGate } from '../modules/entitlements.js';
 import { createHash } from 'node:crypto';
 import { invalidFields, TradeplaneError, type FieldError } from '../errors.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
@@ -159,6 +160,8 @@ export interface CopyServiceDeps {
   risk: RiskService;
   trading: TradingService;
   notifications: NotificationService;
+  /** The plan's `maxCopySubscriptions`, checked in the subscribing transaction. */
+  entitlements?: EntitlementGate;
 }
 
 export function createCopyService(deps: CopyServiceDeps): CopyService {
@@ -374,6 +377,7 @@ export function createCopyService(deps: CopyServiceDeps): CopyService {
       };
       // The subscription and its notifications commit together: a failure shows no token for a subscription that exists.
       await storage.transaction(async (tx) => {
+        await deps.entitlements?.check(tx, followerId, 'maxCopySubscriptions');
         await tx.copy.insertSubscription(record);
         await announce(tx, record, 'created');
       });

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { TradeplaneContract } from '../contract/index.js';
+import type { EntitlementSeam } from './entitlements.js';
 import type { ContractHandlers } from '../http/types.js';
 import type { Clock, Ids, Logger, Observer } from '../ports/index.js';
 import type { LicensePrincipal } from '../ports/principals.js';
@@ -33,6 +34,11 @@ export interface ModuleContext {
     /** Run in the audited action's transaction after each audit record. */
     readonly auditRecorded: Hooks<[tx: Repositories, record: AuditRecord]>;
   };
+  /**
+   * What the user's plan allows: modules call `check` where they create what a plan limits (in
+   * the creating transaction); the plans module provides the gate. Without plans every check passes.
+   */
+  readonly entitlements: EntitlementSeam;
   /** Builds another engine from these deps with some replaced (a backtest's scratch engine). */
   rebuild(overrides: Partial<TradeplaneDeps>): Tradeplane;
 }

@@ -14,6 +14,7 @@ import type { IdempotencyRepository } from '../idempotency/records.js';
 import type { CandlesRepository } from '../market/records.js';
 import type { NotificationsRepository } from '../notifications/records.js';
 import type { DepositsRepository, DisputesRepository, ProviderEventsRepository, ReceivablesRepository } from '../payments/records.js';
+import type { PlanSubscriptionsRepository } from '../plans/records.js';
 import type { RiskRepository } from '../risk/records.js';
 import type { JobsRepository, RateLimitsRepository, SystemRepository, UsedTokensRepository } from '../system/records.js';
 import type { OrdersRepository, SignalsRepository, StrategiesRepository, TradesRepository } from '../trading/records.js';
@@ -34,6 +35,7 @@ export type * from '../affiliates/records.js';
 export type * from '../notifications/records.js';
 export type * from '../system/records.js';
 export type * from '../payments/records.js';
+export type * from '../plans/records.js';
 
 export interface Repositories {
   users: UsersRepository;
@@ -69,6 +71,7 @@ export interface Repositories {
   providerEvents: ProviderEventsRepository;
   disputes: DisputesRepository;
   receivables: ReceivablesRepository;
+  plans: PlanSubscriptionsRepository;
 }
 
 export interface Storage {

@@ -1,3 +1,4 @@
+import type { EntitlementGate } from '../modules/entitlements.js';
 import { keysetPage } from '../pagination.js';
 import { z } from 'zod';
 import { isTradeplaneError, TradeplaneError } from '../errors.js';
@@ -87,6 +88,8 @@ export function createStrategyBotService(deps: {
   logger: Logger;
   trading: TradingService;
   definitions: readonly AnyStrategyDefinition[];
+  /** The plan's `maxBots`, checked in the creating transaction. */
+  entitlements?: EntitlementGate;
   /** Told of each recorded signal (the real-time stream). */
   onSignal?: (userId: string, signal: SignalView) => void;
 }): StrategyBotService {
@@ -200,7 +203,10 @@ export function createStrategyBotService(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      await storage.repos.strategies.insert(record);
+      await storage.transaction(async (tx) => {
+        await deps.entitlements?.check(tx, userId, 'maxBots');
+        await tx.strategies.insert(record);
+      });
       return toBot(record);
     },
 

@@ -56,6 +56,7 @@ export const tradingModule = defineModule({
       risk,
       broker,
       idempotencyTtl: deps.wallets.idempotencyTtl,
+      entitlements: ctx.entitlements,
       afterCommit,
       onOrderCommitted: hub && ((userId, order) => publish(hub, orderChanged, { type: `order.${order.status}`, userId, data: orderToWire(order) })),
     });
@@ -69,6 +70,7 @@ export const tradingModule = defineModule({
       logger,
       trading,
       definitions: [...definitions.values()],
+      entitlements: ctx.entitlements,
       onSignal: hub && ((userId, signal) => publish(hub, signalCreated, { userId, data: signalToWire(signal) })),
     });
     // Every stored bar drives fills, stops and targets, then the bots on its symbol and interval.
@@ -97,6 +99,8 @@ export const tradingModule = defineModule({
             wallets: { ...deps.wallets, defaultCurrency: setup.currency, demo: { balance: setup.initialBalance, balances: {}, maxBalances: {}, topUpsPerDay: 0, maxAccounts: 1 } },
             trading: { ...deps.trading, broker: undefined },
             scratchStorage: undefined,
+            // The backtest's own bot and trades are the replay's, not the user's: no plan limits them.
+            plans: undefined,
             // A backtest's requests, entries and events are not this instance's.
             operations: { logRequests: false, events: false },
           });
@@ -117,6 +121,7 @@ export const tradingModule = defineModule({
       syncBars: deps.trading?.backtests?.syncBars ?? 10_000,
       maxBars: deps.trading?.backtests?.maxBars ?? 2_000_000,
       jobsPerUser: deps.trading?.backtests?.jobsPerUser ?? 2,
+      entitlements: ctx.entitlements,
     });
     return { risk, trading, strategies, backtests };
   },

@@ -91,6 +91,7 @@ export function createOrders(ctx: TradingContext) {
         async (tx) => {
           await tx.accounts.lockOwner(userId);
           const account = await ledger.ownAccount(tx, userId, input.accountId);
+          if (account.kind === 'real') await deps.entitlements?.check(tx, userId, 'realMoneyTrading');
           const now = clock.now();
           const check: RiskCheck = { userId, symbol: input.symbol, side: input.side, currency: account.currency, stake: stakeOf(input, account, reference), source, subscriptionId: input.subscriptionId ?? null };
           const verdict = await risk.checkIn(tx, check, now);

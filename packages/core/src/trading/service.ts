@@ -1,3 +1,4 @@
+import type { EntitlementGate } from '../modules/entitlements.js';
 import type { Clock, Ids, Logger, Storage } from '../ports/index.js';
 import type { OrderStatus, OrderType, Repositories, TradeCloseReason, TradeSide, TradeSource, TradeStatus } from '../ports/index.js';
 import type { WalletService } from '../wallets/service.js';
@@ -160,6 +161,8 @@ export interface TradingServiceDeps {
   risk: RiskService;
   broker: Broker;
   idempotencyTtl: number;
+  /** The plan's `realMoneyTrading`, checked when an order is stored on a real account. */
+  entitlements?: EntitlementGate;
 }
 
 /**

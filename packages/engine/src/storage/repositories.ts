@@ -20,6 +20,7 @@ import { createCommissionRepositories } from './commission-repositories.js';
 import { createOperationsRepositories } from './operations-repositories.js';
 import { createFundingRepositories } from './funding-repositories.js';
 import { createPaymentsRepositories } from './payments-repositories.js';
+import { createPlansRepositories } from './plans-repositories.js';
 
 /**
  * The repositories, written once for both databases.
@@ -326,6 +327,7 @@ export function createRepositories(db: QueryDb, t: Tables, statements: Statement
     ...createOperationsRepositories(db, t),
     ...createFundingRepositories(db, t),
     ...createPaymentsRepositories(db, t),
+    ...createPlansRepositories(db, t),
   });
 }
 

@@ -7,5 +7,5 @@ import { buildPostgresSchema } from './schema/build.js';
  * storage's type-check enforces (its tables must have every definition's key).
  */
 export const {
-  users, sessions, refreshTokens, revokedAccessTokens, auditLogs, loginThrottle, apiKeys, identities, accounts, journalEntries, postings, holds, idempotencyKeys, candles, orders, trades, riskProfiles, riskStreaks, riskLocks, protectionEvents, strategies, signals, backtests, masters, subscriptions, commissionCharges, affiliateCodes, referrals, notifications, jobs, rateLimits, withdrawals, withdrawalApprovals, operatorCredits, usedTokens, deposits, providerEvents, disputes, receivables,
+  users, sessions, refreshTokens, revokedAccessTokens, auditLogs, loginThrottle, apiKeys, identities, accounts, journalEntries, postings, holds, idempotencyKeys, candles, orders, trades, riskProfiles, riskStreaks, riskLocks, protectionEvents, strategies, signals, backtests, masters, subscriptions, commissionCharges, affiliateCodes, referrals, notifications, jobs, rateLimits, withdrawals, withdrawalApprovals, operatorCredits, usedTokens, deposits, providerEvents, disputes, receivables, planSubscriptions,
 } = buildPostgresSchema();

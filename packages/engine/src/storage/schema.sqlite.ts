@@ -9,5 +9,5 @@ import { buildSqliteSchema } from './schema/build.js';
  * `schema/columns.ts`.
  */
 export const {
-  users, sessions, refreshTokens, revokedAccessTokens, auditLogs, loginThrottle, apiKeys, identities, accounts, journalEntries, postings, holds, idempotencyKeys, candles, orders, trades, riskProfiles, riskStreaks, riskLocks, protectionEvents, strategies, signals, backtests, masters, subscriptions, commissionCharges, affiliateCodes, referrals, notifications, jobs, rateLimits, withdrawals, withdrawalApprovals, operatorCredits, usedTokens, deposits, providerEvents, disputes, receivables,
+  users, sessions, refreshTokens, revokedAccessTokens, auditLogs, loginThrottle, apiKeys, identities, accounts, journalEntries, postings, holds, idempotencyKeys, candles, orders, trades, riskProfiles, riskStreaks, riskLocks, protectionEvents, strategies, signals, backtests, masters, subscriptions, commissionCharges, affiliateCodes, referrals, notifications, jobs, rateLimits, withdrawals, withdrawalApprovals, operatorCredits, usedTokens, deposits, providerEvents, disputes, receivables, planSubscriptions,
 } = buildSqliteSchema();

@@ -3,7 +3,7 @@
  * and PostgreSQL run the same cases, so services behave the same on each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DepositRecord, DisputeRecord, ProviderEventRecord, ReceivableRecord, RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
+import type { DepositRecord, DisputeRecord, PlanSubscriptionRecord, ProviderEventRecord, ReceivableRecord, RefreshTokenRecord, SessionRecord, UserRecord } from '@tradeplane/core';
 import { openStorage, type MigratableStorage } from '../engine.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../testing/databases.js';
 
@@ -670,6 +670,49 @@ describe.each(testDatabaseKinds())('storage conformance: %s', (kind) => {
     expect(settles.filter((x) => x !== undefined)).toEqual([{ ...receivable('rc-1'), status: 'settled', settledAt }]);
     expect(await storage.repos.receivables.settle('rc-none', settledAt)).toBeUndefined();
     expect((await storage.repos.receivables.list({ status: 'settled', limit: 10 })).map((r) => r.id)).toEqual(['rc-1']);
+  });
+
+  it('keeps one plan subscription per user, finds it by the provider’s customer, and counts what a plan limits', async () => {
+    await storage.repos.users.insert(user('u-pl', 'plans@example.com'));
+    await storage.repos.users.insert(user('u-pl-2', 'plans2@example.com'));
+    const record: PlanSubscriptionRecord = {
+      userId: 'u-pl',
+      plan: 'pro',
+      status: 'active',
+      provider: 'gateway',
+      customerReference: 'cus_1',
+      subscriptionReference: 'sub_1',
+      currentPeriodEnd: at('2026-03-01T00:00:00.000Z'),
+      cancelAtPeriodEnd: false,
+      stateAt: at('2026-02-01T00:00:00.123Z'),
+      updatedAt: at('2026-02-01T00:00:01.000Z'),
+    };
+    expect(await storage.repos.plans.find('u-pl')).toBeUndefined();
+    await storage.repos.plans.put(record);
+    expect(await storage.repos.plans.find('u-pl')).toEqual(record);
+    // A second put replaces the row: one per user.
+    const canceled = { ...record, status: 'canceled' as const, cancelAtPeriodEnd: true, currentPeriodEnd: null, stateAt: at('2026-02-02T00:00:00.000Z') };
+    await storage.repos.plans.put(canceled);
+    expect(await storage.repos.plans.find('u-pl')).toEqual(canceled);
+    expect(await storage.repos.plans.findByCustomer('gateway', 'cus_1')).toEqual(canceled);
+    expect(await storage.repos.plans.findByCustomer('other', 'cus_1')).toBeUndefined();
+    await storage.repos.plans.put({ ...record, userId: 'u-pl-2', provider: 'operator', customerReference: null, subscriptionReference: null });
+    expect((await storage.repos.plans.list({ limit: 10 })).map((r) => r.userId).filter((id) => id.startsWith('u-pl'))).toEqual(['u-pl-2', 'u-pl']);
+    expect((await storage.repos.plans.list({ cursor: 'u-pl-2', limit: 10 })).map((r) => r.userId)).toContain('u-pl');
+
+    const since = at('2026-02-10T00:00:00.000Z');
+    expect(await storage.repos.plans.usage('u-pl', since)).toEqual({ maxBots: 0, backtestsPerDay: 0, maxApiKeys: 0, maxCopySubscriptions: 0 });
+    const strategy = { userId: 'u-pl', name: 'bot', accountId: null, symbol: 'BTCUSD', interval: '1m', config: { strategies: [] }, stake: null, stopLossPct: null, takeProfitPct: null, status: 'active' as const, createdAt: since, updatedAt: since };
+    await storage.repos.strategies.insert({ ...strategy, id: 's-pl-1' });
+    await storage.repos.strategies.insert({ ...strategy, id: 's-pl-2', status: 'paused' });
+    const backtest = { userId: 'u-pl', status: 'completed' as const, symbol: 'BTCUSD', interval: '1m', from: since, to: since, currency: 'USD', initialBalance: 100n, params: {}, candles: 0, summary: null, detail: null, error: null, startedAt: null, completedAt: null, heartbeatAt: since };
+    await storage.repos.backtests.insert({ ...backtest, id: 'b-pl-1', createdAt: at('2026-02-09T23:59:59.999Z') });
+    await storage.repos.backtests.insert({ ...backtest, id: 'b-pl-2', createdAt: since });
+    const key = { userId: 'u-pl', name: 'k', prefix: 'AbCdEfGh', scopes: ['account:read'], createdAt: since, expiresAt: null, lastUsedAt: null, revokedAt: null };
+    await storage.repos.apiKeys.insert({ ...key, id: 'k-pl-1', keyHash: 'keyhash-pl-1' });
+    await storage.repos.apiKeys.insert({ ...key, id: 'k-pl-2', keyHash: 'keyhash-pl-2', revokedAt: since });
+    expect(await storage.repos.plans.usage('u-pl', since)).toEqual({ maxBots: 2, backtestsPerDay: 1, maxApiKeys: 1, maxCopySubscriptions: 0 });
+    expect(await storage.repos.plans.usage('u-pl-2', since)).toEqual({ maxBots: 0, backtestsPerDay: 0, maxApiKeys: 0, maxCopySubscriptions: 0 });
   });
 
   it('records a provider event once, whoever delivers it at once', async () => {

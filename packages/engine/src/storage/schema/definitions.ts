@@ -23,3 +23,4 @@ export * from './tables/affiliates.js';
 export * from './tables/notifications.js';
 export * from './tables/system.js';
 export * from './tables/payments.js';
+export * from './tables/plans.js';

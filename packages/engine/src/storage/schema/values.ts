@@ -39,3 +39,6 @@ export const depositStatuses = ['pending', 'processing', 'succeeded', 'failed', 
 export const disputeStatuses = ['open', 'won', 'lost'] as const;
 export const receivableStatuses = ['open', 'settled'] as const;
 export const receivableCauses = ['refund', 'chargeback'] as const;
+
+/** A plan subscription's status, as the billing provider reports it. */
+export const planSubscriptionStatuses = ['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'canceled'] as const;
