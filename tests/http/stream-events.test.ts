@@ -129,6 +129,7 @@ describe('event declarations', () => {
       'order.filled',
       'order.pending',
       'order.rejected',
+      'plan.changed',
       'signal.created',
       'tick',
       'trade.closed',
