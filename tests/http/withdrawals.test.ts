@@ -138,6 +138,15 @@ describe.each(testDatabaseKinds())('withdrawals with approval and payouts on %s'
     expect(await account(user, accountId)).toMatchObject({ balance: '60.00', held: '0.00' });
   });
 
+  it('counts two operators approving at once as both approvals', async () => {
+    const { user, accountId } = await holder('3000.00');
+    const w = await request(user, accountId, '2000.00');
+    const answers = await Promise.all([post(`/admin/withdrawals/${w.id}/approve`, admin), post(`/admin/withdrawals/${w.id}/approve`, second)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.body.status).sort()).toEqual(['approved', 'pending']);
+    expect((await get(`/wallet/withdrawals/${w.id}`, user)).body).toMatchObject({ status: 'approved', approvals: [{}, {}] });
+  });
+
   it('checks the request: a real account, a known payout provider, a destination it accepts, and one withdrawal per Idempotency-Key', async () => {
     const { user, accountId } = await holder('100.00');
     const demo = (await get('/wallet', user)).body;

@@ -220,7 +220,8 @@ export function createWithdrawals(deps: WithdrawalDeps) {
       const resolved = await tx.withdrawals.transition(id, from, {
         status: outcome.status,
         resolvedAt: clock.now(),
-        resolvedBy: outcome.actorId === current.userId ? null : outcome.actorId,
+        // The holder's own cancellation has no resolving operator.
+        resolvedBy: outcome.status === 'cancelled' ? null : outcome.actorId,
         note: outcome.note,
         entryId,
         source: outcome.source,
@@ -265,7 +266,12 @@ export function createWithdrawals(deps: WithdrawalDeps) {
   async function pay(record: WithdrawalRecord): Promise<Withdrawal> {
     const current = async () => withApprovals(storage.repos, (await storage.repos.withdrawals.findById(record.id)) ?? record);
     const provider = payouts.get(record.payoutProvider);
-    if (!provider || provider.name === MANUAL_PAYOUTS) return current();
+    if (!provider) {
+      // Its provider is no longer configured: it stays `paying` until an operator records the outcome.
+      logger.warn({ event: 'payout.provider_missing', withdrawalId: record.id, provider: record.payoutProvider }, 'payout provider not configured');
+      return current();
+    }
+    if (provider.name === MANUAL_PAYOUTS) return current();
     let answer: Awaited<ReturnType<PayoutProvider['pay']>>;
     try {
       answer = await provider.pay({ withdrawalId: record.id, userId: record.userId, amount: record.amount, currency: deps.currency(record.currency), destination: record.destination ?? '' });
