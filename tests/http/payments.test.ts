@@ -240,4 +240,28 @@ describe.each(testDatabaseKinds())('deposits through a payment provider on %s', 
     expectProblem(await server.request('POST', `/admin/deposits/${depositId}/refund`, { token: user.access, headers: idem(), body: { reason: 'me' } }), 403, 'forbidden');
     expectProblem(await server.request('POST', '/admin/deposits/nope/refund', { token: admin.access, headers: idem(), body: { reason: 'x' } }), 404, 'not_found');
   });
+
+  it('keeps money under dispute from leaving, and books a refund after it was withdrawn as owed', async () => {
+    const { user, accountId, reference, depositId } = await realDeposit('100.00');
+    await webhook(callback({ type: 'deposit.succeeded', data: { reference, amount: 10000, currency: 'USD' } }));
+    const admin = await signUpAdmin(server);
+    const disputeId = `dp_block_${++keys}`;
+    await webhook(callback({ type: 'deposit.disputed', data: { reference, dispute_id: disputeId, status: 'open', amount: 4000, currency: 'USD' } }));
+    const asked = await server.request('POST', '/wallet/withdrawals', { token: user.access, headers: idem(), body: { account_id: accountId, amount: '60.00', currency: 'USD', destination: 'DE89370400440532013000' } });
+    expect(asked.status, asked.text).toBe(201);
+    const withdrawalId = asked.body.withdrawal.id;
+    expectProblem(await server.request('POST', `/admin/withdrawals/${withdrawalId}/approve`, { token: admin.access }), 409, 'dispute_open');
+    await webhook(callback({ type: 'deposit.disputed', data: { reference, dispute_id: disputeId, status: 'won', amount: 4000, currency: 'USD' } }));
+    const approved = await server.request('POST', `/admin/withdrawals/${withdrawalId}/approve`, { token: admin.access });
+    expect(approved.status, approved.text).toBe(200);
+    const paid = await server.request('POST', `/admin/withdrawals/${withdrawalId}/complete`, { token: admin.access, body: { reference: 'wire-77' } });
+    expect(paid.status, paid.text).toBe(200);
+    expect(await balanceOf(user, accountId)).toBe('40.00');
+
+    // The payer is refunded in full after 60.00 left: 40.00 comes back from the account, 60.00 is owed.
+    await webhook(callback({ type: 'deposit.refunded', data: { reference, refunded_total: 10000, currency: 'USD' } }));
+    expect((await server.request('GET', `/accounts/${accountId}`, { token: user.access })).body).toMatchObject({ balance: '0.00', held: '0.00' });
+    const owed = (await server.request('GET', `/admin/receivables?user_id=${user.id}`, { token: admin.access })).body.receivables;
+    expect(owed).toEqual([expect.objectContaining({ amount: '60.00', cause: 'refund', source_id: depositId, status: 'open' })]);
+  });
 });

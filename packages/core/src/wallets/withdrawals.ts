@@ -105,12 +105,9 @@ export function payoutBackoffMs(attempts: number): number {
   return Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 60 * 60_000);
 }
 
-/**
- * Open payment disputes on an account: money under dispute must not leave. Disputes are recorded
- * by the payments module; until it records them none are open.
- */
-export async function openDisputesOn(_tx: Repositories, _accountId: string): Promise<number> {
-  return 0;
+/** Open payment disputes on an account (recorded by the payments module): money under dispute must not leave. */
+function openDisputesOn(tx: Repositories, accountId: string): Promise<number> {
+  return tx.disputes.countOpen(accountId);
 }
 
 type Outcome = { status: 'completed' | 'failed' | 'rejected' | 'cancelled'; actorId: string | null; note: string | null; source: string | null; sourceReference: string | null };
