@@ -2210,6 +2210,16 @@ export interface Operations {
     };
     errors: "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "validation_failed" | "rate_limited" | "internal_error";
   };
+  /** Settle what a user owes (audited): collect it from the account, or write it off */
+  "paymentOperations.settleReceivable": {
+    input: {
+      id: string;
+      how: "collect" | "write_off";
+      note: string;
+    };
+    output: Receivable;
+    errors: "malformed_json" | "unauthenticated" | "invalid_token" | "token_expired" | "forbidden" | "not_found" | "conflict" | "insufficient_funds" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal_error";
+  };
   /** The plans on offer: their entitlements and whether they can be bought */
   "plans.catalog": {
     input: void;
@@ -2396,6 +2406,7 @@ export const operations = {
   "paymentOperations.refundDeposit": { method: "POST", path: "/admin/deposits/{id}/refund", pathParams: ["id"], queryParams: [], bodyFields: ["amount","reason"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: true },
   "paymentOperations.disputes": { method: "GET", path: "/admin/disputes", pathParams: [], queryParams: ["status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
   "paymentOperations.receivables": { method: "GET", path: "/admin/receivables", pathParams: [], queryParams: ["user_id","status","cursor","limit"], bodyFields: [], hasBody: false, inputRequired: false, auth: "admin", scope: null, idempotent: true },
+  "paymentOperations.settleReceivable": { method: "POST", path: "/admin/receivables/{id}/settle", pathParams: ["id"], queryParams: [], bodyFields: ["how","note"], hasBody: true, inputRequired: true, auth: "admin", scope: null, idempotent: false },
   "plans.catalog": { method: "GET", path: "/plans", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "public", scope: null, idempotent: true },
   "plans.subscription": { method: "GET", path: "/billing/subscription", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
   "plans.current": { method: "GET", path: "/subscriptions/current", pathParams: [], queryParams: [], bodyFields: [], hasBody: false, inputRequired: false, auth: "user", scope: "account:read", idempotent: true },
@@ -2432,7 +2443,7 @@ export const groups = {
   notifications: { list: "notifications.list", read: "notifications.read", readAll: "notifications.readAll" },
   stream: { ticket: "stream.ticket" },
   deposits: { create: "deposits.create", list: "deposits.list", get: "deposits.get" },
-  paymentOperations: { refundDeposit: "paymentOperations.refundDeposit", disputes: "paymentOperations.disputes", receivables: "paymentOperations.receivables" },
+  paymentOperations: { refundDeposit: "paymentOperations.refundDeposit", disputes: "paymentOperations.disputes", receivables: "paymentOperations.receivables", settleReceivable: "paymentOperations.settleReceivable" },
   plans: { catalog: "plans.catalog", subscription: "plans.subscription", current: "plans.current", checkout: "plans.checkout", cancel: "plans.cancel", setUserPlan: "plans.setUserPlan", listUserPlans: "plans.listUserPlans" },
 } as const;
 
