@@ -1,7 +1,8 @@
 /**
  * Real money against a reference model: random sequences of deposit requests, provider
- * confirmations (redelivered, late, out of order), refunds, chargebacks and withdrawals run
- * against the real payments module and a few lines of bookkeeping. After every step the
+ * confirmations (redelivered, late, out of order), refunds, chargebacks and withdrawals (held,
+ * cancelled, or approved and paid out) run against the real payments module and a few lines of
+ * bookkeeping. After every step the
  * account's balance, held amount and what its holder owes must agree with the model, and the
  * ledger must verify.
  */
@@ -22,7 +23,7 @@ type Op =
   | { type: 'refund'; deposit: number; percent: number }
   | { type: 'dispute'; deposit: number; outcome: 'open' | 'won' | 'lost' }
   | { type: 'withdraw'; amount: number }
-  | { type: 'cancel'; withdrawal: number };
+  | { type: 'cancel' | 'payout'; withdrawal: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ type: fc.constant('request' as const), amount: fc.integer({ min: 1, max: 50_000 }) }) },
@@ -30,7 +31,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ type: fc.constant('refund' as const), deposit: fc.nat(3), percent: fc.integer({ min: 0, max: 100 }) }) },
   { weight: 3, arbitrary: fc.record({ type: fc.constant('dispute' as const), deposit: fc.nat(3), outcome: fc.constantFrom('open' as const, 'won' as const, 'lost' as const) }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('withdraw' as const), amount: fc.integer({ min: 1, max: 60_000 }) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('cancel' as const), withdrawal: fc.nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('cancel' as const, 'payout' as const), withdrawal: fc.nat(3) }) },
 );
 
 interface ModelDeposit {
@@ -63,6 +64,7 @@ describe.each(testDatabaseKinds())('payments against a model on %s', (kind) => {
       fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 40, size: 'max' }), async (steps) => {
         const tp = l.tp;
         const userId = await l.user();
+        const operatorId = await l.user();
         const account = await tp.wallets.openAccount(userId, { currency: 'USD' });
         const deposits: ModelDeposit[] = [];
         const withdrawals: { id: string; amount: bigint; open: boolean }[] = [];
@@ -171,6 +173,25 @@ describe.each(testDatabaseKinds())('payments against a model on %s', (kind) => {
                 expect((error as TradeplaneError).code).toBe('insufficient_funds');
                 expect(amount > available()).toBe(true);
               }
+              break;
+            }
+            case 'payout': {
+              // An operator approves (risk checks first) and pays it out by hand.
+              const w = withdrawals[step.withdrawal];
+              if (!w?.open) break;
+              const disputed = deposits.some((d) => d.dispute?.status === 'open');
+              try {
+                await tp.wallets.funding.approveWithdrawal(operatorId, w.id);
+                expect(disputed).toBe(false);
+              } catch (error) {
+                expect((error as TradeplaneError).code).toBe('dispute_open');
+                expect(disputed).toBe(true);
+                break;
+              }
+              await tp.wallets.funding.completeByOperator(operatorId, w.id, { reference: `wire-${w.id}` });
+              w.open = false;
+              held -= w.amount;
+              balance -= w.amount;
               break;
             }
             case 'cancel': {
