@@ -36,6 +36,8 @@ export function fromJsonSchema(schema: Json, root: Json = schema, depth = 0): fc
       return fc.double({ min: min ?? -1e6, max: max ?? 1e6, noNaN: true, noDefaultInfinity: true });
     }
     case 'string': {
+      // A URL would almost never come out of random strings: the filter below would reject forever.
+      if (schema.format === 'uri') return fc.webUrl({ validSchemes: ['https', 'http'] }).filter((u) => u.length <= ((schema.maxLength as number | undefined) ?? 2048));
       if (schema.format === 'date-time') return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
       if (typeof schema.pattern === 'string') {
         const min = (schema.minLength as number | undefined) ?? 0;
