@@ -3,6 +3,7 @@ import type { AuditLog, RequestContext } from '../audit/audit-log.js';
 import { isTradeplaneError, TradeplaneError } from '../errors.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import { keysetPage } from '../pagination.js';
+import { takeProviderEvent } from '../webhooks/intake.js';
 import type { Clock, Ids, Logger } from '../ports/index.js';
 import type { AccountRecord, DepositRecord, DepositStatus, DisputeRecord, DisputeStatus, ReceivableRecord, ReceivableStatus, Repositories, Storage } from '../ports/storage.js';
 import type { WalletService } from '../wallets/service.js';
@@ -447,31 +448,19 @@ export function createPaymentService(deps: {
       return toDeposit(found);
     },
 
-    async receiveWebhook(name, webhook) {
+    receiveWebhook(name, webhook) {
       const provider = providers.get(name);
-      if (!provider) throw new TradeplaneError('not_found', `No payment provider ${name}`);
-      let event: ProviderEvent;
-      try {
-        event = await provider.verifyEvent(webhook);
-      } catch (error) {
-        if (error instanceof TradeplaneError && (error.code === 'invalid_signature' || error.code === 'stale_webhook')) {
-          await storage.transaction((tx) => audit.recordIn(tx, { actorId: null, action: 'webhook.rejected', targetType: 'provider', targetId: name, details: { code: error.code } }));
-        }
-        throw error;
-      }
-      return storage.transaction(async (tx) => {
-        const recorded = await tx.providerEvents.insert({
-          provider: name,
-          eventId: event.id,
-          type: event.type === 'ignored' ? event.providerType : event.type,
-          objectId: event.type === 'ignored' ? null : event.reference,
-          receivedAt: clock.now(),
-        });
-        if (!recorded) return { duplicate: true };
-        if (event.type === 'ignored') logger.info({ event: 'webhook.ignored', provider: name, type: event.providerType, eventId: event.id }, 'A provider event tradeplane does not act on');
-        else await apply(tx, name, event);
-        return { duplicate: false };
-      });
+      return takeProviderEvent<ProviderEvent>(
+        { storage, audit, clock, logger },
+        {
+          name,
+          verify: provider && ((w) => provider.verifyEvent(w)),
+          targetType: 'provider',
+          webhook,
+          describe: (event) => (event.type === 'ignored' ? { type: event.providerType, objectId: null, ignored: true } : { type: event.type, objectId: event.reference, ignored: false }),
+          act: (tx, event) => (event.type === 'ignored' ? Promise.resolve() : apply(tx, name, event)),
+        },
+      );
     },
 
     async refundDeposit(actorId, depositId, input, context) {

@@ -4,6 +4,7 @@ import type { EntitlementGate, GatedEntitlement } from '../modules/entitlements.
 import type { Clock, Ids, Logger } from '../ports/index.js';
 import type { PlanSubscriptionRecord, PlanSubscriptionStatus, PlanUsage, Repositories, Storage } from '../ports/storage.js';
 import type { ProviderWebhook } from '../payments/provider.js';
+import { takeProviderEvent } from '../webhooks/intake.js';
 import type { Entitlements, PlansOptions } from './options.js';
 import type { BillingEvent, BillingProvider } from './provider.js';
 
@@ -238,31 +239,22 @@ export function createPlanService(deps: {
       });
     },
 
-    async receiveWebhook(name, webhook) {
+    receiveWebhook(name, webhook) {
       const provider = providers.get(name);
-      if (!provider) throw new TradeplaneError('not_found', `No billing provider ${name}`);
-      let event: BillingEvent;
-      try {
-        event = await provider.verifyEvent(webhook);
-      } catch (error) {
-        if (error instanceof TradeplaneError && (error.code === 'invalid_signature' || error.code === 'stale_webhook')) {
-          await storage.transaction((tx) => audit.recordIn(tx, { actorId: null, action: 'webhook.rejected', targetType: 'billing_provider', targetId: name, details: { code: error.code } }));
-        }
-        throw error;
-      }
-      return storage.transaction(async (tx) => {
-        const recorded = await tx.providerEvents.insert({
-          provider: name,
-          eventId: event.id,
-          type: event.type === 'ignored' ? event.providerType : event.type,
-          objectId: event.type === 'ignored' ? null : event.subscriptionReference,
-          receivedAt: clock.now(),
-        });
-        if (!recorded) return { duplicate: true };
-        if (event.type === 'ignored') logger.info({ event: 'webhook.ignored', provider: name, type: event.providerType, eventId: event.id }, 'A billing event tradeplane does not act on');
-        else if (options) await apply(tx, name, event);
-        return { duplicate: false };
-      });
+      return takeProviderEvent<BillingEvent>(
+        { storage, audit, clock, logger },
+        {
+          name,
+          verify: provider && ((w) => provider.verifyEvent(w)),
+          targetType: 'billing_provider',
+          webhook,
+          describe: (event) =>
+            event.type === 'ignored' ? { type: event.providerType, objectId: null, ignored: true } : { type: event.type, objectId: event.subscriptionReference, ignored: false },
+          act: async (tx, event) => {
+            if (event.type !== 'ignored' && options) await apply(tx, name, event);
+          },
+        },
+      );
     },
 
     async setPlan(actorId, userId, input, context) {
